@@ -1,0 +1,41 @@
+# The two README commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: run test lint install translations translations-update clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d lms/translations
+
+# Extract every _() string and merge it into the catalogues (then translate the new ones).
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o lms/translations/messages.pot .
+	$(BIN)/pybabel update -q -N -i lms/translations/messages.pot -d lms/translations
+
+# Embedded defaults: SQLite under instance/, jobs in-process, demo data, plain http on loopback.
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load --if-empty
+	LMS_SECURE_COOKIES=0 $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# TEST_DATABASE_URL=postgresql://… runs the same suite on PostgreSQL.
+test: install
+	$(BIN)/python -m pytest -n $${LMS_TEST_WORKERS:-auto} -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check lms tests benchmarks
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3*

@@ -1,0 +1,120 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from lms import config
+from lms.extensions import babel, csrf, db, limiter, login_manager, migrate, rest_api
+from lms.ui import register_ui
+
+
+def create_app(overrides: Mapping | None = None) -> Flask:
+    """Build the app from the environment, with `overrides` (tests) applied on top."""
+    app = Flask(__name__, instance_path=str(config.INSTANCE_DIR))
+    app.config.update(config.from_environment())
+    if overrides:
+        app.config.update(overrides)
+        if "DATABASE_URL" in overrides:
+            app.config["SQLALCHEMY_DATABASE_URI"] = config.normalise_database_url(overrides["DATABASE_URL"])
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_ui(app)
+    register_commands(app)
+    return app
+
+
+def select_locale() -> str:
+    """The signed-in user's language, else the `lang` cookie, else the company default."""
+    from flask import current_app, has_request_context
+
+    if not has_request_context():  # CLI commands and jobs speak the company default
+        return current_app.config["LMS_LOCALE"]
+    if current_user and current_user.is_authenticated and current_user.locale in config.LOCALES:
+        return current_user.locale
+    chosen = session.get("lang") or request.cookies.get("lang")
+    if chosen in config.LOCALES:
+        return chosen
+    return current_app.config["LMS_LOCALE"]
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config.PROJECT_DIR / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    rest_api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please sign in to see this page.")
+
+    from lms.people.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id))
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL lets readers and one writer work at once; SQLite leaves foreign keys off unless asked."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from lms.api import register_api
+    from lms.people.auth import bp as auth_bp
+    from lms.people.views import bp as people_bp
+    from lms.web import bp as web_bp
+
+    app.register_blueprint(web_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(people_bp)
+    register_api(app)
+
+
+def register_security(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from lms.demo import demo_cli
+    from lms.jobs import register_job_commands
+    from lms.people.cli import api_token_cli, people_cli, users_cli
+
+    app.cli.add_command(people_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(api_token_cli)
+    app.cli.add_command(demo_cli)
+    register_job_commands(app)

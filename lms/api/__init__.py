@@ -1,0 +1,13 @@
+"""The JSON API under /api/v1: bearer-token authentication, OpenAPI 3 at /api/v1/openapi.json."""
+
+from flask import Flask
+
+from lms.extensions import csrf, rest_api
+
+
+def register_api(app: Flask) -> None:
+    from lms.api.employees import blp as employees_blp
+
+    for blueprint in (employees_blp,):
+        csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site request to forge
+        rest_api.register_blueprint(blueprint)

@@ -1,0 +1,94 @@
+"""Settings read from the environment through small typed helpers.
+
+Every variable is listed in the README's configuration table; tests pass a mapping of
+overrides to `create_app` instead of touching the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("LMS_INSTANCE_DIR", PROJECT_DIR / "instance"))
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept under instance/.
+
+    A development install never needs a secret in git; production sets SECRET_KEY.
+    """
+    key = env_str("SECRET_KEY")
+    if key:
+        return key
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """Let `postgresql://` URLs use psycopg 3, the only PostgreSQL driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def from_environment() -> dict:
+    """The application settings as a mapping, read from the environment."""
+    database_url = env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}")
+    redis_url = env_str("REDIS_URL")
+    return {
+        "SECRET_KEY": _secret_key(),
+        # Derives the key that encrypts national ID numbers; defaults to SECRET_KEY so a
+        # deployment that rotates SECRET_KEY can pin the data key separately.
+        "LMS_DATA_KEY": env_str("LMS_DATA_KEY"),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "LMS_TIMEZONE": env_str("LMS_TIMEZONE", "Asia/Shanghai"),
+        "LMS_LOCALE": env_str("LMS_LOCALE", "zh_CN"),
+        "LMS_TICK_SECONDS": env_int("LMS_TICK_SECONDS", 60),
+        "LMS_LOGIN_LIMIT": env_str("LMS_LOGIN_LIMIT", "10 per minute;50 per hour"),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "SESSION_COOKIE_SECURE": env_bool("LMS_SECURE_COOKIES", True),
+        "REMEMBER_COOKIE_SECURE": env_bool("LMS_SECURE_COOKIES", True),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "MAX_CONTENT_LENGTH": env_int("LMS_MAX_UPLOAD_MB", 10) * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": env_str("LMS_LOCALE", "zh_CN"),
+        "BABEL_DEFAULT_TIMEZONE": env_str("LMS_TIMEZONE", "Asia/Shanghai"),
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        # flask-smorest: the OpenAPI document lives beside the API it describes.
+        "API_TITLE": "LMS API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }
+
+
+LOCALES = ("zh_CN", "en")
+ROLES = ("employee", "manager", "hr", "admin")

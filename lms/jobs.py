@@ -1,0 +1,169 @@
+"""Background work and the scheduler pass.
+
+`enqueue(func, *args)` hands work to RQ when REDIS_URL is set and runs it in-process
+otherwise. Jobs take ids and plain values, never ORM objects, and are safe to retry.
+
+Periodic work is a *tick handler*: a function of the current instant that does whatever is
+due as of then, judged from database state. `run_tick()` calls every registered handler
+that is due; `flask tick --at …` runs one pass at a chosen instant, and `flask worker`
+enqueues a pass every LMS_TICK_SECONDS.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms import clock
+from lms.extensions import db
+from lms.sqltypes import UTCDateTime
+
+log = logging.getLogger(__name__)
+
+# Domain modules whose import registers tick handlers (each domain's jobs.py).
+HANDLER_MODULES: tuple[str, ...] = ()
+SCHEDULER = "scheduler"  # the TickRun row every pass updates: proof the scheduler is alive
+
+
+class TickRun(db.Model):
+    """When each tick handler (and the scheduler itself) last ran."""
+
+    handler: Mapped[str] = mapped_column(String(80), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True)
+class TickHandler:
+    name: str
+    func: Callable[[datetime], object]
+    every: timedelta
+
+
+_handlers: dict[str, TickHandler] = {}
+
+
+def tick_handler(name: str, every: timedelta = timedelta(minutes=1)):
+    """Register `func(now)` to run on each scheduler pass at most once per `every`."""
+
+    def decorator(func):
+        _handlers[name] = TickHandler(name, func, every)
+        return func
+
+    return decorator
+
+
+def unregister(name: str) -> None:
+    _handlers.pop(name, None)
+
+
+def handlers() -> list[TickHandler]:
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)
+    return sorted(_handlers.values(), key=lambda h: h.name)
+
+
+def _is_due(handler: TickHandler, last: datetime | None, at: datetime) -> bool:
+    # A pass earlier than the last one (a replay, a demo moving the clock back) also runs.
+    return last is None or at >= last + handler.every or at < last
+
+
+def run_tick(at_iso: str | None = None) -> list[str]:
+    """One scheduler pass as of `at_iso` (default now): run each due handler, return their names."""
+    at = clock.as_utc(datetime.fromisoformat(at_iso)) if at_iso else clock.now()
+    ran = []
+    with clock.frozen(at):
+        for handler in handlers():
+            state = db.session.get(TickRun, handler.name)
+            if not _is_due(handler, state.last_run_at if state else None, at):
+                continue
+            handler.func(at)
+            db.session.merge(TickRun(handler=handler.name, last_run_at=at))
+            db.session.commit()
+            ran.append(handler.name)
+        db.session.merge(TickRun(handler=SCHEDULER, last_run_at=at))
+        db.session.commit()
+    return ran
+
+
+def enqueue(func: Callable, *args, **kwargs):
+    """Run `func(*args)` on the RQ queue if Redis is configured, else right now in-process."""
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url:
+        return func(*args, **kwargs)
+    return queue(redis_url).enqueue(func, *args, **kwargs)
+
+
+def queue(redis_url: str):
+    from redis import Redis
+    from rq import Queue
+
+    return Queue("default", connection=Redis.from_url(redis_url))
+
+
+def _worker_class(app: Flask):
+    from rq import Worker
+
+    class AppWorker(Worker):
+        """Each job runs in a forked horse with its own app context and fresh DB connections."""
+
+        def main_work_horse(self, job, queue):
+            with app.app_context():
+                # The parent's pooled connections must not be shared with the child.
+                db.engine.dispose(close=False)
+                super().main_work_horse(job, queue)
+
+    return AppWorker
+
+
+def _ticker(app: Flask, stop: threading.Event) -> None:
+    """Enqueue a scheduler pass every LMS_TICK_SECONDS; a Redis lock keeps it to one per cluster."""
+    from redis import Redis
+
+    seconds = app.config["LMS_TICK_SECONDS"]
+    redis = Redis.from_url(app.config["REDIS_URL"])
+    while not stop.is_set():
+        if redis.set("lms:tick-lock", "1", nx=True, ex=max(seconds - 1, 1)):
+            queue(app.config["REDIS_URL"]).enqueue(run_tick)
+        stop.wait(seconds)
+
+
+def register_job_commands(app: Flask) -> None:
+    @app.cli.command("tick")
+    @click.option("--at", "at_iso", help="ISO-8601 instant to run the pass as of (default: now).")
+    def tick_command(at_iso: str | None):
+        """Run one scheduler pass: every tick handler that is due."""
+        if at_iso:
+            try:
+                datetime.fromisoformat(at_iso)
+            except ValueError as exc:
+                raise click.BadParameter(f"not an ISO-8601 time: {at_iso}", param_hint="--at") from exc
+        ran = run_tick(at_iso)
+        click.echo(f"tick at {at_iso or clock.now().isoformat()}: ran {', '.join(ran) if ran else 'nothing due'}")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty (no scheduler).")
+    @click.option("--no-tick", is_flag=True, help="Do not enqueue the periodic scheduler pass.")
+    def worker_command(burst: bool, no_tick: bool):
+        """Run an RQ worker (REDIS_URL required) plus the once-a-minute scheduler pass."""
+        redis_url = app.config.get("REDIS_URL")
+        if not redis_url:
+            raise click.UsageError("REDIS_URL is not set: without Redis, jobs run in-process.")
+        from redis import Redis
+
+        stop = threading.Event()
+        if not burst and not no_tick:
+            threading.Thread(target=_ticker, args=(app, stop), daemon=True, name="lms-ticker").start()
+        worker = _worker_class(app)(["default"], connection=Redis.from_url(redis_url))
+        try:
+            worker.work(burst=burst, with_scheduler=not burst)
+        finally:
+            stop.set()

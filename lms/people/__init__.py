@@ -1,0 +1,1 @@
+"""People and organisation: departments, employees, the manager hierarchy, accounts."""

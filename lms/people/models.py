@@ -1,0 +1,120 @@
+"""Departments, employees, user accounts, API tokens and the log of unmasked views."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms import clock
+from lms.extensions import db
+from lms.sqltypes import UTCDateTime
+
+EMPLOYMENT_STATUSES = ("onboarding", "active", "terminated")
+JOB_FAMILIES = ("sales", "logistics", "production", "office", "rd", "service", "management", "other")
+
+
+class Department(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    employees: Mapped[list[Employee]] = relationship(back_populates="department")
+
+
+class Employee(db.Model):
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('onboarding', 'active', 'terminated')", name="status_known"
+        ),
+        Index("ix_employee_manager_id", "manager_id"),
+        Index("ix_employee_department_id", "department_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_no: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    position: Mapped[str | None] = mapped_column(String(80))
+    job_family: Mapped[str | None] = mapped_column(String(32))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))
+    hire_date: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default="onboarding")
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    household_address: Mapped[str | None] = mapped_column(Text)
+    contact_address: Mapped[str | None] = mapped_column(Text)
+    work_city: Mapped[str | None] = mapped_column(String(40))
+    social_insurance_base: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # Fernet token of the national ID number; see lms.people.sensitive.
+    national_id_encrypted: Mapped[str | None] = mapped_column(Text)
+    # Keyed hash of the number, so duplicates are found without decrypting every row.
+    national_id_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+    department: Mapped[Department] = relationship(back_populates="employees")
+    manager: Mapped[Employee | None] = relationship(remote_side=[id], back_populates="reports")
+    reports: Mapped[list[Employee]] = relationship(back_populates="manager")
+    user: Mapped[User | None] = relationship(back_populates="employee")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("role IN ('employee', 'manager', 'hr', 'admin')", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="employee")
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"), unique=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    employee: Mapped[Employee | None] = relationship(back_populates="user")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a disabled account cannot sign in
+        return self.is_enabled
+
+    @property
+    def sees_everyone(self) -> bool:
+        return self.role in ("hr", "admin")
+
+    @property
+    def may_unmask(self) -> bool:
+        """Only HR needs full national ID numbers (SPEC §1); admins see them masked."""
+        return self.role == "hr"
+
+
+class ApiToken(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(16))
+    # SHA-256 of the token: a leaked database does not leak usable tokens.
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SensitiveView(db.Model):
+    """One unmasked view of an employee's sensitive data: who, whose, what, when, from where."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    viewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+    viewer: Mapped[User] = relationship()
+    employee: Mapped[Employee] = relationship()

@@ -1,0 +1,287 @@
+"""Every change to people, accounts and tokens goes through here."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from argon2 import PasswordHasher
+from flask import current_app
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from lms import clock
+from lms.extensions import db
+from lms.people import sensitive
+from lms.people.models import ApiToken, Department, Employee, SensitiveView, User
+from lms.people.records import MESSAGES, FieldError, InvalidEmployeeData, parse_employee
+
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's defaults; tests may lower the cost (LMS_ARGON2_*)."""
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config.get("LMS_ARGON2_TIME_COST", 3),
+        memory_cost=config.get("LMS_ARGON2_MEMORY_KIB", 65536),
+        parallelism=config.get("LMS_ARGON2_PARALLELISM", 4),
+    )
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    created: int
+    updated: int
+
+
+# ---------------------------------------------------------------- employees
+
+
+def _validate_batch(
+    records: Sequence[tuple[int, dict]], *, allow_existing: bool, today: date
+) -> list[tuple[int, dict]]:
+    """Parse and cross-check every record; raise InvalidEmployeeData listing every problem."""
+    errors: list[FieldError] = []
+    parsed: list[tuple[int, dict]] = []
+    first_row_of: dict[str, int] = {}
+    first_row_of_id: dict[str, int] = {}
+    for row, raw in records:
+        values, field_errors = parse_employee(raw, today)
+        errors.extend(FieldError(row, field, message) for field, message in field_errors.items())
+        number = values.get("employee_no")
+        if number:
+            if number in first_row_of:
+                errors.append(FieldError(row, "employee_no", MESSAGES["duplicate_no"]
+                                         % {"no": number, "row": first_row_of[number]}))
+            else:
+                first_row_of[number] = row
+        national_id = values.get("national_id")
+        if national_id:
+            values["national_id_digest"] = sensitive.digest(national_id)
+            if national_id in first_row_of_id:
+                errors.append(FieldError(row, "national_id", MESSAGES["duplicate_national_id_file"]
+                                         % {"row": first_row_of_id[national_id]}))
+            else:
+                first_row_of_id[national_id] = row
+        parsed.append((row, values))
+
+    # One query for the whole organisation: number → (manager number, national ID digest).
+    known = {
+        number: (manager_no, digest)
+        for number, manager_no, digest in db.session.execute(
+            select(Employee.employee_no, _manager_no_column(), Employee.national_id_digest)
+        )
+    }
+    owner_of_digest = {digest: number for number, (_, digest) in known.items() if digest}
+    managers = {number: manager_no for number, (manager_no, _) in known.items()}
+    for row, values in parsed:
+        number = values.get("employee_no")
+        if number and number in known and not allow_existing:
+            errors.append(FieldError(row, "employee_no", MESSAGES["exists"] % {"no": number},
+                                     code="exists"))
+        digest = values.get("national_id_digest")
+        owner = owner_of_digest.get(digest) if digest else None
+        if owner and owner != number:
+            errors.append(FieldError(row, "national_id", MESSAGES["duplicate_national_id_db"] % {"no": owner}))
+        if number and values.get("manager_no"):
+            managers[number] = values["manager_no"]
+        elif number:
+            managers.setdefault(number, None)
+
+    for row, values in parsed:
+        number, manager_no = values.get("employee_no"), values.get("manager_no")
+        if not number or not manager_no:
+            continue
+        if manager_no == number:
+            errors.append(FieldError(row, "manager_no", MESSAGES["self_manager"]))
+        elif manager_no not in managers:
+            errors.append(FieldError(row, "manager_no", MESSAGES["unknown_manager"] % {"no": manager_no}))
+        else:
+            chain = _reporting_cycle(number, managers)
+            if chain:
+                errors.append(FieldError(row, "manager_no", MESSAGES["manager_cycle"]
+                                         % {"chain": " → ".join(chain)}))
+    if errors:
+        raise InvalidEmployeeData(sorted(errors, key=lambda e: (e.row, e.field)))
+    return parsed
+
+
+def _manager_no_column():
+    manager = db.aliased(Employee)
+    return (
+        select(manager.employee_no).where(manager.id == Employee.manager_id).scalar_subquery()
+    )
+
+
+def _reporting_cycle(start: str, managers: dict[str, str | None]) -> list[str] | None:
+    """The chain start → … → start if following managers from `start` returns to it."""
+    chain, seen, current = [start], {start}, managers.get(start)
+    while current:
+        chain.append(current)
+        if current == start:
+            return chain
+        if current in seen:  # a cycle further up, reported on its own rows
+            return None
+        seen.add(current)
+        current = managers.get(current)
+    return None
+
+
+def _apply(employee: Employee, values: dict, departments: dict[str, Department]) -> None:
+    # A blank cell leaves the stored value as it is, so a partial roster never erases data.
+    for field, value in values.items():
+        if value is None or field in ("employee_no", "manager_no", "national_id_digest"):
+            continue
+        if field == "department":
+            name = value
+            if name not in departments:
+                departments[name] = Department(name=name)
+                db.session.add(departments[name])
+            employee.department = departments[name]
+        elif field == "national_id":
+            employee.national_id_encrypted = sensitive.encrypt(value)
+            employee.national_id_digest = values["national_id_digest"]
+        else:
+            setattr(employee, field, value)
+
+
+def save_employees(records: Sequence[tuple[int, dict]], *, allow_existing: bool = True) -> ImportReport:
+    """Validate all records, then create or update them in one transaction (or not at all)."""
+    parsed = _validate_batch(records, allow_existing=allow_existing, today=clock.today())
+    try:
+        departments = {d.name: d for d in db.session.scalars(select(Department))}
+        numbers = [values["employee_no"] for _, values in parsed]
+        existing = {
+            e.employee_no: e for e in db.session.scalars(select(Employee).where(Employee.employee_no.in_(numbers)))
+        }
+        created = updated = 0
+        for _, values in parsed:
+            employee = existing.get(values["employee_no"])
+            if employee is None:
+                employee = Employee(employee_no=values["employee_no"], status="onboarding")
+                db.session.add(employee)
+                existing[employee.employee_no] = employee
+                created += 1
+            else:
+                updated += 1
+            _apply(employee, values, departments)
+        db.session.flush()
+        wanted = {v["manager_no"] for _, v in parsed if v.get("manager_no")} - existing.keys()
+        if wanted:
+            existing.update(
+                (e.employee_no, e)
+                for e in db.session.scalars(select(Employee).where(Employee.employee_no.in_(wanted)))
+            )
+        for _, values in parsed:
+            if values.get("manager_no"):
+                existing[values["employee_no"]].manager = existing[values["manager_no"]]
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return ImportReport(created=created, updated=updated)
+
+
+def create_employee(values: dict) -> Employee:
+    """Create one employee from API or form input; an existing number is an error."""
+    save_employees([(1, values)], allow_existing=False)
+    return db.session.scalars(select(Employee).where(Employee.employee_no == values["employee_no"])).one()
+
+
+def reveal_national_id(viewer: User, employee: Employee, ip: str | None, user_agent: str | None) -> str | None:
+    """The full national ID for a viewer allowed to see it; every reveal is recorded."""
+    if not viewer.may_unmask:
+        raise PermissionError("only HR may see full national ID numbers")
+    if not employee.national_id_encrypted:
+        return None
+    number = sensitive.decrypt(employee.national_id_encrypted)
+    db.session.add(SensitiveView(viewer_id=viewer.id, employee_id=employee.id, field="national_id",
+                                 ip=ip, user_agent=(user_agent or "")[:300]))
+    db.session.commit()
+    return number
+
+
+def masked_national_id(employee: Employee) -> str | None:
+    if not employee.national_id_encrypted:
+        return None
+    return sensitive.mask(sensitive.decrypt(employee.national_id_encrypted))
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def create_user(username: str, password: str, role: str, employee_id: int | None = None) -> User:
+    """A new account with an argon2 password hash."""
+    user = User(username=username.strip(), password_hash=_hasher().hash(password), role=role,
+                employee_id=employee_id)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    user.password_hash = _hasher().hash(password)
+    db.session.commit()
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The enabled account matching the credentials, or None (same cost either way)."""
+    hasher = _hasher()
+    user = db.session.scalars(select(User).where(User.username == username.strip())).first()
+    # An unknown username still costs one verification, so timing does not reveal accounts.
+    stored = user.password_hash if user else hasher.hash("not-a-real-password")
+    try:
+        hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.is_enabled:
+        return None
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
+    user.last_login_at = clock.now()
+    db.session.commit()
+    return user
+
+
+def set_locale(user: User, locale: str) -> None:
+    user.locale = locale
+    db.session.commit()
+
+
+# ---------------------------------------------------------------- API tokens
+
+API_TOKEN_ROLES = ("hr", "admin")
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(name: str, role: str) -> tuple[ApiToken, str]:
+    """A new bearer token; the plain token is returned once and never stored."""
+    if role not in API_TOKEN_ROLES:
+        raise ValueError(f"API tokens take role {' or '.join(API_TOKEN_ROLES)}, not {role!r}")
+    plain = "lms_" + secrets.token_urlsafe(32)
+    token = ApiToken(name=name, role=role, token_digest=_token_digest(plain))
+    db.session.add(token)
+    db.session.commit()
+    return token, plain
+
+
+def authenticate_token(plain: str) -> ApiToken | None:
+    token = db.session.scalars(select(ApiToken).where(ApiToken.token_digest == _token_digest(plain))).first()
+    if token is None or token.revoked_at is not None:
+        return None
+    token.last_used_at = clock.now()
+    db.session.commit()
+    return token
+
+
+def revoke_api_token(token_id: int) -> None:
+    token = db.session.get(ApiToken, token_id)
+    if token and token.revoked_at is None:
+        token.revoked_at = clock.now()
+        db.session.commit()

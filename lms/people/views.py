@@ -1,0 +1,177 @@
+"""Employee directory, employee records, the HR import page, departments and accounts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from lms.extensions import db
+from lms.people import sensitive, services
+from lms.people.access import get_employee_for, roles_required, visible_employees
+from lms.people.forms import ImportForm, NewUserForm, RevealForm
+from lms.people.models import EMPLOYMENT_STATUSES, Department, Employee, SensitiveView, User
+from lms.people.records import FIELDS, InvalidEmployeeData, read_employee_file
+
+bp = Blueprint("people", __name__, url_prefix="/people")
+
+PAGE_SIZE = 50
+
+
+@bp.get("/employees")
+@login_required
+def employees():
+    """The employees the viewer may see, filterable, one page at a time."""
+    query = visible_employees(current_user)
+    search = request.args.get("q", "").strip()
+    if search:
+        like = f"%{search}%"
+        query = query.where(or_(Employee.name.ilike(like), Employee.employee_no.ilike(like)))
+    department_id = request.args.get("department", type=int)
+    if department_id:
+        query = query.where(Employee.department_id == department_id)
+    status = request.args.get("status", "")
+    if status in EMPLOYMENT_STATUSES:
+        query = query.where(Employee.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = db.session.scalars(
+        query.order_by(Employee.employee_no).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    departments = db.session.scalars(select(Department).order_by(Department.name)).all() \
+        if current_user.sees_everyone else []
+    return render_template(
+        "people/employees.html", employees=rows, total=total, page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), search=search,
+        department_id=department_id, status=status, departments=departments,
+        statuses=EMPLOYMENT_STATUSES, mask_mobile=not _sees_contact_details(),
+        mask=sensitive.mask_mobile,
+    )
+
+
+def _sees_contact_details() -> bool:
+    """HR and managers need phone numbers to reach people; admins manage accounts, not people."""
+    return current_user.role in ("hr", "manager")
+
+
+@bp.get("/me")
+@login_required
+def me():
+    if current_user.employee_id is None:
+        abort(404)
+    return redirect(url_for("people.employee", employee_id=current_user.employee_id))
+
+
+@bp.get("/employees/<int:employee_id>")
+@login_required
+def employee(employee_id: int):
+    person = get_employee_for(current_user, employee_id)
+    return _render_employee(person, revealed=None)
+
+
+@bp.post("/employees/<int:employee_id>/national-id")
+@roles_required("hr")
+def reveal_national_id(employee_id: int):
+    """Show HR the full national ID number once, recording who saw it."""
+    person = get_employee_for(current_user, employee_id)
+    if not RevealForm().validate_on_submit():
+        abort(400)
+    number = services.reveal_national_id(
+        current_user, person, request.remote_addr, request.headers.get("User-Agent")
+    )
+    return _render_employee(person, revealed=number)
+
+
+def _render_employee(person: Employee, revealed: str | None):
+    reports = db.session.scalars(
+        select(Employee).where(Employee.manager_id == person.id).order_by(Employee.employee_no)
+    ).all()
+    is_self = person.id == current_user.employee_id
+    show_contact = is_self or _sees_contact_details()
+    return render_template(
+        "people/employee.html", person=person, reports=reports, revealed=revealed,
+        masked_id=services.masked_national_id(person), reveal_form=RevealForm(),
+        show_contact=show_contact, mask=sensitive.mask_mobile,
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required("hr", "admin")
+def import_employees():
+    """Upload a roster; every problem is listed, and nothing is saved unless all rows are valid."""
+    form = ImportForm()
+    errors = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            records = read_employee_file(upload.filename, upload.read())
+            report = services.save_employees(records)
+        except InvalidEmployeeData as exc:
+            errors = exc.errors
+        else:
+            flash(_("Imported: %(created)s new, %(updated)s updated.", created=report.created,
+                    updated=report.updated), "success")
+            return redirect(url_for("people.employees"))
+    status = 422 if errors else (400 if form.errors else 200)
+    return render_template("people/import.html", form=form, errors=errors, fields=FIELDS), status
+
+
+@bp.get("/departments")
+@roles_required("hr", "admin")
+def departments():
+    rows = db.session.execute(
+        select(Department, func.count(Employee.id))
+        .outerjoin(Employee, Employee.department_id == Department.id)
+        .group_by(Department.id)
+        .order_by(Department.name)
+    ).all()
+    return render_template("people/departments.html", rows=rows)
+
+
+@bp.get("/sensitive-views")
+@roles_required("hr", "admin")
+def sensitive_views():
+    """The log of every unmasked view of a national ID number."""
+    rows = db.session.scalars(
+        select(SensitiveView)
+        .options(joinedload(SensitiveView.viewer), joinedload(SensitiveView.employee))
+        .order_by(SensitiveView.viewed_at.desc())
+        .limit(500)
+    ).all()
+    return render_template("people/sensitive_views.html", rows=rows)
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+@roles_required("admin")
+def accounts():
+    """Admins list and create sign-in accounts."""
+    form = NewUserForm()
+    status = 200
+    if form.validate_on_submit():
+        employee_id = None
+        taken = db.session.scalar(select(User.id).where(User.username == form.username.data.strip()))
+        if taken:
+            form.username.errors.append(_("This username is taken."))
+        if form.employee_no.data:
+            person = db.session.scalars(
+                select(Employee).options(joinedload(Employee.user))
+                .where(Employee.employee_no == form.employee_no.data.strip())
+            ).first()
+            if person is None:
+                form.employee_no.errors.append(_("No employee has this number."))
+            elif person.user is not None:
+                form.employee_no.errors.append(_("This employee already has an account."))
+            else:
+                employee_id = person.id
+        if not form.errors:
+            services.create_user(form.username.data, form.password.data, form.role.data, employee_id)
+            flash(_("Account %(name)s created.", name=form.username.data), "success")
+            return redirect(url_for("people.accounts"))
+    if form.errors:
+        status = 422
+    users = db.session.scalars(
+        select(User).options(joinedload(User.employee)).order_by(User.username)
+    ).all()
+    return render_template("people/accounts.html", form=form, users=users), status

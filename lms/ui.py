@@ -1,0 +1,95 @@
+"""Template helpers and error pages shared by every HTML page and the JSON API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from lms import clock
+
+ROLE_LABELS = {"employee": _l("Employee"), "manager": _l("Manager"), "hr": _l("HR"), "admin": _l("Administrator")}
+STATUS_LABELS = {"onboarding": _l("Onboarding"), "active": _l("Active"), "terminated": _l("Terminated")}
+JOB_FAMILY_LABELS = {
+    "sales": _l("Sales"), "logistics": _l("Logistics"), "production": _l("Production"),
+    "office": _l("Office"), "rd": _l("R&D"), "service": _l("Customer service"),
+    "management": _l("Management"), "other": _l("Other"),
+}
+ERROR_TEXT = {
+    400: (_l("Bad request"), _l("The request could not be understood. Reload the page and try again.")),
+    401: (_l("Sign-in required"), _l("Please sign in to see this page.")),
+    403: (_l("Not allowed"), _l("Your role does not allow this page.")),
+    404: (_l("Not found"), _l("There is nothing here, or it is not yours to see.")),
+    405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("Too large"), _l("The upload is larger than the allowed size.")),
+    422: (_l("Invalid input"), _l("Some of the input is not valid.")),
+    429: (_l("Too many attempts"), _l("Too many attempts. Wait a minute and try again.")),
+    500: (_l("Server error"), _l("Something went wrong on our side. The error has been logged.")),
+}
+
+
+def localtime(value: datetime | None) -> str:
+    """A stored UTC instant shown in the company's time zone."""
+    if value is None:
+        return ""
+    return format_datetime(clock.local(value), "yyyy-MM-dd HH:mm")
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_error(status: int, message: str, field: str | None = None, errors: list[dict] | None = None):
+    """The one JSON error shape: {"error": {"status", "message", "field", "errors"}}."""
+    body: dict = {"status": status, "message": str(message)}
+    if field:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    return jsonify({"error": body}), status
+
+
+def _validation_errors(exc: HTTPException) -> list[dict]:
+    """webargs/marshmallow messages ({location: {field: [msg]}}) as a flat list."""
+    messages = (getattr(exc, "data", None) or {}).get("messages") or {}
+    flat: list[dict] = []
+
+    def walk(node, path: list[str]):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, [*path, str(key)])
+        elif isinstance(node, list) and all(isinstance(item, str) for item in node):
+            flat.extend({"field": ".".join(path), "message": text} for text in node)
+        else:
+            flat.append({"field": ".".join(path), "message": str(node)})
+
+    for location_messages in messages.values():
+        walk(location_messages, [])
+    return flat
+
+
+def register_ui(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        role_label=lambda role: ROLE_LABELS.get(role, role),
+        status_label=lambda status: STATUS_LABELS.get(status, status),
+        job_family_label=lambda family: JOB_FAMILY_LABELS.get(family, family),
+        current_locale=lambda: str(get_locale()),
+    )
+    app.jinja_env.filters["localtime"] = localtime
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        title, message = ERROR_TEXT.get(status, (exc.name, exc.description))
+        if is_api_request():
+            errors = _validation_errors(exc)
+            if errors:
+                return api_error(status, _l("The request has invalid fields."),
+                                 field=errors[0]["field"], errors=errors)
+            # abort(404, "No employee E9") carries its own message; werkzeug's defaults do not.
+            custom = exc.description if exc.description != type(exc).description else None
+            return api_error(status, custom or message)
+        return render_template("errors/error.html", code=status, title=title, message=message), status

@@ -1,0 +1,201 @@
+"""Shared fixtures: an app on a migrated database, named people, and signed-in clients.
+
+The database is SQLite by default; set TEST_DATABASE_URL to a PostgreSQL server URL to run
+the same suite there (each xdist worker gets its own database). Tests that need a service
+use `require_service()`: they skip when it is absent, unless LMS_REQUIRE_SERVICES=1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from lms import create_app
+from lms.extensions import db
+from lms.people import services
+from lms.people.models import Employee
+
+PASSWORD = "correct-horse-battery"
+
+
+def require_service(name: str, reason: str) -> None:
+    """Skip on a laptop without `name`; fail in CI (LMS_REQUIRE_SERVICES=1)."""
+    if os.environ.get("LMS_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{name} is required in this run but unavailable: {reason}")
+    pytest.skip(f"{name} unavailable: {reason}")
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get("LMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def redis_url() -> str:
+    return os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def create_postgres_database(name: str, admin_url: str | None = None) -> str:
+    """A fresh, empty PostgreSQL database; returns its URL."""
+    url = make_url(admin_url or postgres_admin_url()).set(drivername="postgresql+psycopg")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, worker_id) -> str:
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured and configured.startswith("postgres"):
+        suffix = re.sub(r"\W", "", worker_id)
+        return create_postgres_database(f"lms_test_{suffix}", configured)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def _migrated(database_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret"})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def test_config(database_url: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "LMS_DATA_KEY": "test-data-key",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "REDIS_URL": None,
+        "LMS_LOCALE": "en",
+        # Cheap password hashing keeps the suite fast; production uses argon2's defaults.
+        "LMS_ARGON2_TIME_COST": 1,
+        "LMS_ARGON2_MEMORY_KIB": 8,
+        "LMS_ARGON2_PARALLELISM": 1,
+        **extra,
+    }
+
+
+@pytest.fixture
+def app_config(_migrated) -> dict:
+    """Override per test module to change settings (e.g. enable CSRF)."""
+    return test_config(_migrated)
+
+
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, as in production.
+
+    The `app` fixture keeps an app context open for the test's own queries; without this,
+    requests would share its `g` (and so Flask-Login's cached user) with each other.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_employee(app):
+    """Create an employee through the real service; returns the Employee."""
+    counter = iter(range(1, 10_000))
+
+    def make(name: str = "员工", manager: Employee | None = None, **fields) -> Employee:
+        number = fields.pop("employee_no", f"T{next(counter):04d}")
+        values = {
+            "employee_no": number, "name": name, "department": fields.pop("department", "销售部"),
+            "hire_date": fields.pop("hire_date", date(2025, 3, 1)),
+            "manager_no": manager.employee_no if manager else None, **fields,
+        }
+        return services.create_employee(values)
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    def make(username: str, role: str, employee: Employee | None = None):
+        return services.create_user(username, PASSWORD, role, employee.id if employee else None)
+
+    return make
+
+
+@pytest.fixture
+def org(make_employee, make_user):
+    """The named people: a learner, her manager and his manager, an HR officer, an outsider."""
+
+    class Org:
+        director = make_employee("陈总监", position="销售总监")
+        manager = make_employee("张伟", manager=director, position="销售经理")
+        learner = make_employee("王芳", manager=manager, mobile="13812345678",
+                                national_id="110105199003071239", email="wang@example.cn")
+        colleague = make_employee("刘洋", manager=manager)
+        hr_officer = make_employee("李娜", department="人力资源部")
+        outsider = make_employee("赵强", department="物流部")
+
+    Org.users = {
+        "learner": make_user("learner", "employee", Org.learner),
+        "manager": make_user("manager", "manager", Org.manager),
+        "director": make_user("director", "manager", Org.director),
+        "hr": make_user("hr", "hr", Org.hr_officer),
+        "outsider": make_user("outsider", "employee", Org.outsider),
+        "admin": make_user("admin", "admin"),
+    }
+    return Org
+
+
+@pytest.fixture
+def login_as(app, org):
+    """A test client signed in as one of the named people."""
+
+    def login(who: str):
+        client = app.test_client()
+        response = client.post("/login", data={"username": who, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return login

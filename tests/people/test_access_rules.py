@@ -1,0 +1,116 @@
+"""Who sees whom: a learner, her manager (and his manager), HR, an admin and an outsider."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from werkzeug.routing import Rule
+
+from lms.people import services
+
+
+def test_a_learner_sees_only_herself(login_as, org):
+    client = login_as("learner")
+    assert client.get(f"/people/employees/{org.learner.id}").status_code == 200
+    for other in (org.manager, org.colleague, org.outsider, org.hr_officer):
+        assert client.get(f"/people/employees/{other.id}").status_code == 404
+    listing = client.get("/people/employees").get_data(as_text=True)
+    assert "王芳" in listing and "刘洋" not in listing
+
+
+def test_a_manager_sees_his_reports_but_not_others(login_as, org):
+    client = login_as("manager")
+    for person in (org.manager, org.learner, org.colleague):
+        assert client.get(f"/people/employees/{person.id}").status_code == 200
+    for person in (org.director, org.outsider, org.hr_officer):
+        assert client.get(f"/people/employees/{person.id}").status_code == 404
+
+
+def test_reporting_is_transitive_for_the_managers_manager(login_as, org):
+    client = login_as("director")
+    assert client.get(f"/people/employees/{org.learner.id}").status_code == 200
+    listing = client.get("/people/employees").get_data(as_text=True)
+    assert all(name in listing for name in ("张伟", "王芳", "刘洋"))
+    assert "赵强" not in listing and "李娜" not in listing
+
+
+def test_hr_sees_everyone(login_as, org):
+    client = login_as("hr")
+    for person in (org.director, org.learner, org.outsider):
+        assert client.get(f"/people/employees/{person.id}").status_code == 200
+    listing = client.get("/people/employees").get_data(as_text=True)
+    assert "赵强" in listing and "王芳" in listing
+
+
+def test_an_outsider_sees_nothing_of_the_team(login_as, org):
+    client = login_as("outsider")
+    for person in (org.director, org.manager, org.learner, org.colleague):
+        assert client.get(f"/people/employees/{person.id}").status_code == 404
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, org):
+    response = client.get(f"/people/employees/{org.learner.id}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# ----------------------------------------------------------------- every route, walked
+
+# Routes anyone may use, signed in or not: the sign-in page, static files, the health
+# check, the language switch and the public API description.
+PUBLIC = {"auth.login", "static", "web.healthz", "web.set_language", "api-docs.openapi_json"}
+
+
+def _concrete_url(rule: Rule, org) -> str:
+    """Fill every URL variable with something that belongs to someone else (the learner)."""
+    values = {}
+    for argument in rule.arguments:
+        converter = rule._converters[argument].__class__.__name__
+        if argument == "employee_id" or converter == "IntegerConverter":
+            values[argument] = org.learner.id
+        elif argument == "employee_no":
+            values[argument] = org.learner.employee_no
+        elif argument == "filename":
+            values[argument] = "css/app.css"
+        else:
+            values[argument] = "x"
+    url = rule.rule
+    for name, value in values.items():
+        url = re.sub(rf"<(?:[^:>]+:)?{name}>", str(value), url)
+    return url
+
+
+def _all_routes(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint not in PUBLIC]
+
+
+def test_every_route_refuses_an_outsider(app, login_as, org):
+    """An employee from another department gets 401/403/404 on every page and API route."""
+    client = login_as("outsider")
+    checked = 0
+    own = ("web.home", "auth.logout", "people.me", "people.employees")
+    for rule in _all_routes(app):
+        if rule.endpoint in own:
+            continue  # her start page, signing out, her own record, a list filtered to herself
+        url = _concrete_url(rule, org)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            assert response.status_code in (401, 403, 404), (method, url, response.status_code)
+            checked += 1
+    assert checked >= 10
+
+
+def test_every_route_needs_a_session_or_token(app, client, org):
+    for rule in _all_routes(app):
+        url = _concrete_url(rule, org)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            assert response.status_code in (302, 401), (method, url, response.status_code)
+            if response.status_code == 302:
+                assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ["employee", "manager"])
+def test_api_tokens_exist_only_for_hr_and_admin(app, role):
+    with pytest.raises(ValueError):
+        services.create_api_token("sync", role)
