@@ -17,12 +17,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed translations
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d lms/translations
+	$(BIN)/pybabel -q compile --use-fuzzy -d lms/translations
 
 # Extract every _() string and merge it into the catalogues (then translate the new ones).
 translations-update: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o lms/translations/messages.pot .
-	$(BIN)/pybabel update -q -N -i lms/translations/messages.pot -d lms/translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o lms/translations/messages.pot .
+	$(BIN)/pybabel -q update -N -i lms/translations/messages.pot -d lms/translations
 
 # Embedded defaults: SQLite under instance/, jobs in-process, demo data, plain http on loopback.
 run: install

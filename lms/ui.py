@@ -38,6 +38,11 @@ def localtime(value: datetime | None) -> str:
     return format_datetime(clock.local(value), "yyyy-MM-dd HH:mm")
 
 
+def current_locale() -> str:
+    """The request's language as one of config.LOCALES (Babel reports zh_CN as zh_Hans_CN)."""
+    return "zh_CN" if get_locale().language == "zh" else "en"
+
+
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
@@ -76,7 +81,7 @@ def register_ui(app: Flask) -> None:
         role_label=lambda role: ROLE_LABELS.get(role, role),
         status_label=lambda status: STATUS_LABELS.get(status, status),
         job_family_label=lambda family: JOB_FAMILY_LABELS.get(family, family),
-        current_locale=lambda: str(get_locale()),
+        current_locale=current_locale,
     )
     app.jinja_env.filters["localtime"] = localtime
 

@@ -69,7 +69,7 @@ def _migrated(database_url):
     return database_url
 
 
-def test_config(database_url: str, **extra) -> dict:
+def make_test_config(database_url: str, **extra) -> dict:
     return {
         "TESTING": True,
         "DATABASE_URL": database_url,
@@ -92,7 +92,7 @@ def test_config(database_url: str, **extra) -> dict:
 @pytest.fixture
 def app_config(_migrated) -> dict:
     """Override per test module to change settings (e.g. enable CSRF)."""
-    return test_config(_migrated)
+    return make_test_config(_migrated)
 
 
 class IsolatedClient(FlaskClient):

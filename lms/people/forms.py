@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 
@@ -28,8 +28,8 @@ class NewUserForm(FlaskForm):
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=10, max=256)])
     role = SelectField(
         _l("Role"),
-        choices=[("employee", _l("Employee")), ("manager", _l("Manager")), ("hr", _l("HR")),
-                 ("admin", _l("Administrator"))],
+        choices=[SelectChoice("employee", _l("Employee")), SelectChoice("manager", _l("Manager")),
+                 SelectChoice("hr", _l("HR")), SelectChoice("admin", _l("Administrator"))],
     )
     employee_no = StringField(_l("Employee number (optional)"), validators=[Optional(), Length(max=32)])
 

@@ -45,8 +45,14 @@ JOB_FAMILY_ALIASES = {
     "职能": "office", "研发": "rd", "客服": "service", "服务": "service", "管理": "management",
     "其他": "other",
 }
-STATUS_ALIASES = {"入职培训": "onboarding", "新入职": "onboarding", "在职": "active", "离职": "terminated"}
+STATUS_ALIASES = {"入职培训": "onboarding", "入职培训中": "onboarding", "新入职": "onboarding", "在职": "active",
+                  "离职": "terminated", "已离职": "terminated"}
 
+# "sales (销售), logistics (物流), …": the codes with the Chinese names the import also accepts.
+_JOB_FAMILY_CHOICES = ", ".join(
+    f"{family} ({'/'.join(k for k, v in JOB_FAMILY_ALIASES.items() if v == family)})" for family in JOB_FAMILIES
+    if family in JOB_FAMILY_ALIASES.values()
+)
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -60,7 +66,7 @@ MESSAGES = {
     "future_hire": _l("The hire date is more than a year in the future."),
     "mobile": _l("Not a mainland mobile number (11 digits starting with 1)."),
     "email": _l("Not an e-mail address."),
-    "status": _l("Unknown status; use onboarding, active or terminated."),
+    "status": _l("Unknown status; use onboarding (入职培训), active (在职) or terminated (离职)."),
     "job_family": _l("Unknown job family; use one of %(values)s."),
     "amount": _l("Not an amount of money (a non-negative number)."),
     "national_id_format": _l("A national ID number has 17 digits and a final digit or X."),
@@ -178,7 +184,7 @@ def parse_employee(raw: Mapping[str, object], today: date) -> tuple[dict, dict[s
             if family in JOB_FAMILIES:
                 values[field] = family
             else:
-                errors[field] = MESSAGES["job_family"] % {"values": ", ".join(JOB_FAMILIES)}
+                errors[field] = MESSAGES["job_family"] % {"values": _JOB_FAMILY_CHOICES}
         elif field == "social_insurance_base":
             try:
                 amount = Decimal(text.replace(",", ""))

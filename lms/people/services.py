@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from argon2 import PasswordHasher
-from flask import current_app
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import select
 
 from lms import clock
@@ -18,7 +18,6 @@ from lms.extensions import db
 from lms.people import sensitive
 from lms.people.models import ApiToken, Department, Employee, SensitiveView, User
 from lms.people.records import MESSAGES, FieldError, InvalidEmployeeData, parse_employee
-
 
 
 def _hasher() -> PasswordHasher:

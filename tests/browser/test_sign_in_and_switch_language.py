@@ -1,0 +1,60 @@
+"""A learner signs in on a phone-sized screen, switches language, and sees her own record."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_switch_language_and_open_my_record(page, live_server, org, artifacts):
+    page.goto(f"{live_server}/")
+    assert page.url.startswith(f"{live_server}/login")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert page.locator("h1").inner_text() == "登录"
+
+    page.fill("input[name=username]", "learner")
+    page.fill("input[name=password]", "wrong password")
+    page.click("button[type=submit]")
+    assert page.locator(".flash-error").is_visible()
+
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    assert "王芳" in page.locator("h1").inner_text()
+    page.screenshot(path=str(artifacts / "home-zh-phone.png"), full_page=True)
+
+    page.click("[data-test=lang-en]")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "Welcome, 王芳"
+
+    page.click(".menu summary")  # the phone menu is a <details>, no JavaScript needed
+    page.click("text=My record")
+    assert page.locator("[data-test=national-id]").inner_text() == "1101**********1239"
+    page.screenshot(path=str(artifacts / "record-en-phone.png"), full_page=True)
+
+    page.click("[data-test=lang-zh]")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert "王芳" in page.locator("h1").inner_text()
+    # The choice is kept on the account: a new session in the same browser stays in Chinese.
+    page.goto(f"{live_server}/")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+
+
+def test_hr_import_page_shows_every_error_in_the_browser(page, live_server, org, tmp_path):
+    bad = tmp_path / "staff.csv"
+    bad.write_text("工号,姓名,部门,入职日期,手机号\nE1,,销售部,2024-02-30,123\n", encoding="utf-8")
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", "hr")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/people/import")
+    page.set_input_files("input[type=file]", str(bad))
+    page.click("button[type=submit]")
+    rows = page.locator(".errors tbody tr")
+    assert rows.count() == 3  # name, hire_date, mobile — all at once

@@ -1,0 +1,66 @@
+"""The scheduler pass: registered handlers run when due, as of the instant asked for."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lms import clock, jobs
+from lms.extensions import db
+
+
+@pytest.fixture
+def seen():
+    calls: list[datetime] = []
+
+    @jobs.tick_handler("test.hourly", every=timedelta(hours=1))
+    def hourly(now):
+        calls.append((now, clock.now()))
+
+    yield calls
+    jobs.unregister("test.hourly")
+
+
+def test_a_handler_runs_once_per_interval_as_of_the_given_time(app, seen):
+    at = "2026-06-15T11:00:00+08:00"
+    assert jobs.run_tick(at) == ["test.hourly"]
+    assert jobs.run_tick(at) == []  # the same instant again: nothing new
+    assert jobs.run_tick("2026-06-15T11:30:00+08:00") == []
+    assert jobs.run_tick("2026-06-15T12:00:00+08:00") == ["test.hourly"]
+    expected = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
+    assert seen[0] == (expected, expected)  # the handler and clock.now() both see the tick's time
+    assert len(seen) == 2
+
+
+def test_moving_the_clock_back_runs_again(app, seen):
+    jobs.run_tick("2026-06-16T09:00:00+08:00")
+    assert jobs.run_tick("2026-06-15T09:00:00+08:00") == ["test.hourly"]
+
+
+def test_every_pass_records_the_scheduler_heartbeat(app):
+    jobs.run_tick("2026-06-15T11:00:00+08:00")
+    beat = db.session.get(jobs.TickRun, jobs.SCHEDULER)
+    assert beat.last_run_at == datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
+
+
+def test_flask_tick_command(app, runner, seen):
+    result = runner.invoke(args=["tick", "--at", "2026-06-15T11:00:00+08:00"])
+    assert result.exit_code == 0, result.output
+    assert "test.hourly" in result.output
+    bad = runner.invoke(args=["tick", "--at", "yesterday"])
+    assert bad.exit_code != 0 and "ISO-8601" in bad.output
+
+
+def test_without_redis_enqueue_runs_in_process(app):
+    result = jobs.enqueue(jobs.run_tick, "2026-06-15T11:00:00+08:00")
+    assert result == []
+    assert db.session.scalars(select(jobs.TickRun.handler)).all() == [jobs.SCHEDULER]
+
+
+def test_the_clock_is_settable_and_local_dates_use_shanghai(app):
+    with clock.frozen(datetime(2026, 6, 14, 17, 0, tzinfo=UTC)):
+        assert clock.today().isoformat() == "2026-06-15"  # 01:00 in Shanghai
+        assert clock.local(clock.now()).hour == 1
+    assert clock.as_utc(datetime(2026, 6, 15, 9, 0)).hour == 1  # naive = company-local
