@@ -22,6 +22,9 @@ from lms.extensions import db
 from lms.people import services
 from lms.people.models import Employee
 
+# Tests never write a generated secret into instance/.
+os.environ.setdefault("SECRET_KEY", "test-secret")
+
 PASSWORD = "correct-horse-battery"
 
 
