@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from lms import config
-from lms.extensions import babel, csrf, db, limiter, login_manager, migrate, rest_api
+from lms.extensions import babel, csrf, db, include_in_autogenerate, limiter, login_manager, migrate, rest_api
 from lms.ui import register_ui
 
 
@@ -46,7 +46,8 @@ def select_locale() -> str:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(config.PROJECT_DIR / "migrations"), render_as_batch=True, compare_type=True)
+    migrate.init_app(app, db, directory=str(config.PROJECT_DIR / "migrations"), render_as_batch=True, compare_type=True,
+                     include_object=include_in_autogenerate)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
@@ -80,6 +81,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def register_blueprints(app: Flask) -> None:
     from lms.api import register_api
+    from lms.evidence.views import bp as evidence_bp
     from lms.people.auth import bp as auth_bp
     from lms.people.views import bp as people_bp
     from lms.web import bp as web_bp
@@ -87,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(evidence_bp)
     register_api(app)
 
 
@@ -110,6 +113,7 @@ def register_security(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from lms.demo import demo_cli
+    from lms.evidence.cli import evidence_cli
     from lms.jobs import register_job_commands
     from lms.people.cli import api_token_cli, people_cli, users_cli
 
@@ -117,4 +121,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(api_token_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(evidence_cli)
     register_job_commands(app)

@@ -121,15 +121,26 @@ def app(app_config):
         db.engine.dispose()
 
 
+# Rows the migrations seed, kept between tests.
+SEEDED_TABLES = {"evidence_append_lock", "alembic_version"}
+
+
 def _empty_tables() -> None:
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    """Clear every table, stepping around the evidence log's append-only triggers."""
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in SEEDED_TABLES]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))  # triggers off
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+            for name, _sql in triggers:
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
             for table in tables:
                 conn.execute(table.delete())
+            for _name, sql in triggers:
+                conn.execute(text(sql))
 
 
 @pytest.fixture

@@ -13,14 +13,19 @@ from sqlalchemy.exc import OperationalError
 
 from lms import create_app
 from lms.config import PROJECT_DIR
-from lms.extensions import db
+from lms.extensions import db, include_in_autogenerate
 from tests.conftest import create_postgres_database, make_test_config, require_service
 
 
 def _schema_differences() -> list:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_in_autogenerate})
         return compare_metadata(context, db.metadata)
+
+
+# SQLAlchemy cannot reflect the evidence log's expression indexes; it says so, and we know.
+pytestmark = pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 
 
 def _round_trip(url: str) -> None:

@@ -1,0 +1,9 @@
+"""The append-only, hash-chained evidence log (SPEC §5).
+
+`record(kind, subject, payload, actor)` is the only way in; nothing updates or deletes an
+event (database triggers refuse it). `verify_chain()` recomputes the chain.
+"""
+
+from lms.evidence.services import record, subject_of
+
+__all__ = ["record", "subject_of"]
