@@ -98,7 +98,7 @@ def demo_people(today) -> list[dict]:
 def load_demo() -> None:
     """Create the demo company, its accounts, and every feature's demo records."""
     records = demo_people(clock.today())
-    services.save_employees(list(enumerate(records, start=2)), allow_existing=False)
+    services.save_employees(list(enumerate(records, start=2)), allow_existing=False, source="demo")
     ids = {number: id_ for number, id_ in db.session.execute(select(Employee.employee_no, Employee.id))}
     for username, password, role, employee_no in DEMO_LOGINS:
         services.create_user(username, password, role, ids.get(employee_no))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import g
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
@@ -122,7 +123,7 @@ class Employees(MethodView):
     def post(self, data):
         """Create an employee. A department that does not exist yet is created."""
         try:
-            employee = services.create_employee(data)
+            employee = services.create_employee(data, actor=g.api_token, source="api")
         except InvalidEmployeeData as exc:
             errors = [{"field": e.field, "message": str(e.message)} for e in exc.errors]
             status = 409 if all(e.code == "exists" for e in exc.errors) else 422

@@ -23,6 +23,12 @@ def subject_of(kind: str, identifier: int | str) -> str:
     return f"{kind}:{identifier}"
 
 
+def ref_id(ref: str, kind: str) -> int | None:
+    """The id in a subject or actor reference of that kind: ref_id("user:3", "user") → 3."""
+    prefix, _sep, identifier = ref.partition(":")
+    return int(identifier) if prefix == kind and identifier.isdigit() else None
+
+
 def actor_of(actor) -> str:
     """'system', 'user:3' or 'api-token:2' from whatever did the thing."""
     if actor is None:

@@ -23,7 +23,7 @@ api_token_cli = AppGroup("api-token", help="Bearer tokens for integrations.")
 def import_command(path: Path):
     """Import employees from a CSV or XLSX file (all rows or none)."""
     try:
-        report = services.save_employees(read_employee_file(path.name, path.read_bytes()))
+        report = services.save_employees(read_employee_file(path.name, path.read_bytes()), source=f"cli:{path.name}")
     except InvalidEmployeeData as exc:
         for error in exc.errors:
             where = f"row {error.row}" if error.row else "file"

@@ -1,4 +1,4 @@
-"""Departments, employees, user accounts, API tokens and the log of unmasked views."""
+"""Departments, employees, user accounts and API tokens."""
 
 from __future__ import annotations
 
@@ -103,18 +103,3 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class SensitiveView(db.Model):
-    """One unmasked view of an employee's sensitive data: who, whose, what, when, from where."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    viewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
-    field: Mapped[str] = mapped_column(String(40))
-    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    ip: Mapped[str | None] = mapped_column(String(64))
-    user_agent: Mapped[str | None] = mapped_column(String(300))
-
-    viewer: Mapped[User] = relationship()
-    employee: Mapped[Employee] = relationship()

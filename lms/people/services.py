@@ -13,10 +13,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import select
 
-from lms import clock
+from lms import clock, evidence
 from lms.extensions import db
 from lms.people import sensitive
-from lms.people.models import ApiToken, Department, Employee, SensitiveView, User
+from lms.people.models import ApiToken, Department, Employee, User
 from lms.people.records import MESSAGES, FieldError, InvalidEmployeeData, parse_employee
 
 
@@ -147,8 +147,13 @@ def _apply(employee: Employee, values: dict, departments: dict[str, Department])
             setattr(employee, field, value)
 
 
-def save_employees(records: Sequence[tuple[int, dict]], *, allow_existing: bool = True) -> ImportReport:
-    """Validate all records, then create or update them in one transaction (or not at all)."""
+def save_employees(records: Sequence[tuple[int, dict]], *, allow_existing: bool = True, actor=None,
+                   source: str = "import") -> ImportReport:
+    """Validate all records, then create or update them in one transaction (or not at all).
+
+    Each created or updated employee gets an evidence event naming the fields it received
+    (not their values: national ID numbers never enter the log) and where they came from.
+    """
     parsed = _validate_batch(records, allow_existing=allow_existing, today=clock.today())
     try:
         departments = {d.name: d for d in db.session.scalars(select(Department))}
@@ -156,16 +161,16 @@ def save_employees(records: Sequence[tuple[int, dict]], *, allow_existing: bool 
         existing = {
             e.employee_no: e for e in db.session.scalars(select(Employee).where(Employee.employee_no.in_(numbers)))
         }
-        created = updated = 0
+        changes = []
         for _, values in parsed:
             employee = existing.get(values["employee_no"])
             if employee is None:
                 employee = Employee(employee_no=values["employee_no"], status="onboarding")
                 db.session.add(employee)
                 existing[employee.employee_no] = employee
-                created += 1
+                changes.append(("people.employee_created", employee, values))
             else:
-                updated += 1
+                changes.append(("people.employee_updated", employee, values))
             _apply(employee, values, departments)
         db.session.flush()
         wanted = {v["manager_no"] for _, v in parsed if v.get("manager_no")} - existing.keys()
@@ -177,28 +182,39 @@ def save_employees(records: Sequence[tuple[int, dict]], *, allow_existing: bool 
         for _, values in parsed:
             if values.get("manager_no"):
                 existing[values["employee_no"]].manager = existing[values["manager_no"]]
+        evidence.record_many(
+            ((kind, evidence.subject_of("employee", employee.id),
+              {"employee_no": employee.employee_no, "source": source,
+               "fields": sorted(f for f, v in values.items() if v is not None and f != "national_id_digest")})
+             for kind, employee, values in changes),
+            actor=actor)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return ImportReport(created=created, updated=updated)
+    created = sum(1 for kind, _, _ in changes if kind == "people.employee_created")
+    return ImportReport(created=created, updated=len(changes) - created)
 
 
-def create_employee(values: dict) -> Employee:
+def create_employee(values: dict, actor=None, source: str = "api") -> Employee:
     """Create one employee from API or form input; an existing number is an error."""
-    save_employees([(1, values)], allow_existing=False)
+    save_employees([(1, values)], allow_existing=False, actor=actor, source=source)
     return db.session.scalars(select(Employee).where(Employee.employee_no == values["employee_no"])).one()
 
 
+NATIONAL_ID_VIEWED = "people.national_id_viewed"
+
+
 def reveal_national_id(viewer: User, employee: Employee, ip: str | None, user_agent: str | None) -> str | None:
-    """The full national ID for a viewer allowed to see it; every reveal is recorded."""
+    """The full national ID for a viewer allowed to see it; every reveal is an evidence event."""
     if not viewer.may_unmask:
         raise PermissionError("only HR may see full national ID numbers")
     if not employee.national_id_encrypted:
         return None
     number = sensitive.decrypt(employee.national_id_encrypted)
-    db.session.add(SensitiveView(viewer_id=viewer.id, employee_id=employee.id, field="national_id",
-                                 ip=ip, user_agent=(user_agent or "")[:300]))
+    evidence.record(NATIONAL_ID_VIEWED, evidence.subject_of("employee", employee.id),
+                    {"field": "national_id", "employee_no": employee.employee_no, "ip": ip,
+                     "user_agent": (user_agent or "")[:200]}, actor=viewer)
     db.session.commit()
     return number
 

@@ -8,11 +8,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from lms.evidence.models import EvidenceEvent, body_field
+from lms.evidence.services import ref_id
 from lms.extensions import db
 from lms.people import sensitive, services
 from lms.people.access import get_employee_for, roles_required, visible_employees
 from lms.people.forms import ImportForm, NewUserForm, RevealForm
-from lms.people.models import EMPLOYMENT_STATUSES, Department, Employee, SensitiveView, User
+from lms.people.models import EMPLOYMENT_STATUSES, Department, Employee, User
 from lms.people.records import FIELDS, InvalidEmployeeData, read_employee_file
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -107,7 +109,7 @@ def import_employees():
         upload = form.file.data
         try:
             records = read_employee_file(upload.filename, upload.read())
-            report = services.save_employees(records)
+            report = services.save_employees(records, actor=current_user, source=f"upload:{upload.filename}")
         except InvalidEmployeeData as exc:
             errors = exc.errors
         else:
@@ -133,13 +135,17 @@ def departments():
 @bp.get("/sensitive-views")
 @roles_required("hr", "admin")
 def sensitive_views():
-    """The log of every unmasked view of a national ID number."""
-    rows = db.session.scalars(
-        select(SensitiveView)
-        .options(joinedload(SensitiveView.viewer), joinedload(SensitiveView.employee))
-        .order_by(SensitiveView.viewed_at.desc())
-        .limit(500)
+    """Every display of a full national ID number, newest first, read from the evidence log."""
+    events = db.session.scalars(
+        select(EvidenceEvent).where(body_field("kind") == services.NATIONAL_ID_VIEWED)
+        .order_by(EvidenceEvent.seq.desc()).limit(500)
     ).all()
+    viewer_ids = [ref_id(event.actor, "user") for event in events]
+    employee_ids = [ref_id(event.subject, "employee") for event in events]
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(set(viewer_ids))))}
+    people = {p.id: p for p in db.session.scalars(select(Employee).where(Employee.id.in_(set(employee_ids))))}
+    rows = [(event, users.get(viewer), people.get(person))
+            for event, viewer, person in zip(events, viewer_ids, employee_ids, strict=True)]
     return render_template("people/sensitive_views.html", rows=rows)
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.exc import DatabaseError
 
 from lms import clock
 from lms.evidence import record, services
-from lms.evidence.chain import GENESIS
 from lms.evidence.models import EvidenceEvent
 from lms.extensions import db
 
@@ -21,16 +20,18 @@ AT = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
 
 
 def test_events_chain_by_hash_over_canonical_json(app, org):
+    head_seq, head_hash = services.chain_head()  # creating the named people left events already
     with clock.frozen(AT):
         first = record("people.imported", "employee:1", {"b": 2, "a": "王芳"}, actor=org.users["hr"])
         second = record("people.imported", "employee:2", {"count": 1})
     db.session.commit()
-    assert (first.seq, second.seq) == (1, 2)
-    assert first.prev_hash == GENESIS and second.prev_hash == first.hash
+    assert (first.seq, second.seq) == (head_seq + 1, head_seq + 2)
+    assert first.prev_hash == head_hash and second.prev_hash == first.hash
     assert (second.kind, second.subject, second.occurred_at) == ("people.imported", "employee:2", AT)
     hr_id = org.users["hr"].id
     expected = (f'{{"actor":"user:{hr_id}","kind":"people.imported","occurred_at":"2026-06-15T03:00:00.000000Z",'
-                f'"payload":{{"a":"王芳","b":2}},"prev_hash":"{GENESIS}","seq":1,"subject":"employee:1"}}')
+                f'"payload":{{"a":"王芳","b":2}},"prev_hash":"{head_hash}","seq":{head_seq + 1},'
+                f'"subject":"employee:1"}}')
     assert first.body == expected
     assert first.hash == hashlib.sha256(expected.encode("utf-8")).hexdigest()
     assert second.actor == "system"

@@ -173,3 +173,18 @@ def test_only_hr_and_admin_may_import(login_as):
     for who in ("learner", "manager"):
         assert login_as(who).get("/people/import").status_code == 403
     assert login_as("admin").get("/people/import").status_code == 200
+
+
+def test_each_saved_employee_is_an_evidence_event_without_the_id_number(app, login_as):
+    from lms.evidence.models import EvidenceEvent, body_field
+
+    client = login_as("hr")
+    csv = HEADER + "E9,孙丽,销售部,,,,2024-03-01,,,,110105198506124561\n"
+    client.post("/people/import", data={"file": (io.BytesIO(csv.encode()), "staff.csv")},
+                content_type="multipart/form-data")
+    sun = db.session.scalars(select(Employee).where(Employee.employee_no == "E9")).one()
+    event = db.session.scalars(select(EvidenceEvent).where(body_field("subject") == f"employee:{sun.id}")).one()
+    assert event.kind == "people.employee_created"
+    assert event.payload["source"] == "upload:staff.csv"
+    assert "national_id" in event.payload["fields"] and "110105198506124561" not in event.body
+    assert event.actor.startswith("user:")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
+from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
 from lms.people import sensitive
-from lms.people.models import SensitiveView
 
 NUMBER = "110105199003071239"
 MASKED = "1101**********1239"
@@ -45,9 +45,10 @@ def test_hr_can_reveal_it_and_the_view_is_recorded(login_as, org):
                            headers={"User-Agent": "pytest-browser"})
     assert response.status_code == 200
     assert NUMBER in response.get_data(as_text=True)
-    view = db.session.scalars(select(SensitiveView)).one()
-    assert (view.viewer.username, view.employee_id, view.field, view.user_agent) == (
-        "hr", org.learner.id, "national_id", "pytest-browser")
+    view = db.session.scalars(select(EvidenceEvent).where(body_field("kind") == "people.national_id_viewed")).one()
+    assert (view.kind, view.actor, view.subject) == (
+        "people.national_id_viewed", f"user:{org.users['hr'].id}", f"employee:{org.learner.id}")
+    assert (view.payload["field"], view.payload["user_agent"]) == ("national_id", "pytest-browser")
     log = client.get("/people/sensitive-views").get_data(as_text=True)
     assert "王芳" in log and "hr" in log
 
@@ -56,7 +57,8 @@ def test_nobody_else_can_reveal_it(login_as, org):
     for who in ("learner", "manager", "admin"):
         response = login_as(who).post(f"/people/employees/{org.learner.id}/national-id")
         assert response.status_code == 403
-    assert db.session.scalar(select(func.count(SensitiveView.id))) == 0
+    viewed = select(func.count(EvidenceEvent.seq)).where(body_field("kind") == "people.national_id_viewed")
+    assert db.session.scalar(viewed) == 0
 
 
 def test_masking_and_validation_rules():
