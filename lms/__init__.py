@@ -82,6 +82,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 def register_blueprints(app: Flask) -> None:
     from lms.api import register_api
     from lms.evidence.views import bp as evidence_bp
+    from lms.notify.views import bp as notify_bp
     from lms.people.auth import bp as auth_bp
     from lms.people.views import bp as people_bp
     from lms.web import bp as web_bp
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(evidence_bp)
+    app.register_blueprint(notify_bp)
     register_api(app)
 
 
@@ -115,6 +117,7 @@ def register_commands(app: Flask) -> None:
     from lms.demo import demo_cli
     from lms.evidence.cli import evidence_cli
     from lms.jobs import register_job_commands
+    from lms.notify.cli import notify_cli
     from lms.people.cli import api_token_cli, people_cli, users_cli
 
     app.cli.add_command(people_cli)
@@ -122,4 +125,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(api_token_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(evidence_cli)
+    app.cli.add_command(notify_cli)
     register_job_commands(app)

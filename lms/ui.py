@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from flask import Flask, jsonify, render_template, request
@@ -35,7 +36,12 @@ def localtime(value: datetime | None) -> str:
     """A stored UTC instant shown in the company's time zone."""
     if value is None:
         return ""
-    return format_datetime(clock.local(value), "yyyy-MM-dd HH:mm")
+    return format_datetime(clock.local(value), "yyyy-MM-dd HH:mm:ss")
+
+
+def pretty_json(value) -> str:
+    """Indented JSON that keeps Chinese readable (tojson would escape it to \\uXXXX)."""
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
 
 
 def current_locale() -> str:
@@ -84,6 +90,7 @@ def register_ui(app: Flask) -> None:
         current_locale=current_locale,
     )
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["pretty_json"] = pretty_json
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

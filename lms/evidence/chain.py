@@ -17,7 +17,7 @@ from decimal import Decimal
 
 GENESIS = "0" * 64
 # Kinds, subjects and actors are plain identifiers, so they appear verbatim in the body.
-IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,99}$")
+IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,99}")
 
 
 def _plain(value):
@@ -47,7 +47,7 @@ def build_body(seq: int, occurred_at: datetime, actor: str, subject: str, kind: 
                prev_hash: str) -> str:
     """The canonical text of a new event."""
     for name, value in (("actor", actor), ("subject", subject), ("kind", kind)):
-        if not IDENTIFIER.match(value):
+        if not IDENTIFIER.fullmatch(value):
             raise ValueError(f"evidence {name} {value!r} must match {IDENTIFIER.pattern}")
     return canonical_text({"seq": seq, "occurred_at": occurred_at, "actor": actor, "subject": subject,
                            "kind": kind, "payload": payload, "prev_hash": prev_hash})

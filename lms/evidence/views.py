@@ -1,16 +1,21 @@
-"""HR pages: evidence events by subject and kind, and the chain's verification status."""
+"""HR pages: evidence events by subject and kind, the chain's verification status, evidence packs."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import io
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from lms import jobs
-from lms.evidence import services
-from lms.evidence.forms import VerifyForm
+from lms.evidence import record, services
+from lms.evidence.forms import SUBJECT, PackForm, VerifyForm
 from lms.evidence.jobs import verify_chain_job
 from lms.evidence.models import EvidenceEvent, body_field
+from lms.evidence.pack import pack_for_subject
 from lms.extensions import db
 from lms.people.access import roles_required
 
@@ -40,6 +45,7 @@ def events():
         "evidence/events.html", events=rows, subject=subject, kind=kind, more=more,
         next_before=rows[-1].seq if more else None, length=length, head=head,
         verification=services.latest_verification(), form=VerifyForm(),
+        pack_form=PackForm(formdata=None, subject=subject) if re.match(SUBJECT, subject) else None,
     )
 
 
@@ -51,3 +57,31 @@ def verify():
         jobs.enqueue(verify_chain_job)
         flash(_("Verification started. The result appears below when it is done."), "info")
     return redirect(url_for("evidence.events"))
+
+
+PACK_DOWNLOADED = "evidence.pack_downloaded"
+
+
+@bp.post("/pack")
+@roles_required("hr", "admin")
+def pack():
+    """The evidence pack (ZIP) for one subject; the download itself is recorded first."""
+    form = PackForm()
+    if not form.validate_on_submit():
+        abort(400)
+    subject = form.subject.data
+    user = current_user._get_current_object()
+    built = pack_for_subject(subject, generated_by=services.actor_of(user))
+    if built.event_count == 0:
+        flash(_("There are no events about %(subject)s, so there is no pack to download.", subject=subject),
+              "error")
+        return redirect(url_for("evidence.events", subject=subject))
+    record(PACK_DOWNLOADED, subject, {
+        "manifest_sha256": built.manifest_sha256, "events": built.event_count, "filename": built.filename,
+        "ip": request.remote_addr, "user_agent": (request.user_agent.string or "")[:200],
+    }, actor=user)
+    db.session.commit()
+    response = send_file(io.BytesIO(built.content), mimetype="application/zip", as_attachment=True,
+                         download_name=built.filename)
+    response.headers["Cache-Control"] = "no-store"  # personal data: no copies in shared caches
+    return response

@@ -93,8 +93,8 @@ def _route_cases() -> list:
 
 
 ROUTES = _route_cases()
-# Her own start page, signing out, her own record, and the list filtered down to herself.
-OWN = {"web.home", "auth.logout", "people.me", "people.employees"}
+# Her own start page, signing out, her own record, the list filtered down to herself, her inbox.
+OWN = {"web.home", "auth.logout", "people.me", "people.employees", "notify.inbox"}
 
 
 def _url(app, endpoint: str, org) -> str:

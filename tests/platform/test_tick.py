@@ -25,10 +25,10 @@ def seen():
 
 def test_a_handler_runs_once_per_interval_as_of_the_given_time(app, seen):
     at = "2026-06-15T11:00:00+08:00"
-    assert jobs.run_tick(at) == ["test.hourly"]
+    assert "test.hourly" in jobs.run_tick(at)
     assert jobs.run_tick(at) == []  # the same instant again: nothing new
-    assert jobs.run_tick("2026-06-15T11:30:00+08:00") == []
-    assert jobs.run_tick("2026-06-15T12:00:00+08:00") == ["test.hourly"]
+    assert "test.hourly" not in jobs.run_tick("2026-06-15T11:30:00+08:00")
+    assert "test.hourly" in jobs.run_tick("2026-06-15T12:00:00+08:00")
     expected = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
     assert seen[0] == (expected, expected)  # the handler and clock.now() both see the tick's time
     assert len(seen) == 2
@@ -36,7 +36,7 @@ def test_a_handler_runs_once_per_interval_as_of_the_given_time(app, seen):
 
 def test_moving_the_clock_back_runs_again(app, seen):
     jobs.run_tick("2026-06-16T09:00:00+08:00")
-    assert jobs.run_tick("2026-06-15T09:00:00+08:00") == ["test.hourly"]
+    assert "test.hourly" in jobs.run_tick("2026-06-15T09:00:00+08:00")
 
 
 def test_every_pass_records_the_scheduler_heartbeat(app):
@@ -55,8 +55,8 @@ def test_flask_tick_command(app, runner, seen):
 
 def test_without_redis_enqueue_runs_in_process(app):
     result = jobs.enqueue(jobs.run_tick, "2026-06-15T11:00:00+08:00")
-    assert result == []
-    assert db.session.scalars(select(jobs.TickRun.handler)).all() == [jobs.SCHEDULER]
+    assert result == ["notify.retry_due"]  # ran here and now, and returned what it ran
+    assert set(db.session.scalars(select(jobs.TickRun.handler))) == {jobs.SCHEDULER, "notify.retry_due"}
 
 
 def test_the_clock_is_settable_and_local_dates_use_shanghai(app):
