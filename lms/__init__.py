@@ -81,6 +81,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def register_blueprints(app: Flask) -> None:
     from lms.api import register_api
+    from lms.courses.views import bp as courses_bp
     from lms.evidence.views import bp as evidence_bp
     from lms.notify.views import bp as notify_bp
     from lms.people.auth import bp as auth_bp
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(evidence_bp)
+    app.register_blueprint(courses_bp)
     app.register_blueprint(notify_bp)
     register_api(app)
 
@@ -114,6 +116,7 @@ def register_security(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from lms.courses.cli import content_cli
     from lms.demo import demo_cli
     from lms.evidence.cli import evidence_cli
     from lms.jobs import register_job_commands
@@ -124,6 +127,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(api_token_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(content_cli)
     app.cli.add_command(evidence_cli)
     app.cli.add_command(notify_cli)
     register_job_commands(app)

@@ -19,6 +19,7 @@ JOB_FAMILY_LABELS = {
     "office": _l("Office"), "rd": _l("R&D"), "service": _l("Customer service"),
     "management": _l("Management"), "other": _l("Other"),
 }
+COURSE_KIND_LABELS = {"handbook": _l("Handbook"), "scenario": _l("Scenario"), "case": _l("Case analysis")}
 ERROR_TEXT = {
     400: (_l("Bad request"), _l("The request could not be understood. Reload the page and try again.")),
     401: (_l("Sign-in required"), _l("Please sign in to see this page.")),
@@ -88,6 +89,7 @@ def register_ui(app: Flask) -> None:
         status_label=lambda status: STATUS_LABELS.get(status, status),
         job_family_label=lambda family: JOB_FAMILY_LABELS.get(family, family),
         current_locale=current_locale,
+        course_kind_label=lambda kind: COURSE_KIND_LABELS.get(kind, kind),
     )
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["pretty_json"] = pretty_json

@@ -182,14 +182,14 @@ def make_user(app):
 def org(make_employee, make_user):
     """The named people: a learner, her manager and his manager, an HR officer, an outsider."""
 
-    class Org:
-        director = make_employee("陈总监", position="销售总监")
-        manager = make_employee("张伟", manager=director, position="销售经理")
-        learner = make_employee("王芳", manager=manager, mobile="13812345678",
+    class Org:  # established staff (status active); new hires are made by the tests that need them
+        director = make_employee("陈总监", position="销售总监", status="active")
+        manager = make_employee("张伟", manager=director, position="销售经理", status="active")
+        learner = make_employee("王芳", manager=manager, mobile="13812345678", status="active",
                                 national_id="110105199003071239", email="wang@example.cn")
-        colleague = make_employee("刘洋", manager=manager)
-        hr_officer = make_employee("李娜", department="人力资源部")
-        outsider = make_employee("赵强", department="物流部")
+        colleague = make_employee("刘洋", manager=manager, status="active")
+        hr_officer = make_employee("李娜", department="人力资源部", status="active")
+        outsider = make_employee("赵强", department="物流部", status="active")
 
     Org.users = {
         "learner": make_user("learner", "employee", Org.learner),

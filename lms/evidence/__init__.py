@@ -4,6 +4,6 @@
 event (database triggers refuse it). `verify_chain()` recomputes the chain.
 """
 
-from lms.evidence.services import record, record_many, subject_of
+from lms.evidence.services import actor_of, record, record_many, subject_of
 
-__all__ = ["record", "record_many", "subject_of"]
+__all__ = ["actor_of", "record", "record_many", "subject_of"]

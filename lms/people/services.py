@@ -193,6 +193,10 @@ def save_employees(records: Sequence[tuple[int, dict]], *, allow_existing: bool 
         db.session.rollback()
         raise
     created = sum(1 for kind, _, _ in changes if kind == "people.employee_created")
+    if created:
+        from lms.courses.services import enrol_new_hires  # courses builds on people, not the reverse
+
+        enrol_new_hires()
     return ImportReport(created=created, updated=len(changes) - created)
 
 

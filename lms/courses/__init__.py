@@ -1,0 +1,1 @@
+"""Courses: versioned handbook content and rules, enrolment, reading progress, attestation."""
