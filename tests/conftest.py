@@ -203,6 +203,14 @@ def org(make_employee, make_user):
 
 
 @pytest.fixture
+def content(tmp_path):
+    """A small rules-and-courses tree under tmp_path; `.write()` edits it, `.sync()` loads it."""
+    from tests.content_tree import write_small_tree
+
+    return write_small_tree(tmp_path / "content")
+
+
+@pytest.fixture
 def login_as(app, org):
     """A test client signed in as one of the named people."""
 

@@ -1,10 +1,8 @@
-"""A small content tree written by the tests, in the same format as content/."""
+"""A small content tree written by the tests, in the same format as content/ (fixture `content`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pytest
 
 from lms.courses import services
 
@@ -68,9 +66,8 @@ class ContentTree:
         return services.sync_content(self.root)
 
 
-@pytest.fixture
-def content(tmp_path) -> ContentTree:
-    tree = ContentTree(tmp_path / "content")
+def write_small_tree(root: Path) -> ContentTree:
+    tree = ContentTree(root)
     tree.write("rules/2026-01.yaml", RULES)
     tree.write("courses/handbook/course.md", COURSE)
     tree.write("courses/handbook/chapters/welcome.zh.md", "## 欢迎\n\n欢迎加入公司。\n")
