@@ -28,6 +28,9 @@ translations-update: $(VENV)/.installed
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --if-empty
+	# The scheduler pass runs beside the server (jobs in-process); both stop together.
+	$(BIN)/flask tick --every 60 > instance/scheduler.log 2>&1 & ticker=$$!; \
+	trap "kill $$ticker" EXIT INT TERM; \
 	LMS_SECURE_COOKIES=0 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # TEST_DATABASE_URL=postgresql://… runs the same suite on PostgreSQL.

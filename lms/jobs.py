@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -139,15 +140,21 @@ def _ticker(app: Flask, stop: threading.Event) -> None:
 def register_job_commands(app: Flask) -> None:
     @app.cli.command("tick")
     @click.option("--at", "at_iso", help="ISO-8601 instant to run the pass as of (default: now).")
-    def tick_command(at_iso: str | None):
+    @click.option("--every", type=int, default=None,
+                  help="Keep running a pass every N seconds (the embedded scheduler of `make run`).")
+    def tick_command(at_iso: str | None, every: int | None):
         """Run one scheduler pass: every tick handler that is due."""
         if at_iso:
             try:
                 datetime.fromisoformat(at_iso)
             except ValueError as exc:
                 raise click.BadParameter(f"not an ISO-8601 time: {at_iso}", param_hint="--at") from exc
-        ran = run_tick(at_iso)
-        click.echo(f"tick at {at_iso or clock.now().isoformat()}: ran {', '.join(ran) if ran else 'nothing due'}")
+        while True:
+            ran = run_tick(at_iso)
+            click.echo(f"tick at {at_iso or clock.now().isoformat()}: ran {', '.join(ran) if ran else 'nothing due'}")
+            if not every or at_iso:
+                return
+            time.sleep(every)
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty (no scheduler).")

@@ -30,6 +30,7 @@ from lms.people.models import Employee
 
 CONTENT_DIR = PROJECT_DIR / "content"
 ONBOARDING = "onboarding"
+MAX_READING_SECONDS = 30 * 60
 
 
 # ---------------------------------------------------------------- content sync
@@ -198,8 +199,8 @@ def enrollments_for(employee_id: int) -> list[Enrollment]:
 # ---------------------------------------------------------------- reading and attesting
 
 
-def record_chapter_view(enrollment: Enrollment, chapter: Chapter, seconds: int = 0) -> ChapterProgress:
-    """First opening and time spent on a chapter (time is capped per visit at 30 minutes)."""
+def record_chapter_view(enrollment: Enrollment, chapter: Chapter) -> ChapterProgress:
+    """The first opening of a chapter, and the latest one (time spent is counted up to completion)."""
     now = clock.now()
     progress = db.session.scalars(select(ChapterProgress).where(
         ChapterProgress.enrollment_id == enrollment.id, ChapterProgress.chapter_key == chapter.key)).first()
@@ -209,7 +210,6 @@ def record_chapter_view(enrollment: Enrollment, chapter: Chapter, seconds: int =
         db.session.add(progress)
         evidence.record("courses.chapter_opened", evidence.subject_of("employee", enrollment.employee_id), {
             "course_version_id": chapter.course_version_id, "chapter": chapter.key, "chapter_sha256": chapter.sha256})
-    progress.seconds_spent += max(0, min(int(seconds), 1800))
     progress.last_seen_at = now
     db.session.commit()
     return progress
@@ -259,7 +259,10 @@ def _complete_chapter(enrollment: Enrollment, chapter: Chapter) -> None:
                                    last_seen_at=now, seconds_spent=0)
         db.session.add(progress)
     if progress.completed_at is None:
-        progress.completed_at = now
+        # Time spent: from the last opening to finishing, capped so a tab left open overnight
+        # does not count as hours of reading.
+        progress.seconds_spent += min(int((now - progress.last_seen_at).total_seconds()), MAX_READING_SECONDS)
+        progress.completed_at = progress.last_seen_at = now
     db.session.flush()
     version = chapter.course_version
     done = set(db.session.scalars(select(ChapterProgress.chapter_key).where(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from lms import clock
 from lms.courses import services
 from lms.courses.models import Attestation, ChapterProgress, Course, Enrollment
 from lms.evidence.models import EvidenceEvent, body_field
@@ -50,7 +52,15 @@ def test_reading_records_first_opening_and_attesting_records_the_exact_text(logi
 
 def test_the_course_completes_when_every_chapter_is_done(login_as, handbook, org):
     client = login_as("learner")
-    attest(client)
+    start = clock.now()
+    with clock.frozen(start):  # she opens the chapter …
+        page = client.get("/courses/handbook/chapters/leave-and-absence").get_data(as_text=True)
+    sha = re.search(r'name="chapter_sha256" type="hidden" value="([0-9a-f]+)"', page).group(1)
+    with clock.frozen(start + timedelta(minutes=4)):  # … and confirms four minutes later
+        client.post("/courses/handbook/chapters/leave-and-absence/attest", data={"chapter_sha256": sha})
+    progress = db.session.scalars(select(ChapterProgress).where(ChapterProgress.chapter_key == "leave-and-absence")
+                                  ).one()
+    assert progress.seconds_spent == 240 and progress.completed_at == start + timedelta(minutes=4)
     enrollment = db.session.scalars(select(Enrollment)).one()
     assert enrollment.completed_at is None
     client.get("/courses/handbook/chapters/welcome")
