@@ -52,6 +52,70 @@ chapters:
 """
 
 
+BANK = """\
+bank: rules
+rules_version: "2026-01"
+title: {zh: "题库", en: "Bank"}
+questions:
+  - id: notice-1
+    type: single
+    clause: leave.notice
+    stem: {zh: "请假须提前几天申请？", en: "How many days ahead must leave be requested?"}
+    options:
+      - {id: a, zh: "1天", en: "1 day"}
+      - {id: b, zh: "3天", en: "3 days", correct: true}
+      - {id: c, zh: "当天", en: "The same day"}
+    explanation: {zh: "制度规定提前3天。", en: "The rules say 3 days."}
+  - id: notice-2
+    type: truefalse
+    clause: leave.notice
+    stem: {zh: "在朋友圈说明即视为请假。", en: "A WeChat Moments post counts as a leave request."}
+    answer: false
+    explanation: {zh: "必须通过系统申请。", en: "Apply in the system."}
+  - id: threshold-1
+    type: multiple
+    clause: absence.threshold
+    stem: {zh: "哪些属于严重违纪？", en: "Which are serious violations?"}
+    options:
+      - {id: a, zh: "连续旷工3个工作日", en: "3 consecutive working days", correct: true}
+      - {id: b, zh: "一个月累计旷工5天", en: "5 days in a calendar month", correct: true}
+      - {id: c, zh: "迟到一次", en: "Late once"}
+    explanation: {zh: "见制度。", en: "See the rules."}
+  - id: threshold-2
+    type: scenario
+    stem: {zh: "小王周四、周五旷工，周一也未到岗。", en: "Wang was absent Thu, Fri and Monday."}
+    parts:
+      - id: p1
+        type: truefalse
+        clause: absence.threshold
+        stem: {zh: "周末计入旷工天数。", en: "The weekend counts."}
+        answer: false
+        explanation: {zh: "休息日不计。", en: "Rest days do not count."}
+      - id: p2
+        type: single
+        clause: absence.threshold
+        stem: {zh: "连续旷工几个工作日？", en: "How many consecutive working days?"}
+        options:
+          - {id: a, zh: "3", en: "3", correct: true}
+          - {id: b, zh: "5", en: "5"}
+          - {id: c, zh: "2", en: "2"}
+        explanation: {zh: "周四、周五、周一。", en: "Thu, Fri, Mon."}
+"""
+
+EXAM = """\
+exam: onboarding
+title: {zh: "入职考试", en: "Onboarding exam"}
+course: handbook
+bank: rules
+draw: {leave.notice: 1, absence.threshold: 2}
+time_limit_minutes: 20
+max_attempts: 2
+pass_mark: 80
+partial_credit: false
+onboarding: true
+"""
+
+
 class ContentTree:
     def __init__(self, root: Path):
         self.root = root
@@ -78,4 +142,6 @@ def write_small_tree(root: Path) -> ContentTree:
     tree.write("courses/urgent/course.md", SCENARIO)
     tree.write("courses/urgent/chapters/story.zh.md", "小李的父亲住院了。\n")
     tree.write("courses/urgent/chapters/story.en.md", "Li's father is in hospital.\n")
+    tree.write("exams/banks/rules.yaml", BANK)
+    tree.write("exams/onboarding.yaml", EXAM)
     return tree

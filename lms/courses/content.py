@@ -85,6 +85,8 @@ class ParsedCourse:
 class Content:
     rule_sets: list[ParsedRuleSet] = field(default_factory=list)
     courses: list[ParsedCourse] = field(default_factory=list)
+    banks: list = field(default_factory=list)  # lms.exams.content.ParsedBank
+    exams: list = field(default_factory=list)  # lms.exams.content.ParsedExam
 
 
 def digest(value) -> str:
@@ -105,7 +107,7 @@ def render_markdown(text: str) -> str:
     return nh3.clean(html)
 
 
-class _Reader:
+class ContentReader:
     """Collects problems with their file and line while reading."""
 
     def __init__(self, root: Path):
@@ -148,7 +150,7 @@ class _Reader:
         return {lang: value[lang].strip() for lang in LANGS}
 
 
-def _read_rule_set(reader: _Reader, path: Path) -> ParsedRuleSet | None:
+def _read_rule_set(reader: ContentReader, path: Path) -> ParsedRuleSet | None:
     text = path.read_text(encoding="utf-8")
     data = reader.yaml(path, text)
     if data is None:
@@ -201,7 +203,7 @@ def _read_rule_set(reader: _Reader, path: Path) -> ParsedRuleSet | None:
     return parsed
 
 
-def _front_matter(reader: _Reader, path: Path, text: str) -> dict | None:
+def _front_matter(reader: ContentReader, path: Path, text: str) -> dict | None:
     if not text.startswith("---\n"):
         reader.problem(path, 1, "course.md must start with front matter between two “---” lines")
         return None
@@ -216,7 +218,7 @@ def _front_matter(reader: _Reader, path: Path, text: str) -> dict | None:
     return data
 
 
-def _read_course(reader: _Reader, folder: Path, clauses_by_version: dict[str, set[str]]) -> ParsedCourse | None:
+def _read_course(reader: ContentReader, folder: Path, clauses_by_version: dict[str, set[str]]) -> ParsedCourse | None:
     path = folder / "course.md"
     if not path.exists():
         reader.problem(folder, 0, "a course folder needs a course.md")
@@ -290,13 +292,14 @@ def _read_course(reader: _Reader, folder: Path, clauses_by_version: dict[str, se
     return course
 
 
-def read_content(root: Path, known_rule_versions: dict[str, set[str]] | None = None) -> Content:
+def read_content(root: Path, known_rule_versions: dict[str, set[str]] | None = None,
+                 known_courses: set[str] | None = None) -> Content:
     """Parse and validate everything under `root`; raise ContentError listing every problem.
 
     `known_rule_versions` are rule sets already in the database (version → clause ids), so a
     course may cite a version whose file has been archived.
     """
-    reader = _Reader(root)
+    reader = ContentReader(root)
     content = Content()
     for path in sorted((root / "rules").glob("*.yaml")):
         parsed = _read_rule_set(reader, path)
@@ -309,6 +312,10 @@ def read_content(root: Path, known_rule_versions: dict[str, set[str]] | None = N
         parsed = _read_course(reader, folder, clauses)
         if parsed:
             content.courses.append(parsed)
+    from lms.exams.content import read_exams  # exams build on courses; read here to report all at once
+
+    course_slugs = set(known_courses or ()) | {c.slug for c in content.courses}
+    content.banks, content.exams = read_exams(reader, root, clauses, course_slugs)
     if reader.problems:
         raise ContentError(reader.problems)
     return content

@@ -53,7 +53,7 @@ def _known_rule_versions() -> dict[str, set[str]]:
 
 def sync_content(root: Path = CONTENT_DIR, actor=None) -> SyncReport:
     """Load content/ as new immutable versions where it changed; all of it or nothing."""
-    content = read_content(root, _known_rule_versions())
+    content = read_content(root, _known_rule_versions(), set(db.session.scalars(select(Course.slug))))
     lines: list[str] = []
     new_versions = 0
     try:
@@ -110,6 +110,9 @@ def sync_content(root: Path = CONTENT_DIR, actor=None) -> SyncReport:
                 actor=actor)
             new_versions += 1
             lines.append(f"{parsed.slug}: new version {version.number} (sha256 {parsed.sha256[:12]})")
+        from lms.exams.services import save_exam_content  # exams build on courses
+
+        lines.extend(save_exam_content(content.banks, content.exams, actor))
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -93,8 +93,10 @@ def _route_cases() -> list:
 
 
 ROUTES = _route_cases()
-# Her own start page, signing out, her own record, the list filtered down to herself, her inbox.
-OWN = {"web.home", "auth.logout", "people.me", "people.employees", "notify.inbox", "courses.my_courses"}
+# Her own start page, signing out, her own record, the list filtered down to herself, her inbox,
+# her courses and her exams.
+OWN = {"web.home", "auth.logout", "people.me", "people.employees", "notify.inbox", "courses.my_courses",
+       "exams.my_exams"}
 
 
 def _url(app, endpoint: str, org) -> str:

@@ -1,0 +1,1 @@
+"""Exams: question banks, attempts with a frozen draw, server-side grading."""

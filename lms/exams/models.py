@@ -1,0 +1,84 @@
+"""Question bank versions, exam versions and attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms import clock
+from lms.extensions import db
+from lms.people.models import Employee
+from lms.sqltypes import UTCDateTime
+
+
+class QuestionBank(db.Model):
+    """One immutable version of a bank file (content/exams/banks/<bank>.yaml)."""
+
+    __table_args__ = (UniqueConstraint("slug", "number", name="uq_question_bank_slug_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    number: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    rules_version: Mapped[str] = mapped_column(String(40))
+    questions: Mapped[list] = mapped_column(JSON)  # validated question dicts, as in the file
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class ExamVersion(db.Model):
+    """One immutable version of an exam definition (content/exams/<exam>.yaml)."""
+
+    __table_args__ = (UniqueConstraint("slug", "number", name="uq_exam_version_slug_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), index=True)
+    number: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    course_slug: Mapped[str] = mapped_column(String(80))
+    bank_id: Mapped[int] = mapped_column(ForeignKey("question_bank.id"))
+    draw: Mapped[dict] = mapped_column(JSON)  # clause id → questions drawn
+    time_limit_minutes: Mapped[int]
+    max_attempts: Mapped[int]
+    pass_mark: Mapped[int]
+    partial_credit: Mapped[bool]
+    is_onboarding: Mapped[bool]
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    bank: Mapped[QuestionBank] = relationship()
+
+    def title(self, locale: str) -> str:
+        return self.title_zh if locale == "zh_CN" else self.title_en
+
+
+class ExamAttempt(db.Model):
+    """One sitting: the questions drawn and shuffled for it (frozen), answers as saved, the result."""
+
+    __table_args__ = (
+        UniqueConstraint("employee_id", "exam_slug", "number", name="uq_exam_attempt_employee_id_exam_slug_number"),
+        Index("ix_exam_attempt_exam_slug_submitted_at", "exam_slug", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    exam_slug: Mapped[str] = mapped_column(String(80))
+    exam_version_id: Mapped[int] = mapped_column(ForeignKey("exam_version.id"))
+    number: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The draw, with the answer key: read only on the server, never rendered before submission.
+    paper: Mapped[list] = mapped_column(JSON)
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_late: Mapped[bool] = mapped_column(default=False)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    is_passed: Mapped[bool | None]
+    results: Mapped[dict | None] = mapped_column(JSON)  # per question: earned, possible, correct
+    evidence_seq: Mapped[int | None]
+
+    employee: Mapped[Employee] = relationship()
+    exam_version: Mapped[ExamVersion] = relationship()

@@ -1,0 +1,236 @@
+"""Saving banks and exams, drawing papers, saving answers, grading on the server."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+
+from lms import clock, evidence
+from lms.exams.content import question_clause
+from lms.exams.models import ExamAttempt, ExamVersion, QuestionBank
+from lms.extensions import db
+
+GRACE = timedelta(seconds=60)  # a submit this late still counts its answers (a slow network)
+_random = random.SystemRandom()
+
+
+class ExamRefused(Exception):
+    """Why an attempt cannot start, in words for the learner."""
+
+
+# ---------------------------------------------------------------- content
+
+
+def save_exam_content(banks, exams, actor=None) -> list[str]:
+    """New versions of changed banks and exams (in the caller's transaction)."""
+    lines = []
+    saved = {}
+    for parsed in banks:
+        latest = db.session.scalars(select(QuestionBank).where(QuestionBank.slug == parsed.slug)
+                                    .order_by(QuestionBank.number.desc()).limit(1)).first()
+        if latest and latest.sha256 == parsed.sha256:
+            saved[parsed.slug] = latest
+            lines.append(f"bank {parsed.slug}: unchanged (version {latest.number})")
+            continue
+        bank = QuestionBank(slug=parsed.slug, number=(latest.number + 1) if latest else 1, sha256=parsed.sha256,
+                            rules_version=parsed.rules_version, questions=parsed.questions)
+        db.session.add(bank)
+        db.session.flush()
+        saved[parsed.slug] = bank
+        evidence.record("exams.bank_loaded", f"bank:{parsed.slug}", {
+            "version": bank.number, "sha256": bank.sha256, "questions": len(parsed.questions)}, actor=actor)
+        lines.append(f"bank {parsed.slug}: new version {bank.number} ({len(parsed.questions)} questions)")
+    for parsed in exams:
+        latest = db.session.scalars(select(ExamVersion).where(ExamVersion.slug == parsed.slug)
+                                    .order_by(ExamVersion.number.desc()).limit(1)).first()
+        if latest and latest.sha256 == parsed.sha256:
+            lines.append(f"exam {parsed.slug}: unchanged (version {latest.number})")
+            continue
+        exam = ExamVersion(
+            slug=parsed.slug, number=(latest.number + 1) if latest else 1, sha256=parsed.sha256,
+            title_zh=parsed.title["zh"], title_en=parsed.title["en"], course_slug=parsed.course_slug,
+            bank_id=saved[parsed.bank_slug].id, draw=parsed.draw, time_limit_minutes=parsed.time_limit_minutes,
+            max_attempts=parsed.max_attempts, pass_mark=parsed.pass_mark, partial_credit=parsed.partial_credit,
+            is_onboarding=parsed.is_onboarding)
+        db.session.add(exam)
+        db.session.flush()
+        evidence.record("exams.exam_loaded", f"exam:{parsed.slug}", {
+            "version": exam.number, "sha256": exam.sha256, "bank": parsed.bank_slug, "draw": parsed.draw,
+            "pass_mark": parsed.pass_mark}, actor=actor)
+        lines.append(f"exam {parsed.slug}: new version {exam.number}")
+    return lines
+
+
+def current_exams() -> list[ExamVersion]:
+    newest = select(ExamVersion.slug, func.max(ExamVersion.number).label("number")).group_by(ExamVersion.slug) \
+        .subquery()
+    return list(db.session.scalars(select(ExamVersion).join(
+        newest, (ExamVersion.slug == newest.c.slug) & (ExamVersion.number == newest.c.number))
+        .order_by(ExamVersion.slug)))
+
+
+def current_exam(slug: str) -> ExamVersion | None:
+    return db.session.scalars(select(ExamVersion).where(ExamVersion.slug == slug)
+                              .order_by(ExamVersion.number.desc()).limit(1)).first()
+
+
+# ---------------------------------------------------------------- papers
+
+
+def _shuffled_item(item: dict) -> dict:
+    """A question or part with its options in a new order; option keys are positions 1, 2, …"""
+    drawn = {k: v for k, v in item.items() if k not in ("options", "parts")}
+    if "options" in item:
+        options = list(item["options"])
+        _random.shuffle(options)
+        drawn["options"] = [{**option, "key": str(n)} for n, option in enumerate(options, start=1)]
+    if "parts" in item:
+        drawn["parts"] = [_shuffled_item(part) for part in item["parts"]]
+    return drawn
+
+
+def draw_paper(exam: ExamVersion, seen: set[str]) -> list[dict]:
+    """N questions per clause, preferring ones this person has not had before, shuffled."""
+    chosen = []
+    for clause, count in sorted(exam.draw.items()):
+        pool = [q for q in exam.bank.questions if question_clause(q) == clause]
+        fresh = [q for q in pool if q["id"] not in seen]
+        _random.shuffle(fresh)
+        rest = [q for q in pool if q["id"] in seen]
+        _random.shuffle(rest)
+        chosen.extend((fresh + rest)[:count])
+    _random.shuffle(chosen)
+    return [{**_shuffled_item(q), "n": n} for n, q in enumerate(chosen, start=1)]
+
+
+def attempts_of(employee_id: int, slug: str) -> list[ExamAttempt]:
+    return list(db.session.scalars(select(ExamAttempt).where(
+        ExamAttempt.employee_id == employee_id, ExamAttempt.exam_slug == slug).order_by(ExamAttempt.number)))
+
+
+def start_attempt(employee_id: int, slug: str, actor=None) -> ExamAttempt:
+    """A new attempt with a frozen draw, or the one still open. Raises ExamRefused."""
+    exam = current_exam(slug)
+    if exam is None:
+        raise ExamRefused("no such exam")
+    previous = attempts_of(employee_id, slug)
+    now = clock.now()
+    for attempt in previous:
+        if attempt.submitted_at is None and now <= attempt.deadline_at + GRACE:
+            return attempt
+    for attempt in previous:  # an attempt left open past its time is graded on what was saved
+        if attempt.submitted_at is None:
+            submit(attempt, None, actor)
+    if any(a.is_passed for a in previous):
+        raise ExamRefused("passed")
+    if len(previous) >= exam.max_attempts:
+        raise ExamRefused("no_attempts_left")
+    seen = {item["id"] for attempt in previous for item in attempt.paper}
+    attempt = ExamAttempt(employee_id=employee_id, exam_slug=slug, exam_version_id=exam.id,
+                          number=len(previous) + 1, started_at=now,
+                          deadline_at=now + timedelta(minutes=exam.time_limit_minutes),
+                          paper=draw_paper(exam, seen), answers={})
+    db.session.add(attempt)
+    db.session.flush()
+    evidence.record("exams.attempt_started", evidence.subject_of("employee", employee_id), {
+        "exam": slug, "exam_version": exam.number, "attempt": attempt.number, "attempt_id": attempt.id,
+        "questions": [item["id"] for item in attempt.paper], "deadline_at": attempt.deadline_at}, actor=actor)
+    db.session.commit()
+    return attempt
+
+
+def is_open(attempt: ExamAttempt) -> bool:
+    return attempt.submitted_at is None and clock.now() <= attempt.deadline_at + GRACE
+
+
+def answer_keys(item: dict) -> list[str]:
+    """The answer slots of a paper item: its number, or number.part for each scenario part."""
+    if item["type"] == "scenario":
+        return [f"{item['n']}.{part['id']}" for part in item["parts"]]
+    return [str(item["n"])]
+
+
+def save_answer(attempt: ExamAttempt, number: int, choices: dict[str, list[str]]) -> bool:
+    """Keep the learner's choices for one question as they go. False once the time is up."""
+    if not is_open(attempt):
+        return False
+    item = next((i for i in attempt.paper if i["n"] == number), None)
+    if item is None:
+        raise ValueError("no such question")
+    answers = dict(attempt.answers or {})
+    for key in answer_keys(item):
+        answers[key] = sorted(set(choices.get(key, [])))
+    attempt.answers = answers
+    db.session.commit()
+    return True
+
+
+def _grade_item(item: dict, chosen: list[str], partial: bool) -> Decimal:
+    """Marks (0 to 1) for one question or part."""
+    if item["type"] == "truefalse":
+        return Decimal(1) if chosen == [str(item["answer"]).lower()] else Decimal(0)
+    correct = {o["key"] for o in item["options"] if o["correct"]}
+    picked = set(chosen)
+    if picked == correct:
+        return Decimal(1)
+    if item["type"] == "multiple" and partial:
+        right, wrong = len(picked & correct), len(picked - correct)
+        return max(Decimal(0), Decimal(right - wrong) / len(correct))
+    return Decimal(0)
+
+
+def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, actor=None) -> ExamAttempt:
+    """Grade the attempt once. A second submission changes nothing; a late one counts only saved answers."""
+    if attempt.submitted_at is not None:
+        return attempt
+    now = clock.now()
+    late = now > attempt.deadline_at + GRACE
+    answers = dict(attempt.answers or {})
+    if final_choices and not late:
+        answers.update({k: sorted(set(v)) for k, v in final_choices.items()})
+    exam = attempt.exam_version
+    earned = Decimal(0)
+    results, sheet = {}, []
+    for item in attempt.paper:
+        units = item["parts"] if item["type"] == "scenario" else [item]
+        share = Decimal(1) / len(units)
+        got = Decimal(0)
+        for unit, key in zip(units, answer_keys(item), strict=True):
+            chosen = answers.get(key, [])
+            marks = _grade_item(unit, chosen, exam.partial_credit) * share
+            got += marks
+            sheet.append({"answer": key, "question": item["id"], "clause": unit.get("clause"),
+                          "chosen": _original_ids(unit, chosen), "correct": _original_ids(unit, _key(unit)),
+                          "marks": str(marks.quantize(Decimal("0.001")))})
+        results[str(item["n"])] = {"earned": str(got.quantize(Decimal("0.001"))), "full": got == 1}
+        earned += got
+    score = (earned * 100 / len(attempt.paper)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    attempt.answers, attempt.results = answers, results
+    attempt.submitted_at, attempt.is_late = now, late
+    attempt.score, attempt.is_passed = score, score >= exam.pass_mark
+    event = evidence.record("exams.attempt_submitted", evidence.subject_of("employee", attempt.employee_id), {
+        "exam": attempt.exam_slug, "exam_version": exam.number, "exam_sha256": exam.sha256,
+        "bank_sha256": exam.bank.sha256, "attempt": attempt.number, "attempt_id": attempt.id,
+        "started_at": attempt.started_at, "deadline_at": attempt.deadline_at, "submitted_at": now,
+        "late": late, "answer_sheet": sheet, "score": str(score), "pass_mark": exam.pass_mark,
+        "passed": attempt.is_passed}, actor=actor)
+    attempt.evidence_seq = event.seq
+    db.session.commit()
+    return attempt
+
+
+def _key(unit: dict) -> list[str]:
+    if unit["type"] == "truefalse":
+        return [str(unit["answer"]).lower()]
+    return [o["key"] for o in unit["options"] if o["correct"]]
+
+
+def _original_ids(unit: dict, keys: list[str]) -> list[str]:
+    """Shuffled positions back to the bank's option ids, so the sheet reads the same for everyone."""
+    if unit["type"] == "truefalse":
+        return list(keys)
+    by_key = {o["key"]: o["id"] for o in unit["options"]}
+    return sorted(by_key[k] for k in keys if k in by_key)

@@ -1,0 +1,125 @@
+"""Taking an exam on a phone or a PC: one question per page, each answer saved as you go."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from lms.exams import services
+from lms.exams.models import ExamAttempt
+from lms.extensions import db
+from lms.ui import current_locale
+
+bp = Blueprint("exams", __name__, url_prefix="/exams", template_folder="templates")
+
+REFUSALS = {
+    "passed": lambda: _("You have already passed this exam."),
+    "no_attempts_left": lambda: _("You have used all your attempts for this exam."),
+}
+
+
+def _own_attempt(attempt_id: int) -> ExamAttempt:
+    attempt = db.session.get(ExamAttempt, attempt_id)
+    if attempt is None or current_user.employee_id is None or attempt.employee_id != current_user.employee_id:
+        abort(404)
+    return attempt
+
+
+def _choices(item: dict) -> dict[str, list[str]]:
+    """The learner's choices for one paper item from the form (radio, checkbox or true/false)."""
+    return {key: request.form.getlist(key) for key in services.answer_keys(item)}
+
+
+@bp.get("/")
+@login_required
+def my_exams():
+    exams = services.current_exams()
+    attempts = {e.slug: services.attempts_of(current_user.employee_id, e.slug) for e in exams} \
+        if current_user.employee_id else {}
+    # "continue" (an attempt is open), "start" (allowed to try), or None.
+    action = {}
+    for exam in exams:
+        tries = attempts.get(exam.slug, [])
+        if any(services.is_open(a) for a in tries):
+            action[exam.slug] = "continue"
+        elif current_user.employee_id and not any(a.is_passed for a in tries) and len(tries) < exam.max_attempts:
+            action[exam.slug] = "start"
+    return render_template("exams/my_exams.html", exams=exams, attempts=attempts, action=action,
+                           form=FlaskForm(), locale=current_locale())
+
+
+@bp.post("/<slug>/start")
+@login_required
+def start(slug: str):
+    if services.current_exam(slug) is None:
+        abort(404)
+    if current_user.employee_id is None or not FlaskForm().validate_on_submit():
+        abort(403 if current_user.employee_id is None else 400)
+    try:
+        attempt = services.start_attempt(current_user.employee_id, slug, actor=current_user)
+    except services.ExamRefused as refusal:
+        reason = str(refusal)
+        flash(REFUSALS[reason]() if reason in REFUSALS else reason, "error")
+        return redirect(url_for("exams.my_exams"))
+    return redirect(url_for("exams.question", attempt_id=attempt.id, number=1))
+
+
+@bp.route("/attempts/<int:attempt_id>/<int:number>", methods=["GET", "POST"])
+@login_required
+def question(attempt_id: int, number: int):
+    attempt = _own_attempt(attempt_id)
+    if not services.is_open(attempt):
+        return redirect(url_for("exams.result", attempt_id=attempt.id))
+    item = next((i for i in attempt.paper if i["n"] == number), None)
+    if item is None:
+        abort(404)
+    form = FlaskForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        services.save_answer(attempt, number, _choices(item))
+        target = request.form.get("go", "next")
+        if target == "previous" and number > 1:
+            return redirect(url_for("exams.question", attempt_id=attempt.id, number=number - 1))
+        if target == "review" or number == len(attempt.paper):
+            return redirect(url_for("exams.review", attempt_id=attempt.id))
+        return redirect(url_for("exams.question", attempt_id=attempt.id, number=number + 1))
+    return render_template("exams/question.html", attempt=attempt, item=item, total=len(attempt.paper),
+                           answers=attempt.answers or {}, form=form, locale=current_locale())
+
+
+@bp.get("/attempts/<int:attempt_id>/review")
+@login_required
+def review(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if not services.is_open(attempt):
+        return redirect(url_for("exams.result", attempt_id=attempt.id))
+    answered = {item["n"]: all((attempt.answers or {}).get(k) for k in services.answer_keys(item))
+                for item in attempt.paper}
+    return render_template("exams/review.html", attempt=attempt, answered=answered, form=FlaskForm(),
+                           locale=current_locale())
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    services.submit(attempt, None, actor=current_user)
+    return redirect(url_for("exams.result", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int):
+    """The score and, only now that it is submitted, the right answers with their explanations."""
+    attempt = _own_attempt(attempt_id)
+    if attempt.submitted_at is None:
+        if services.is_open(attempt):
+            return redirect(url_for("exams.review", attempt_id=attempt.id))
+        services.submit(attempt, None, actor=current_user)  # time ran out: graded on what was saved
+    return render_template("exams/result.html", attempt=attempt, exam=attempt.exam_version,
+                           answers=attempt.answers or {}, locale=current_locale())
