@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.courses.views import bp as courses_bp
     from lms.evidence.views import bp as evidence_bp
     from lms.exams.views import bp as exams_bp
+    from lms.exams.views import verify_bp
     from lms.notify.views import bp as notify_bp
     from lms.people.auth import bp as auth_bp
     from lms.people.views import bp as people_bp
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(evidence_bp)
     app.register_blueprint(courses_bp)
     app.register_blueprint(exams_bp)
+    app.register_blueprint(verify_bp)
     app.register_blueprint(notify_bp)
     register_api(app)
 

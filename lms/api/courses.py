@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+from flask import send_file
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
@@ -12,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
 from lms.courses.models import Attestation, Chapter, CourseVersion, Enrollment
+from lms.exams.models import Certificate
 from lms.extensions import db
 from lms.people.models import Employee
 from lms.ui import api_error
@@ -69,10 +73,24 @@ class AttestationOut(Schema):
     evidence_seq = fields.Integer()
 
 
+class CertificateOut(Schema):
+    number = fields.String()
+    verification_code = fields.String()
+    issued_at = fields.DateTime()
+    exam = fields.String(attribute="exam_slug")
+    score = fields.Decimal(as_string=True)
+    course_versions = fields.List(fields.Dict())
+    rules_version = fields.String(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+    pdf_sha256 = fields.String()
+    pdf_url = fields.Function(lambda c: f"/api/v1/certificates/{c.number}.pdf")
+
+
 class TrainingOut(Schema):
     employee_no = fields.String()
     enrollments = fields.List(fields.Nested(EnrollmentOut))
     attestations = fields.List(fields.Nested(AttestationOut))
+    certificates = fields.List(fields.Nested(CertificateOut))
 
 
 @blp.route("/courses")
@@ -118,7 +136,24 @@ class Training(MethodView):
                      .joinedload(CourseVersion.rule_set))
             .order_by(Attestation.attested_at)
         ).all()
-        return {"employee_no": employee.employee_no, "enrollments": enrollments, "attestations": attestations}
+        issued = db.session.scalars(select(Certificate).where(Certificate.employee_id == employee.id)
+                                    .order_by(Certificate.issued_at)).all()
+        return {"employee_no": employee.employee_no, "enrollments": enrollments, "attestations": attestations,
+                "certificates": issued}
+
+
+@blp.route("/certificates/<string:number>.pdf")
+class CertificatePdf(MethodView):
+    decorators = [token_required("hr", "admin")]
+
+    @blp.response(200, description="The certificate PDF.", content_type="application/pdf")
+    @blp.alt_response(404, schema=ErrorResponse)
+    def get(self, number: str):
+        """The certificate as issued (PDF with its Chinese font embedded)."""
+        certificate = db.session.scalars(select(Certificate).where(Certificate.number == number)).first()
+        if certificate is None:
+            return api_error(404, _("No certificate has number %(number)s.", number=number), field="number")
+        return send_file(io.BytesIO(certificate.pdf), mimetype="application/pdf", download_name=f"{number}.pdf")
 
 
 

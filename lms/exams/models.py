@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms import clock
@@ -82,3 +82,29 @@ class ExamAttempt(db.Model):
 
     employee: Mapped[Employee] = relationship()
     exam_version: Mapped[ExamVersion] = relationship()
+
+
+class Certificate(db.Model):
+    """《培训合格证明》: issued once per passed attempt; kept with its PDF; revoked, never deleted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    verification_code: Mapped[str] = mapped_column(String(24), unique=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("exam_attempt.id"), unique=True)
+    exam_slug: Mapped[str] = mapped_column(String(80))
+    exam_title_zh: Mapped[str] = mapped_column(String(200))
+    exam_title_en: Mapped[str] = mapped_column(String(200))
+    course_versions: Mapped[list] = mapped_column(JSON)  # [{slug, number, sha256, title_zh, title_en}]
+    clauses: Mapped[list] = mapped_column(JSON)  # [{id, title_zh, title_en}] and the rules version
+    rules_version: Mapped[str | None] = mapped_column(String(40))
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    revoked_reason: Mapped[str | None] = mapped_column(String(500))
+
+    employee: Mapped[Employee] = relationship()
+    attempt: Mapped[ExamAttempt] = relationship()

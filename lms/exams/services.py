@@ -9,9 +9,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 
 from lms import clock, evidence
+from lms.exams.certificates import issue_certificate
 from lms.exams.content import question_clause
 from lms.exams.models import ExamAttempt, ExamVersion, QuestionBank
 from lms.extensions import db
+from lms.people import services as people
 
 GRACE = timedelta(seconds=60)  # a submit this late still counts its answers (a slow network)
 _random = random.SystemRandom()
@@ -218,6 +220,11 @@ def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, act
         "late": late, "answer_sheet": sheet, "score": str(score), "pass_mark": exam.pass_mark,
         "passed": attempt.is_passed}, actor=actor)
     attempt.evidence_seq = event.seq
+    if attempt.is_passed:
+        issue_certificate(attempt)
+        if exam.is_onboarding:
+            people.activate(attempt.employee_id, reason=f"passed exam {exam.slug} (attempt {attempt.number})",
+                            actor=actor, commit=False)
     db.session.commit()
     return attempt
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
 
-from lms.exams import services
-from lms.exams.models import ExamAttempt
+from lms.exams import certificates, services
+from lms.exams.models import Certificate, ExamAttempt
 from lms.extensions import db
+from lms.people.access import get_employee_for, roles_required
 from lms.ui import current_locale
 
 bp = Blueprint("exams", __name__, url_prefix="/exams", template_folder="templates")
+verify_bp = Blueprint("verify", __name__, template_folder="templates")
 
 REFUSALS = {
     "passed": lambda: _("You have already passed this exam."),
@@ -46,8 +53,10 @@ def my_exams():
             action[exam.slug] = "continue"
         elif current_user.employee_id and not any(a.is_passed for a in tries) and len(tries) < exam.max_attempts:
             action[exam.slug] = "start"
+    mine = db.session.scalars(select(Certificate).where(Certificate.employee_id == current_user.employee_id)
+                              .order_by(Certificate.issued_at)).all() if current_user.employee_id else []
     return render_template("exams/my_exams.html", exams=exams, attempts=attempts, action=action,
-                           form=FlaskForm(), locale=current_locale())
+                           certificates=mine, form=FlaskForm(), locale=current_locale())
 
 
 @bp.post("/<slug>/start")
@@ -123,3 +132,46 @@ def result(attempt_id: int):
         services.submit(attempt, None, actor=current_user)  # time ran out: graded on what was saved
     return render_template("exams/result.html", attempt=attempt, exam=attempt.exam_version,
                            answers=attempt.answers or {}, locale=current_locale())
+
+
+# ---------------------------------------------------------------- certificates
+
+
+class RevokeForm(FlaskForm):
+    reason = StringField(validators=[DataRequired(), Length(max=500)])
+
+
+@bp.get("/certificates/<int:certificate_id>.pdf")
+@login_required
+def certificate_pdf(certificate_id: int):
+    """The certificate PDF for the employee, her managers and HR."""
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:
+        abort(404)
+    get_employee_for(current_user, certificate.employee_id)
+    return send_file(io.BytesIO(certificate.pdf), mimetype="application/pdf",
+                     download_name=f"{certificate.number}.pdf")
+
+
+@bp.post("/certificates/<int:certificate_id>/revoke")
+@roles_required("hr")
+def revoke_certificate(certificate_id: int):
+    certificate = db.session.get(Certificate, certificate_id)
+    form = RevokeForm()
+    if certificate is None:
+        abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    certificates.revoke(certificate, form.reason.data, current_user)
+    flash(_("Certificate %(number)s has been revoked.", number=certificate.number), "info")
+    return redirect(url_for("people.employee", employee_id=certificate.employee_id))
+
+
+@verify_bp.get("/verify/<code>")
+def verify(code: str):
+    """Public: is this certificate genuine? Minimal data, the name masked."""
+    certificate = db.session.scalars(select(Certificate).where(Certificate.verification_code == code.upper())).first()
+    status = 200 if certificate else 404
+    return render_template("exams/verify.html", certificate=certificate, code=code,
+                           masked_name=certificates.mask_name(certificate.employee.name) if certificate else None,
+                           locale=current_locale()), status

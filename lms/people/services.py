@@ -229,6 +229,20 @@ def masked_national_id(employee: Employee) -> str | None:
     return sensitive.mask(sensitive.decrypt(employee.national_id_encrypted))
 
 
+def activate(employee_id: int, reason: str, actor=None, commit: bool = True) -> bool:
+    """The onboarding gate: a new hire becomes active (once). Returns whether the status changed."""
+    employee = db.session.get(Employee, employee_id)
+    if employee is None or employee.status != "onboarding":
+        return False
+    employee.status = "active"
+    evidence.record("people.activated", evidence.subject_of("employee", employee_id),
+                    {"employee_no": employee.employee_no, "from": "onboarding", "to": "active", "reason": reason},
+                    actor=actor)
+    if commit:
+        db.session.commit()
+    return True
+
+
 # ---------------------------------------------------------------- accounts
 
 

@@ -1,0 +1,130 @@
+"""《培训合格证明》: issuing, rendering to PDF with an embedded Chinese font, verifying, revoking."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+from sqlalchemy import select
+
+from lms import clock, evidence
+from lms.courses.models import Course, CourseVersion, RuleClause, RuleSet
+from lms.exams.content import question_clause
+from lms.exams.models import Certificate, ExamAttempt
+from lms.extensions import db
+
+FONT = "WenQuanYiMicroHei"
+FONT_FILE = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def _register_font() -> None:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE), subfontIndex=0))
+
+
+def verification_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+
+
+def mask_name(name: str) -> str:
+    """王芳 → 王*, 欧阳娜娜 → 欧***: enough to recognise, not to identify."""
+    return name[:1] + "*" * max(len(name) - 1, 1)
+
+
+def issue_certificate(attempt: ExamAttempt) -> Certificate:
+    """Issue the certificate for a passed attempt (once), with its PDF; in the caller's transaction."""
+    existing = db.session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).first()
+    if existing:
+        return existing
+    exam = attempt.exam_version
+    course = db.session.scalars(select(Course).where(Course.slug == exam.course_slug)).one()
+    version = db.session.scalars(select(CourseVersion).where(CourseVersion.course_id == course.id)
+                                 .order_by(CourseVersion.number.desc()).limit(1)).one()
+    clause_ids = sorted({question_clause(item) for item in attempt.paper})
+    rule_set = db.session.scalars(select(RuleSet).where(RuleSet.version == exam.bank.rules_version)).first()
+    titles = {c.clause_id: c for c in db.session.scalars(select(RuleClause).where(
+        RuleClause.rule_set_id == (rule_set.id if rule_set else None), RuleClause.clause_id.in_(clause_ids)))}
+    now = clock.now()
+    certificate = Certificate(
+        number=f"pending-{secrets.token_hex(8)}", verification_code=verification_code(),
+        employee_id=attempt.employee_id, attempt_id=attempt.id, exam_slug=exam.slug, exam_title_zh=exam.title_zh,
+        exam_title_en=exam.title_en,
+        course_versions=[{"slug": course.slug, "number": version.number, "sha256": version.sha256,
+                          "title_zh": version.title_zh, "title_en": version.title_en}],
+        clauses=[{"id": c, "title_zh": titles[c].title_zh if c in titles else c,
+                  "title_en": titles[c].title_en if c in titles else c} for c in clause_ids],
+        rules_version=rule_set.version if rule_set else None, score=attempt.score, issued_at=now,
+        pdf=b"", pdf_sha256="")
+    db.session.add(certificate)
+    db.session.flush()
+    certificate.number = f"LMS-{clock.local(now).year}-{certificate.id:06d}"
+    certificate.pdf = render_pdf(certificate, attempt.employee.name, attempt.employee.employee_no)
+    certificate.pdf_sha256 = hashlib.sha256(certificate.pdf).hexdigest()
+    evidence.record("exams.certificate_issued", evidence.subject_of("employee", attempt.employee_id), {
+        "number": certificate.number, "verification_code": certificate.verification_code,
+        "attempt_id": attempt.id, "exam": exam.slug, "score": str(attempt.score),
+        "course_versions": [{k: v for k, v in cv.items() if k in ("slug", "number", "sha256")}
+                            for cv in certificate.course_versions],
+        "clauses": clause_ids, "rules_version": certificate.rules_version, "pdf_sha256": certificate.pdf_sha256})
+    return certificate
+
+
+def render_pdf(certificate: Certificate, name: str, employee_no: str) -> bytes:
+    """An A4 landscape certificate in Chinese and English; the font subset is embedded."""
+    _register_font()
+    buffer = io.BytesIO()
+    width, height = landscape(A4)
+    pdf = canvas.Canvas(buffer, pagesize=(width, height), invariant=1)
+    pdf.setTitle(f"培训合格证明 {certificate.number}")
+    pdf.setAuthor(current_app.config["LMS_COMPANY_NAME"])
+    pdf.setStrokeColorRGB(0.04, 0.43, 0.31)
+    pdf.setLineWidth(3)
+    pdf.rect(12 * mm, 12 * mm, width - 24 * mm, height - 24 * mm)
+
+    def line(text: str, y: float, size: float = 12, center: bool = False) -> None:
+        pdf.setFont(FONT, size)
+        if center:
+            pdf.drawCentredString(width / 2, y, text)
+        else:
+            pdf.drawString(30 * mm, y, text)
+
+    issued = clock.local(certificate.issued_at)
+    course = certificate.course_versions[0]
+    line("培训合格证明", height - 40 * mm, 30, center=True)
+    line("Certificate of Training", height - 50 * mm, 14, center=True)
+    line(f"兹证明 {name}（工号 {employee_no}）于 {issued.year}年{issued.month}月{issued.day}日 通过"
+         f"《{certificate.exam_title_zh}》，成绩 {certificate.score} 分，考核合格。", height - 70 * mm, 14)
+    line(f"This certifies that {name} ({employee_no}) passed “{certificate.exam_title_en}” on "
+         f"{issued:%Y-%m-%d} with a score of {certificate.score}.", height - 79 * mm, 11)
+    line(f"培训课程 Course：《{course['title_zh']}》 {course['title_en']} — 第 {course['number']} 版 "
+         f"SHA-256 {course['sha256'][:16]}…", height - 92 * mm, 11)
+    rules = "、".join(c["title_zh"] for c in certificate.clauses)
+    line(f"所考核的规章制度（{certificate.rules_version} 版）Rules covered：{rules}", height - 101 * mm, 11)
+    line(f"证书编号 Certificate No.：{certificate.number}", height - 118 * mm, 12)
+    line(f"验证码 Verification code：{certificate.verification_code}", height - 127 * mm, 12)
+    url = current_app.config["LMS_BASE_URL"].rstrip("/") + f"/verify/{certificate.verification_code}"
+    line(f"验证网址 Verify at：{url}", height - 136 * mm, 11)
+    line(current_app.config["LMS_COMPANY_NAME"], 30 * mm, 14)
+    line(f"{issued.year}年{issued.month}月{issued.day}日", 22 * mm, 12)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def revoke(certificate: Certificate, reason: str, actor) -> None:
+    if certificate.revoked_at is not None:
+        return
+    certificate.revoked_at, certificate.revoked_by = clock.now(), evidence.actor_of(actor)
+    certificate.revoked_reason = reason.strip()[:500]
+    evidence.record("exams.certificate_revoked", evidence.subject_of("employee", certificate.employee_id),
+                    {"number": certificate.number, "reason": certificate.revoked_reason}, actor=actor)
+    db.session.commit()
