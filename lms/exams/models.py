@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms import clock
@@ -108,3 +108,24 @@ class Certificate(db.Model):
 
     employee: Mapped[Employee] = relationship()
     attempt: Mapped[ExamAttempt] = relationship()
+
+
+class CoachingTask(db.Model):
+    """线下辅导: after a failed attempt the direct manager coaches the employee before the make-up."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("exam_attempt.id"), unique=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # After this the make-up unlocks anyway and the open task goes to HR.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    coached_on: Mapped[date | None]
+    notes: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attempt: Mapped[ExamAttempt] = relationship()
+    employee: Mapped[Employee] = relationship(foreign_keys=[employee_id])
+    manager: Mapped[Employee | None] = relationship(foreign_keys=[manager_id])

@@ -6,14 +6,17 @@ import random
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
-from lms import clock, evidence
+from lms import clock, evidence, notify
 from lms.exams.certificates import issue_certificate
 from lms.exams.content import question_clause
-from lms.exams.models import ExamAttempt, ExamVersion, QuestionBank
+from lms.exams.models import CoachingTask, ExamAttempt, ExamVersion, QuestionBank
 from lms.extensions import db
 from lms.people import services as people
+from lms.people.models import Employee, User
 
 GRACE = timedelta(seconds=60)  # a submit this late still counts its answers (a slow network)
 _random = random.SystemRandom()
@@ -130,6 +133,8 @@ def start_attempt(employee_id: int, slug: str, actor=None) -> ExamAttempt:
         raise ExamRefused("passed")
     if len(previous) >= exam.max_attempts:
         raise ExamRefused("no_attempts_left")
+    if coaching_blocks(employee_id, slug):
+        raise ExamRefused("waiting_for_coaching")
     seen = {item["id"] for attempt in previous for item in attempt.paper}
     attempt = ExamAttempt(employee_id=employee_id, exam_slug=slug, exam_version_id=exam.id,
                           number=len(previous) + 1, started_at=now,
@@ -225,8 +230,80 @@ def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, act
         if exam.is_onboarding:
             people.activate(attempt.employee_id, reason=f"passed exam {exam.slug} (attempt {attempt.number})",
                             actor=actor, commit=False)
+    elif attempt.number < exam.max_attempts:
+        task = _open_coaching(attempt)
     db.session.commit()
+    if not attempt.is_passed and attempt.number < exam.max_attempts:
+        _announce_make_up(attempt, task)
     return attempt
+
+
+# ---------------------------------------------------------------- the failure path
+
+
+def _open_coaching(attempt: ExamAttempt) -> CoachingTask:
+    now = clock.now()
+    manager_id = attempt.employee.manager_id
+    task = CoachingTask(attempt_id=attempt.id, employee_id=attempt.employee_id, manager_id=manager_id,
+                        created_at=now, due_at=now + timedelta(days=current_app.config["LMS_COACHING_DAYS"]))
+    db.session.add(task)
+    db.session.flush()
+    evidence.record("exams.coaching_requested", evidence.subject_of("employee", attempt.employee_id), {
+        "attempt_id": attempt.id, "exam": attempt.exam_slug, "manager_id": manager_id, "due_at": task.due_at})
+    return task
+
+
+def _announce_make_up(attempt: ExamAttempt, task: CoachingTask) -> None:
+    """A make-up reminder to the employee and a coaching task to the direct manager."""
+    exam = attempt.exam_version
+    context = {"exam_zh": exam.title_zh, "exam_en": exam.title_en, "score": str(attempt.score),
+               "pass_mark": exam.pass_mark, "employee": attempt.employee.name,
+               "due": clock.local(task.due_at).strftime("%Y-%m-%d %H:%M")}
+    notify.send(f"exam-make-up:{attempt.id}", attempt.employee_id, "exam_make_up", context, ["inapp", "sms"],
+                evidence_subject=evidence.subject_of("employee", attempt.employee_id))
+    if task.manager_id:
+        notify.send(f"exam-coaching:{attempt.id}", task.manager_id, "exam_coaching", context, ["inapp"],
+                    evidence_subject=evidence.subject_of("employee", attempt.employee_id))
+
+
+def coaching_blocks(employee_id: int, slug: str) -> CoachingTask | None:
+    """The open coaching task that keeps the make-up locked, if any."""
+    return db.session.scalars(
+        select(CoachingTask).join(ExamAttempt, ExamAttempt.id == CoachingTask.attempt_id)
+        .where(CoachingTask.employee_id == employee_id, ExamAttempt.exam_slug == slug,
+               CoachingTask.completed_at.is_(None), CoachingTask.due_at > clock.now())
+    ).first()
+
+
+def record_coaching(task: CoachingTask, coached_on, notes: str, actor) -> None:
+    """The manager records when and what was covered; the make-up unlocks."""
+    if task.completed_at is not None:
+        raise ValueError("this coaching is already recorded")
+    task.coached_on, task.notes = coached_on, notes.strip()
+    task.completed_at, task.completed_by = clock.now(), evidence.actor_of(actor)
+    evidence.record("exams.coaching_recorded", evidence.subject_of("employee", task.employee_id), {
+        "attempt_id": task.attempt_id, "coached_on": coached_on, "notes": task.notes}, actor=actor)
+    db.session.commit()
+
+
+def escalate_overdue_coaching(now) -> int:
+    """Coaching not recorded by its due time goes to HR (once per task)."""
+    overdue = db.session.scalars(select(CoachingTask).where(
+        CoachingTask.completed_at.is_(None), CoachingTask.escalated_at.is_(None), CoachingTask.due_at <= now)).all()
+    hr_people = list(db.session.scalars(select(User.employee_id).where(User.role == "hr",
+                                                                       User.employee_id.is_not(None))))
+    for task in overdue:
+        task.escalated_at = now
+        evidence.record("exams.coaching_escalated", evidence.subject_of("employee", task.employee_id),
+                        {"attempt_id": task.attempt_id, "manager_id": task.manager_id, "due_at": task.due_at})
+    db.session.commit()
+    for task in overdue:
+        for hr_id in hr_people:
+            notify.send(f"exam-coaching-overdue:{task.id}", hr_id, "exam_coaching_overdue",
+                        {"employee": task.employee.name, "manager": task.manager.name if task.manager else "—",
+                         "due": clock.local(task.due_at).strftime("%Y-%m-%d %H:%M")}, ["inapp"],
+                        evidence_subject=evidence.subject_of("employee", task.employee_id))
+    return len(overdue)
 
 
 def _key(unit: dict) -> list[str]:
@@ -241,3 +318,40 @@ def _original_ids(unit: dict, keys: list[str]) -> list[str]:
         return list(keys)
     by_key = {o["key"]: o["id"] for o in unit["options"]}
     return sorted(by_key[k] for k in keys if k in by_key)
+
+
+def blocked_new_hires() -> list[dict]:
+    """New hires not yet active, with the reason: not started, in progress, waiting for coaching,
+    may retake, or failed every attempt. Three queries, whatever the headcount."""
+    exam = next((e for e in current_exams() if e.is_onboarding), None)
+    hires = db.session.scalars(select(Employee).where(Employee.status == "onboarding")
+                               .options(joinedload(Employee.department)).order_by(Employee.hire_date)).all()
+    ids = [e.id for e in hires]
+    attempts: dict[int, list[ExamAttempt]] = {}
+    open_tasks: set[int] = set()
+    if exam and ids:
+        for attempt in db.session.scalars(select(ExamAttempt).where(
+                ExamAttempt.exam_slug == exam.slug, ExamAttempt.employee_id.in_(ids)).order_by(ExamAttempt.number)):
+            attempts.setdefault(attempt.employee_id, []).append(attempt)
+        open_tasks = set(db.session.scalars(select(CoachingTask.employee_id).join(
+            ExamAttempt, ExamAttempt.id == CoachingTask.attempt_id).where(
+            ExamAttempt.exam_slug == exam.slug, CoachingTask.employee_id.in_(ids),
+            CoachingTask.completed_at.is_(None), CoachingTask.due_at > clock.now())))
+    rows = []
+    for hire in hires:
+        tries = attempts.get(hire.id, [])
+        if not exam:
+            reason = "no_exam"
+        elif not tries:
+            reason = "not_started"
+        elif tries[-1].submitted_at is None:
+            reason = "in_progress"
+        elif hire.id in open_tasks:
+            reason = "waiting_for_coaching"
+        elif len(tries) >= exam.max_attempts:
+            reason = "failed_all"
+        else:
+            reason = "may_retake"
+        rows.append({"employee": hire, "reason": reason, "attempts": len(tries),
+                     "best": max((a.score for a in tries if a.score is not None), default=None)})
+    return rows

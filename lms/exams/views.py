@@ -6,16 +6,19 @@ import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import StringField
+from sqlalchemy.orm import joinedload
+from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from lms import clock
 from lms.exams import certificates, services
-from lms.exams.models import Certificate, ExamAttempt
+from lms.exams.models import Certificate, CoachingTask, ExamAttempt
 from lms.extensions import db
-from lms.people.access import get_employee_for, roles_required
+from lms.people.access import get_employee_for, roles_required, visible_employees
 from lms.ui import current_locale
 
 bp = Blueprint("exams", __name__, url_prefix="/exams", template_folder="templates")
@@ -24,6 +27,7 @@ verify_bp = Blueprint("verify", __name__, template_folder="templates")
 REFUSALS = {
     "passed": lambda: _("You have already passed this exam."),
     "no_attempts_left": lambda: _("You have used all your attempts for this exam."),
+    "waiting_for_coaching": lambda: _("The make-up exam opens after your manager's coaching."),
 }
 
 
@@ -175,3 +179,46 @@ def verify(code: str):
     return render_template("exams/verify.html", certificate=certificate, code=code,
                            masked_name=certificates.mask_name(certificate.employee.name) if certificate else None,
                            locale=current_locale()), status
+
+
+# ---------------------------------------------------------------- coaching and the onboarding gate
+
+
+class CoachingForm(FlaskForm):
+    coached_on = DateField(_l("Date of the coaching"), validators=[DataRequired()])
+    notes = TextAreaField(_l("What was covered"), validators=[DataRequired(), Length(max=4000)])
+
+
+@bp.route("/coaching", methods=["GET", "POST"])
+@roles_required("manager", "hr", "admin")
+def coaching():
+    """Coaching tasks for the viewer's people (HR: everyone), open ones first; record one here."""
+    form = CoachingForm()
+    if form.validate_on_submit():
+        task = db.session.get(CoachingTask, request.form.get("task_id", type=int) or 0)
+        if task is None:
+            abort(404)
+        get_employee_for(current_user, task.employee_id)
+        try:
+            services.record_coaching(task, form.coached_on.data, form.notes.data, current_user)
+        except ValueError:
+            abort(409)
+        flash(_("Coaching recorded; the make-up exam is open."), "success")
+        return redirect(url_for("exams.coaching"))
+    people = visible_employees(current_user).subquery()
+    tasks = db.session.scalars(
+        select(CoachingTask).join(people, people.c.id == CoachingTask.employee_id)
+        .options(joinedload(CoachingTask.employee), joinedload(CoachingTask.manager),
+                 joinedload(CoachingTask.attempt))
+        .order_by(CoachingTask.completed_at.is_not(None), CoachingTask.due_at).limit(500)
+    ).all()
+    return render_template("exams/coaching.html", tasks=tasks, form=form, now=clock.now(),
+                           locale=current_locale()), 422 if form.errors else 200
+
+
+@bp.get("/onboarding")
+@roles_required("hr", "admin")
+def onboarding():
+    """Every new hire still blocked by the onboarding exam, why, and for how long."""
+    return render_template("exams/onboarding.html", rows=services.blocked_new_hires(), today=clock.today(),
+                           locale=current_locale())

@@ -55,8 +55,8 @@ def test_flask_tick_command(app, runner, seen):
 
 def test_without_redis_enqueue_runs_in_process(app):
     result = jobs.enqueue(jobs.run_tick, "2026-06-15T11:00:00+08:00")
-    assert result == ["notify.retry_due"]  # ran here and now, and returned what it ran
-    assert set(db.session.scalars(select(jobs.TickRun.handler))) == {jobs.SCHEDULER, "notify.retry_due"}
+    assert "notify.retry_due" in result  # ran here and now, and returned what it ran
+    assert set(db.session.scalars(select(jobs.TickRun.handler))) == {jobs.SCHEDULER, *result}
 
 
 def test_the_clock_is_settable_and_local_dates_use_shanghai(app):
