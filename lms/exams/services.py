@@ -355,3 +355,34 @@ def blocked_new_hires() -> list[dict]:
         rows.append({"employee": hire, "reason": reason, "attempts": len(tries),
                      "best": max((a.score for a in tries if a.score is not None), default=None)})
     return rows
+
+
+def question_analytics(slug: str) -> list[dict]:
+    """Per question of an exam: how often it was drawn and the share answered fully right.
+
+    Reads submitted attempts in one query; the weakest rules come first, so HR knows what to
+    teach better.
+    """
+    stats: dict[str, dict] = {}
+    for paper, results in db.session.execute(select(ExamAttempt.paper, ExamAttempt.results).where(
+            ExamAttempt.exam_slug == slug, ExamAttempt.submitted_at.is_not(None))):
+        for item in paper:
+            row = stats.setdefault(item["id"], {"id": item["id"], "clause": question_clause(item),
+                                                "stem": item["stem"], "drawn": 0, "right": 0})
+            row["drawn"] += 1
+            row["right"] += 1 if (results or {}).get(str(item["n"]), {}).get("full") else 0
+    rows = list(stats.values())
+    for row in rows:
+        row["share"] = row["right"] / row["drawn"]
+    return sorted(rows, key=lambda r: (r["share"], r["id"]))
+
+
+def public_item(item: dict) -> dict:
+    """A paper item as the learner may see it before submission: no key, no explanation."""
+    shown = {"n": item.get("n"), "type": item["type"], "stem": item["stem"]}
+    if "options" in item:
+        shown["options"] = [{"key": o["key"], "zh": o["zh"], "en": o["en"]} for o in item["options"]]
+    if "parts" in item:
+        shown["parts"] = [{"id": p["id"], **{k: v for k, v in public_item(p).items() if k != "n"}}
+                          for p in item["parts"]]
+    return shown

@@ -222,3 +222,14 @@ def onboarding():
     """Every new hire still blocked by the onboarding exam, why, and for how long."""
     return render_template("exams/onboarding.html", rows=services.blocked_new_hires(), today=clock.today(),
                            locale=current_locale())
+
+
+@bp.get("/<slug>/analytics")
+@roles_required("hr", "admin")
+def analytics(slug: str):
+    """Which questions (and so which rules) people get wrong most."""
+    exam = services.current_exam(slug)
+    if exam is None:
+        abort(404)
+    return render_template("exams/analytics.html", exam=exam, rows=services.question_analytics(slug),
+                           locale=current_locale())

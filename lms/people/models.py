@@ -95,11 +95,17 @@ class User(UserMixin, db.Model):
 
 
 class ApiToken(db.Model):
+    """An integration's token (role hr or admin), or a person's own short-lived token (user_id set)."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
     role: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # SHA-256 of the token: a leaked database does not leak usable tokens.
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()

@@ -37,3 +37,22 @@ def test_the_shipped_content_syncs_and_states_the_rules(app):
         select(Course.id).where(Course.slug == "case-dismissal-without-leave")))
     facts = case.chapters[0].markdown_zh
     assert all(day in facts for day in ("6月15日", "6月19日", "6月25日", "6月26日"))
+
+
+def test_the_shipped_question_bank_and_exams(app):
+    from lms.exams import services as exams
+    from lms.exams.content import question_clause
+
+    services.sync_content()
+    onboarding = exams.current_exam("onboarding")
+    assert onboarding.is_onboarding and onboarding.pass_mark == 80 and onboarding.course_slug == "employee-handbook"
+    questions = onboarding.bank.questions
+    assert len(questions) >= 40
+    types = {q["type"] for q in questions}
+    assert types == {"single", "multiple", "truefalse", "scenario"}
+    covered = {question_clause(q) for q in questions}
+    assert {"leave.notice", "absence.definition", "absence.threshold", "unreachable.procedure",
+            "unreachable.consequence"} <= covered
+    for exam in exams.current_exams():  # two attempts can see different questions
+        for clause, count in exam.draw.items():
+            assert sum(question_clause(q) == clause for q in questions) >= 2 * count, (exam.slug, clause)

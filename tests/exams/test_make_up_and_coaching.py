@@ -88,3 +88,21 @@ def test_the_onboarding_gate_page_says_why_each_new_hire_waits(login_as, exam, o
     assert page.count('data-test="blocked"') == 2
     assert 'data-reason="waiting_for_coaching"' in page and 'data-reason="not_started"' in page
     assert login_as("manager").get("/exams/onboarding").status_code == 403
+
+
+def test_hr_sees_the_share_of_right_answers_per_question(login_as, exam, org):
+    from tests.exams.test_take_exam import answer, right_answers
+
+    client = login_as("learner")
+    attempt = start(client)
+    for item in attempt.paper[:1]:
+        answer(client, attempt, item, right_answers(item))
+    client.post(f"/exams/attempts/{attempt.id}/submit")
+    rows = services.question_analytics("onboarding")
+    shares = {row["id"]: row["share"] for row in rows}
+    assert shares[attempt.paper[0]["id"]] == 1.0
+    assert all(shares[item["id"]] == 0.0 for item in attempt.paper[1:])
+    assert rows[-1]["id"] == attempt.paper[0]["id"]  # weakest first
+    page = login_as("hr").get("/exams/onboarding/analytics").get_data(as_text=True)
+    assert page.count('data-test="question-row"') == 3
+    assert login_as("manager").get("/exams/onboarding/analytics").status_code == 403

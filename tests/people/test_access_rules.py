@@ -58,8 +58,9 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, org):
 # ----------------------------------------------------------------- every route, walked
 
 # Routes anyone may use, signed in or not: the sign-in page, static files, the health
-# check, the language switch, the public API description and certificate verification.
-PUBLIC = {"auth.login", "static", "web.healthz", "web.set_language", "api-docs.openapi_json", "verify.verify"}
+# check, the language switch, the public API description, certificate verification and the API sign-in.
+PUBLIC = {"auth.login", "static", "web.healthz", "web.set_language", "api-docs.openapi_json", "verify.verify",
+          "api_exams.Tokens"}
 
 
 def _concrete_url(rule: Rule, org) -> str:

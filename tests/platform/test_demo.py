@@ -38,3 +38,14 @@ def test_demo_load_refuses_a_database_with_accounts_but_if_empty_just_prints(app
     assert again.exit_code != 0
     quiet = runner.invoke(args=["demo", "load", "--if-empty"])
     assert quiet.exit_code == 0 and "demo-admin-2026" in quiet.output
+
+
+def test_the_demo_has_certificates_and_a_new_hire_waiting_for_coaching(app, runner):
+    from lms.exams.models import Certificate, CoachingTask
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    holders = set(db.session.scalars(select(Employee.employee_no).join(
+        Certificate, Certificate.employee_id == Employee.id)))
+    assert "E0013" in holders and len(holders) >= 5
+    waiting = db.session.scalars(select(CoachingTask)).one()
+    assert db.session.get(Employee, waiting.employee_id).employee_no == "E0091"
