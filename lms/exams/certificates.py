@@ -90,34 +90,53 @@ def render_pdf(certificate: Certificate, name: str, employee_no: str) -> bytes:
     pdf.setLineWidth(3)
     pdf.rect(12 * mm, 12 * mm, width - 24 * mm, height - 24 * mm)
 
-    def line(text: str, y: float, size: float = 12, center: bool = False) -> None:
+    left, usable = 30 * mm, width - 60 * mm
+
+    def line(text: str, y: float, size: float = 12, center: bool = False) -> float:
+        """Draw text, wrapped to the page (Chinese has no spaces to break at); return the next y."""
         pdf.setFont(FONT, size)
         if center:
             pdf.drawCentredString(width / 2, y, text)
-        else:
-            pdf.drawString(30 * mm, y, text)
+            return y - size * 1.6
+        for row in _wrap(text, size, usable):
+            pdf.drawString(left, y, row)
+            y -= size * 1.5
+        return y
 
     issued = clock.local(certificate.issued_at)
     course = certificate.course_versions[0]
-    line("培训合格证明", height - 40 * mm, 30, center=True)
-    line("Certificate of Training", height - 50 * mm, 14, center=True)
-    line(f"兹证明 {name}（工号 {employee_no}）于 {issued.year}年{issued.month}月{issued.day}日 通过"
-         f"《{certificate.exam_title_zh}》，成绩 {certificate.score} 分，考核合格。", height - 70 * mm, 14)
-    line(f"This certifies that {name} ({employee_no}) passed “{certificate.exam_title_en}” on "
-         f"{issued:%Y-%m-%d} with a score of {certificate.score}.", height - 79 * mm, 11)
-    line(f"培训课程 Course：《{course['title_zh']}》 {course['title_en']} — 第 {course['number']} 版 "
-         f"SHA-256 {course['sha256'][:16]}…", height - 92 * mm, 11)
+    exam_zh = certificate.exam_title_zh if "《" in certificate.exam_title_zh else f"《{certificate.exam_title_zh}》"
+    y = line("培训合格证明", height - 40 * mm, 30, center=True)
+    line("Certificate of Training", y, 14, center=True)
+    y = line(f"兹证明 {name}（工号 {employee_no}）于 {issued.year}年{issued.month}月{issued.day}日 通过"
+             f"{exam_zh}，成绩 {certificate.score} 分，考核合格。", height - 70 * mm, 14)
+    y = line(f"This certifies that {name} ({employee_no}) passed “{certificate.exam_title_en}” on "
+             f"{issued:%Y-%m-%d} with a score of {certificate.score}.", y, 11)
+    y = line(f"培训课程 Course：《{course['title_zh']}》 {course['title_en']} — 第 {course['number']} 版 "
+             f"SHA-256 {course['sha256']}", y - 4 * mm, 10)
     rules = "、".join(c["title_zh"] for c in certificate.clauses)
-    line(f"所考核的规章制度（{certificate.rules_version} 版）Rules covered：{rules}", height - 101 * mm, 11)
-    line(f"证书编号 Certificate No.：{certificate.number}", height - 118 * mm, 12)
-    line(f"验证码 Verification code：{certificate.verification_code}", height - 127 * mm, 12)
+    y = line(f"所考核的规章制度（{certificate.rules_version} 版）Rules covered：{rules}", y, 10)
+    y = line(f"证书编号 Certificate No.：{certificate.number}", y - 4 * mm, 12)
+    y = line(f"验证码 Verification code：{certificate.verification_code}", y, 12)
     url = current_app.config["LMS_BASE_URL"].rstrip("/") + f"/verify/{certificate.verification_code}"
-    line(f"验证网址 Verify at：{url}", height - 136 * mm, 11)
+    line(f"验证网址 Verify at：{url}", y, 11)
     line(current_app.config["LMS_COMPANY_NAME"], 30 * mm, 14)
     line(f"{issued.year}年{issued.month}月{issued.day}日", 22 * mm, 12)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def _wrap(text: str, size: float, max_width: float) -> list[str]:
+    """Break text into rows no wider than max_width, at any character."""
+    rows, row = [], ""
+    for char in text:
+        if row and pdfmetrics.stringWidth(row + char, FONT, size) > max_width:
+            rows.append(row)
+            row = char.lstrip()
+        else:
+            row += char
+    return [*rows, row] if row else rows
 
 
 def revoke(certificate: Certificate, reason: str, actor) -> None:
