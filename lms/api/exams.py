@@ -43,6 +43,12 @@ class AttemptOut(Schema):
     answers = fields.Dict()
 
 
+class SavedOut(Schema):
+    id = fields.Integer()
+    answers = fields.Dict()
+    deadline_at = fields.DateTime()
+
+
 class AnswersIn(Schema):
     answers = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True,
                           metadata={"description": 'Answer slots: "3" or, in a scenario, "3.p1"; '
@@ -131,7 +137,7 @@ class Answers(MethodView):
     decorators = [person_required]
 
     @blp.arguments(AnswersIn)
-    @blp.response(200, AttemptOut)
+    @blp.response(200, SavedOut)
     @blp.alt_response(409, schema=ErrorResponse, description="The attempt is closed.")
     def put(self, body, attempt_id: int):
         """Save answers as the learner goes (any subset of slots)."""
@@ -144,10 +150,11 @@ class Answers(MethodView):
             if not number.isdigit() or not any(item["n"] == int(number) for item in attempt.paper):
                 return api_error(422, _("No question %(key)s in this attempt.", key=key), field=f"answers.{key}")
             by_number.setdefault(int(number), {})[key] = values
+        saved = {"id": attempt.id, "deadline_at": attempt.deadline_at}  # read before the commit expires them
         for number, choices in by_number.items():
             if not services.save_answer(attempt, number, choices):
                 return api_error(409, _("The time for this attempt is up."))
-        return attempt
+        return {**saved, "answers": attempt.answers}
 
 
 @blp.route("/attempts/<int:attempt_id>/submit")

@@ -1,0 +1,241 @@
+"""Benchmark: an exam workload against gunicorn, compared with a trivial endpoint on the same server.
+
+    .venv/bin/python benchmarks/exam_load.py [--database sqlite|postgresql|both] [--seconds 20] [--users 16]
+
+For each database: a fresh database with the shipped content and 3,000 employees with personal
+tokens; gunicorn with 2 workers serving the app; then, from this separate load process,
+`--users` concurrent virtual learners each repeatedly take the onboarding exam through the API
+(start an attempt, save every answer one question at a time, submit) for `--seconds`, and then
+the same number of users call GET /healthz for the same time. Reported: requests/s,
+p50/p95/p99 latency and errors for each, and the ratio of exam to trivial throughput.
+Targets (issue #5): ratio ≥ 0.30, exam p95 < 200 ms, zero errors. Figures are appended to
+benchmarks/results/exam_load.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+
+from lms import create_app  # noqa: E402
+from lms.courses import services as courses  # noqa: E402
+from lms.extensions import db  # noqa: E402
+from lms.people.models import ApiToken, Department, Employee, User  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "exam_load.md"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+EMPLOYEES = 3000
+
+
+def fresh_database(kind: str, workdir: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / 'load.sqlite3'}"
+    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "lms_bench_exam" WITH (FORCE)'))
+        conn.execute(text('CREATE DATABASE "lms_bench_exam"'))
+    engine.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + "/lms_bench_exam"
+
+
+def prepare(url: str) -> list[str]:
+    """Migrate, load the content, and make employees with personal tokens; return the tokens."""
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "REDIS_URL": None})
+    tokens = [secrets.token_urlsafe(24) for _ in range(EMPLOYEES)]
+    with app.app_context():
+        upgrade()
+        courses.sync_content()
+        department = Department(name="压测部")
+        db.session.add(department)
+        db.session.flush()
+        db.session.execute(insert(Employee), [
+            {"employee_no": f"L{n:05d}", "name": f"学员{n}", "department_id": department.id,
+             "hire_date": date(2026, 1, 1), "status": "active"} for n in range(EMPLOYEES)])
+        ids = list(db.session.scalars(select(Employee.id).order_by(Employee.id)))
+        db.session.execute(insert(User), [
+            {"username": f"l{n:05d}", "password_hash": "x", "role": "employee", "employee_id": employee_id}
+            for n, employee_id in enumerate(ids)])
+        users = list(db.session.scalars(select(User.id).order_by(User.id)))
+        expires = datetime.now(UTC) + timedelta(hours=12)
+        db.session.execute(insert(ApiToken), [
+            {"name": "bench", "role": "employee", "user_id": user_id, "expires_at": expires,
+             "token_digest": hashlib.sha256(token.encode()).hexdigest()}
+            for user_id, token in zip(users, tokens, strict=True)])
+        db.session.commit()
+        db.engine.dispose()
+    return tokens
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Client:
+    def __init__(self, port: int):
+        self.port = port
+
+    def call(self, method: str, path: str, token: str | None = None, body=None) -> tuple[int, dict | None, float]:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+        finally:
+            conn.close()
+        elapsed = time.perf_counter() - started
+        try:
+            parsed = json.loads(data) if data else None
+        except ValueError:
+            parsed = None
+        return response.status, parsed, elapsed
+
+
+def run_phase(port: int, users: int, seconds: float, work) -> dict:
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def user(index: int):
+        client = Client(port)
+        while time.perf_counter() < stop_at:
+            for status, expected, elapsed, label in work(client, index):
+                with lock:
+                    latencies.append(elapsed)
+                    if status != expected:
+                        errors.append(f"{label}: {status}")
+
+    threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000 if latencies else float("nan")
+
+    return {"requests": len(latencies), "rps": len(latencies) / wall, "p50": pct(0.50), "p95": pct(0.95),
+            "p99": pct(0.99), "errors": len(errors), "error_samples": errors[:5]}
+
+
+def exam_work(tokens: list[str]):
+    """One learner taking the exam: start, save each answer, submit (random answers)."""
+    pool = iter(range(len(tokens)))
+    pool_lock = threading.Lock()
+    rng = random.Random(7)
+
+    def work(client: Client, _index: int):
+        with pool_lock:
+            token = tokens[next(pool)]
+        status, attempt, elapsed = client.call("POST", "/api/v1/exams/onboarding/attempts", token)
+        yield status, 201, elapsed, "start"
+        if status != 201:
+            return
+        for question in attempt["questions"]:
+            units = [(f"{question['n']}.{p['id']}", p) for p in question["parts"]] \
+                if question["type"] == "scenario" else [(str(question["n"]), question)]
+            answers = {key: ([rng.choice(["true", "false"])] if unit["type"] == "truefalse"
+                             else [rng.choice(unit["options"])["key"]]) for key, unit in units}
+            status, _body, elapsed = client.call("PUT", f"/api/v1/attempts/{attempt['id']}/answers", token,
+                                                 {"answers": answers})
+            yield status, 200, elapsed, "save"
+        status, _body, elapsed = client.call("POST", f"/api/v1/attempts/{attempt['id']}/submit", token, {})
+        yield status, 200, elapsed, "submit"
+
+    return work
+
+
+def trivial_work(client: Client, _index: int):
+    status, _body, elapsed = client.call("GET", "/healthz")
+    yield status, 200, elapsed, "healthz"
+
+
+def bench(kind: str, seconds: float, users: int, workdir: Path) -> dict:
+    url = fresh_database(kind, workdir)
+    tokens = prepare(url)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "LMS_SECURE_COOKIES": "0",
+           "LMS_INSTANCE_DIR": str(workdir)}
+    env.pop("REDIS_URL", None)
+    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+                               "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                if Client(port).call("GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        exam = run_phase(port, users, seconds, exam_work(tokens))
+        trivial = run_phase(port, users, seconds, trivial_work)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"database": kind, "exam": exam, "trivial": trivial, "ratio": exam["rps"] / trivial["rps"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--users", type=int, default=16)
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    lines = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for kind in kinds:
+            r = bench(kind, args.seconds, args.users, Path(workdir))
+            exam, trivial = r["exam"], r["trivial"]
+            verdict = "PASS" if r["ratio"] >= 0.30 and exam["p95"] < 200 and exam["errors"] == 0 else "FAIL"
+            latency = f"{exam['p50']:.0f} / {exam['p95']:.0f} / {exam['p99']:.0f}"
+            line = (f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {kind} | {args.users} | {exam['requests']} | "
+                    f"{exam['rps']:.0f} | {latency} | {exam['errors']} | "
+                    f"{trivial['rps']:.0f} | {trivial['p95']:.0f} | {r['ratio']:.2f} | {verdict} |")
+            print(line, flush=True)
+            if exam["error_samples"]:
+                print("  errors:", exam["error_samples"], flush=True)
+            lines.append(line)
+    if not RESULTS.exists():
+        RESULTS.write_text(
+            "# Exam workload benchmark\n\n"
+            "Command: `.venv/bin/python benchmarks/exam_load.py` (gunicorn, 2 sync workers; the load runs in a "
+            "separate process on the same 2-core machine). Exam requests: start an attempt, save each answer, "
+            "submit — through the API with personal tokens. ratio = exam requests/s ÷ GET /healthz requests/s on "
+            "the same server in the same run. Targets: ratio ≥ 0.30, exam p95 < 200 ms, zero errors.\n\n"
+            "| when (UTC) | database | users | exam requests | exam req/s | exam p50 / p95 / p99 ms | errors | "
+            "trivial req/s | trivial p95 ms | ratio | target |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|\n")
+    with RESULTS.open("a") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
