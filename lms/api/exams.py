@@ -152,9 +152,10 @@ class Answers(MethodView):
             by_number.setdefault(int(number), {})[key] = values
         saved = {"id": attempt.id, "deadline_at": attempt.deadline_at}  # read before the commit expires them
         for number, choices in by_number.items():
-            if not services.save_answer(attempt, number, choices):
+            answers = services.save_answer(attempt, number, choices)
+            if answers is None:
                 return api_error(409, _("The time for this attempt is up."))
-        return {**saved, "answers": attempt.answers}
+        return {**saved, "answers": answers}
 
 
 @blp.route("/attempts/<int:attempt_id>/submit")

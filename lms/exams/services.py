@@ -160,10 +160,11 @@ def answer_keys(item: dict) -> list[str]:
     return [str(item["n"])]
 
 
-def save_answer(attempt: ExamAttempt, number: int, choices: dict[str, list[str]]) -> bool:
-    """Keep the learner's choices for one question as they go. False once the time is up."""
+def save_answer(attempt: ExamAttempt, number: int, choices: dict[str, list[str]]) -> dict | None:
+    """Keep the learner's choices for one question as they go; returns all saved answers, or
+    None once the time is up."""
     if not is_open(attempt):
-        return False
+        return None
     item = next((i for i in attempt.paper if i["n"] == number), None)
     if item is None:
         raise ValueError("no such question")
@@ -172,7 +173,7 @@ def save_answer(attempt: ExamAttempt, number: int, choices: dict[str, list[str]]
         answers[key] = sorted(set(choices.get(key, [])))
     attempt.answers = answers
     db.session.commit()
-    return True
+    return answers
 
 
 def _grade_item(item: dict, chosen: list[str], partial: bool) -> Decimal:
