@@ -32,7 +32,7 @@ def require_service(name: str, reason: str) -> None:
     """Skip on a laptop without `name`; fail in CI (LMS_REQUIRE_SERVICES=1)."""
     if os.environ.get("LMS_REQUIRE_SERVICES") == "1":
         pytest.fail(f"{name} is required in this run but unavailable: {reason}")
-    pytest.skip(f"{name} unavailable: {reason}")
+    pytest.skip(f"{name} unavailable: {reason} (with LMS_REQUIRE_SERVICES=1 this fails instead)")
 
 
 def postgres_admin_url() -> str:

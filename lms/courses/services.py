@@ -202,9 +202,8 @@ def enrollments_for(employee_id: int) -> list[Enrollment]:
 # ---------------------------------------------------------------- reading and attesting
 
 
-def record_chapter_view(enrollment: Enrollment, chapter: Chapter) -> ChapterProgress:
-    """The first opening of a chapter, and the latest one (time spent is counted up to completion)."""
-    now = clock.now()
+def _progress(enrollment: Enrollment, chapter: Chapter, now) -> ChapterProgress:
+    """The reading record of a chapter, created (and its first opening recorded) if new."""
     progress = db.session.scalars(select(ChapterProgress).where(
         ChapterProgress.enrollment_id == enrollment.id, ChapterProgress.chapter_key == chapter.key)).first()
     if progress is None:
@@ -213,6 +212,13 @@ def record_chapter_view(enrollment: Enrollment, chapter: Chapter) -> ChapterProg
         db.session.add(progress)
         evidence.record("courses.chapter_opened", evidence.subject_of("employee", enrollment.employee_id), {
             "course_version_id": chapter.course_version_id, "chapter": chapter.key, "chapter_sha256": chapter.sha256})
+    return progress
+
+
+def record_chapter_view(enrollment: Enrollment, chapter: Chapter) -> ChapterProgress:
+    """The first opening of a chapter, and the latest one (time spent is counted up to completion)."""
+    now = clock.now()
+    progress = _progress(enrollment, chapter, now)
     progress.last_seen_at = now
     db.session.commit()
     return progress
@@ -255,12 +261,7 @@ def complete_chapter(enrollment: Enrollment, chapter: Chapter) -> None:
 
 def _complete_chapter(enrollment: Enrollment, chapter: Chapter) -> None:
     now = clock.now()
-    progress = db.session.scalars(select(ChapterProgress).where(
-        ChapterProgress.enrollment_id == enrollment.id, ChapterProgress.chapter_key == chapter.key)).first()
-    if progress is None:
-        progress = ChapterProgress(enrollment_id=enrollment.id, chapter_key=chapter.key, first_opened_at=now,
-                                   last_seen_at=now, seconds_spent=0)
-        db.session.add(progress)
+    progress = _progress(enrollment, chapter, now)
     if progress.completed_at is None:
         # Time spent: from the last opening to finishing, capped so a tab left open overnight
         # does not count as hours of reading.

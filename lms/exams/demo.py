@@ -10,13 +10,6 @@ from lms.extensions import db
 from lms.people.models import Employee
 
 
-def _right_answers(item: dict) -> dict[str, list[str]]:
-    units = [(f"{item['n']}.{p['id']}", p) for p in item["parts"]] if item["type"] == "scenario" \
-        else [(str(item["n"]), item)]
-    return {key: ([str(u["answer"]).lower()] if u["type"] == "truefalse"
-                  else [o["key"] for o in u["options"] if o["correct"]]) for key, u in units}
-
-
 def load_exam_demo() -> None:
     exam = next((e for e in services.current_exams() if e.is_onboarding), None)
     if exam is None:
@@ -27,7 +20,7 @@ def load_exam_demo() -> None:
             continue
         attempt = services.start_attempt(people[number], exam.slug)
         for item in attempt.paper:
-            services.save_answer(attempt, item["n"], _right_answers(item))
+            services.save_answer(attempt, item["n"], services.answer_key(item))
         services.submit(attempt, None)
     if "E0091" in people:  # a new hire who failed once and waits for her manager's coaching
         services.submit(services.start_attempt(people["E0091"], exam.slug), None)

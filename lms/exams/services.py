@@ -307,6 +307,12 @@ def escalate_overdue_coaching(now) -> int:
     return len(overdue)
 
 
+def answer_key(item: dict) -> dict[str, list[str]]:
+    """The right choices for every answer slot of a paper item (server side only)."""
+    units = item["parts"] if item["type"] == "scenario" else [item]
+    return {slot: _key(unit) for slot, unit in zip(answer_keys(item), units, strict=True)}
+
+
 def _key(unit: dict) -> list[str]:
     if unit["type"] == "truefalse":
         return [str(unit["answer"]).lower()]

@@ -29,7 +29,8 @@ def start(client) -> ExamAttempt:
 
 
 def right_answers(item: dict) -> dict[str, list[str]]:
-    """What a learner who knows the rules would tick (read from the server's paper, as a test may)."""
+    """What a learner who knows the rules would tick, worked out here from the bank's own flags
+    (not from the grader's key, so a wrong key in the grader would fail these tests)."""
     units = [(f"{item['n']}.{p['id']}", p) for p in item["parts"]] if item["type"] == "scenario" \
         else [(str(item["n"]), item)]
     return {key: ([str(u["answer"]).lower()] if u["type"] == "truefalse"
