@@ -44,7 +44,7 @@ def test_fail_coaching_make_up_certificate_active(page, live_server, org, conten
 
     sign_in(page, live_server, "newhire")
     page.click(".menu summary")
-    page.click("text=考试")
+    page.click(".menu >> text=考试")
     page.click("[data-test=start]")
     first = db.session.scalars(select(ExamAttempt)).one()
     page.screenshot(path=str(artifacts / "exam-question-zh-phone.png"), full_page=True)

@@ -24,7 +24,7 @@ def test_read_the_handbook_and_attest_on_a_phone(page, live_server, org, content
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server}/")
     page.click(".menu summary")
-    page.click("text=我的课程")
+    page.click(".menu >> text=我的课程")
     page.click("text=员工手册")
     page.click("text=请假与旷工")
     text = page.locator("[data-test=chapter-text]")

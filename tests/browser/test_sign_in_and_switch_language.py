@@ -32,7 +32,7 @@ def test_sign_in_switch_language_and_open_my_record(page, live_server, org, arti
     assert page.locator("h1").inner_text() == "Welcome, 王芳"
 
     page.click(".menu summary")  # the phone menu is a <details>, no JavaScript needed
-    page.click("text=My record")
+    page.click(".menu >> text=My record")
     assert page.locator("[data-test=national-id]").inner_text() == "1101**********1239"
     page.screenshot(path=str(artifacts / "record-en-phone.png"), full_page=True)
 
@@ -58,3 +58,16 @@ def test_hr_import_page_shows_every_error_in_the_browser(page, live_server, org,
     page.click("button[type=submit]")
     rows = page.locator(".errors tbody tr")
     assert rows.count() == 3  # name, hire_date, mobile — all at once
+
+
+def test_the_menu_is_a_bar_on_a_desktop(browser, live_server, org):
+    page = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", "hr")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    assert page.locator("nav.wide >> text=证据日志").is_visible()
+    assert not page.locator(".menu summary").is_visible()
+    page.click("nav.wide >> text=员工")
+    assert "王芳" in page.content()
