@@ -146,10 +146,9 @@ class Answers(MethodView):
             return api_error(404, _("No such attempt."), field="attempt_id")
         by_number: dict[int, dict] = {}
         for key, values in body["answers"].items():
-            number = key.split(".", 1)[0]
-            if not number.isdigit() or not any(item["n"] == int(number) for item in attempt.paper):
+            if key not in attempt.slots:
                 return api_error(422, _("No question %(key)s in this attempt.", key=key), field=f"answers.{key}")
-            by_number.setdefault(int(number), {})[key] = values
+            by_number.setdefault(int(key.split(".", 1)[0]), {})[key] = values
         saved = {"id": attempt.id, "deadline_at": attempt.deadline_at}  # read before the commit expires them
         for number, choices in by_number.items():
             answers = services.save_answer(attempt, number, choices)

@@ -71,7 +71,9 @@ class ExamAttempt(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The draw, with the answer key: read only on the server, never rendered before submission.
-    paper: Mapped[list] = mapped_column(JSON)
+    # Deferred: saving an answer needs only `slots`, not the whole bilingual paper.
+    paper: Mapped[list] = mapped_column(JSON, deferred=True)
+    slots: Mapped[list] = mapped_column(JSON)  # the answer slots, e.g. ["1", "2", "3.p1", "3.p2"]
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_late: Mapped[bool] = mapped_column(default=False)

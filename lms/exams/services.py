@@ -136,10 +136,11 @@ def start_attempt(employee_id: int, slug: str, actor=None) -> ExamAttempt:
     if coaching_blocks(employee_id, slug):
         raise ExamRefused("waiting_for_coaching")
     seen = {item["id"] for attempt in previous for item in attempt.paper}
+    paper = draw_paper(exam, seen)
     attempt = ExamAttempt(employee_id=employee_id, exam_slug=slug, exam_version_id=exam.id,
                           number=len(previous) + 1, started_at=now,
                           deadline_at=now + timedelta(minutes=exam.time_limit_minutes),
-                          paper=draw_paper(exam, seen), answers={})
+                          paper=paper, slots=[slot for item in paper for slot in answer_keys(item)], answers={})
     db.session.add(attempt)
     db.session.flush()
     evidence.record("exams.attempt_started", evidence.subject_of("employee", employee_id), {
@@ -165,12 +166,12 @@ def save_answer(attempt: ExamAttempt, number: int, choices: dict[str, list[str]]
     None once the time is up."""
     if not is_open(attempt):
         return None
-    item = next((i for i in attempt.paper if i["n"] == number), None)
-    if item is None:
+    slots = [slot for slot in attempt.slots if slot.split(".", 1)[0] == str(number)]
+    if not slots:
         raise ValueError("no such question")
     answers = dict(attempt.answers or {})
-    for key in answer_keys(item):
-        answers[key] = sorted(set(choices.get(key, [])))
+    for slot in slots:
+        answers[slot] = sorted(set(choices.get(slot, [])))
     attempt.answers = answers
     db.session.commit()
     return answers

@@ -1,8 +1,8 @@
 """exams certificates coaching and personal tokens
 
-Revision ID: 7b9186990142
+Revision ID: 05ba6e2350ec
 Revises: 83bcc4634a93
-Create Date: 2026-11-26 11:16:56.172469
+Create Date: 2026-11-26 11:36:56.983084
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import lms.sqltypes
 
 
 # revision identifiers, used by Alembic.
-revision = '7b9186990142'
+revision = '05ba6e2350ec'
 down_revision = '83bcc4634a93'
 branch_labels = None
 depends_on = None
@@ -63,6 +63,7 @@ def upgrade():
     sa.Column('started_at', lms.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('deadline_at', lms.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('paper', sa.JSON(), nullable=False),
+    sa.Column('slots', sa.JSON(), nullable=False),
     sa.Column('answers', sa.JSON(), nullable=False),
     sa.Column('submitted_at', lms.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('is_late', sa.Boolean(), nullable=False),
