@@ -80,6 +80,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def register_blueprints(app: Flask) -> None:
+    from lms.absence.views import bp as absence_bp
     from lms.api import register_api
     from lms.courses.views import bp as courses_bp
     from lms.evidence.views import bp as evidence_bp
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses_bp)
     app.register_blueprint(exams_bp)
     app.register_blueprint(verify_bp)
+    app.register_blueprint(absence_bp)
     app.register_blueprint(notify_bp)
     register_api(app)
 

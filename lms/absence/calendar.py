@@ -1,0 +1,155 @@
+"""Is a date a working day in mainland China? "Yes", "no", or an explicit "unknown".
+
+The answer comes, in this order, from a database override for that date, the
+`chinesecalendar` package (2004–2026, with 调休 make-up days), or a year HR entered from the
+State Council notice (its other dates follow Monday–Friday). A date none of these covers is
+"unknown": HR sees a warning and it is never counted as 旷工 — never a crash, never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import chinese_calendar
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from lms import clock, evidence
+from lms.absence.models import CalendarOverride, CalendarYear
+from lms.extensions import db
+
+WORKDAY, REST, UNKNOWN = "workday", "rest", "unknown"
+
+
+@dataclass(frozen=True)
+class DayInfo:
+    day: date
+    kind: str  # workday | rest | unknown
+    source: str | None  # override | chinesecalendar | entered_year | None
+    name: str | None = None
+
+    @property
+    def is_workday(self) -> bool:
+        return self.kind == WORKDAY
+
+
+def _from_package(day: date) -> DayInfo | None:
+    try:
+        is_workday = chinese_calendar.is_workday(day)
+        _on_holiday, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:  # the package covers 2004–2026 only
+        return None
+    return DayInfo(day, WORKDAY if is_workday else REST, "chinesecalendar", name)
+
+
+def classify(days: Iterable[date]) -> dict[date, DayInfo]:
+    """What each date is; two queries however many dates."""
+    days = sorted(set(days))
+    if not days:
+        return {}
+    overrides = {o.day: o for o in db.session.scalars(
+        select(CalendarOverride).where(CalendarOverride.day.between(days[0], days[-1])))}
+    years = set(db.session.scalars(select(CalendarYear.year).where(
+        CalendarYear.year.between(days[0].year, days[-1].year))))
+    result = {}
+    for day in days:
+        override = overrides.get(day)
+        if override is not None:
+            result[day] = DayInfo(day, WORKDAY if override.is_workday else REST, "override", override.name)
+            continue
+        known = _from_package(day)
+        if known is None and day.year in years:
+            known = DayInfo(day, WORKDAY if day.weekday() < 5 else REST, "entered_year")
+        result[day] = known or DayInfo(day, UNKNOWN, None)
+    return result
+
+
+def day_info(day: date) -> DayInfo:
+    return classify([day])[day]
+
+
+def working_days(start: date, end: date) -> list[date]:
+    """The known working days from start to end, inclusive (unknown days are not among them)."""
+    span = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    return [day for day, info in classify(span).items() if info.is_workday]
+
+
+def unknown_days(start: date, end: date) -> list[date]:
+    span = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    return [day for day, info in classify(span).items() if info.kind == UNKNOWN]
+
+
+def set_override(day: date, is_workday: bool, name: str, actor) -> None:
+    """HR declares one date a working day or a rest day."""
+    actor_ref = evidence.actor_of(actor)  # before the new row exists: reading the actor may query
+    existing = db.session.get(CalendarOverride, day) or CalendarOverride(day=day)
+    existing.is_workday, existing.name = is_workday, name.strip()[:80]
+    existing.set_by, existing.set_at = actor_ref, clock.now()
+    db.session.add(existing)
+    evidence.record("absence.calendar_override", f"calendar:{day.year}",
+                    {"day": day, "workday": is_workday, "name": existing.name}, actor=actor)
+    db.session.commit()
+
+
+_LINE = re.compile(r"^(?P<start>\d{4}-\d{2}-\d{2})(?:\s*(?:\.\.|~|至)\s*(?P<end>\d{4}-\d{2}-\d{2}))?"
+                   r"\s+(?P<kind>休|班|rest|work)\s*(?P<name>.*)$")
+
+
+class YearError(Exception):
+    def __init__(self, problems: list[tuple[int, str]]):
+        super().__init__("; ".join(f"line {n}: {p}" for n, p in problems))
+        self.problems = problems
+
+
+def enter_year(year: int, notice: str, source: str, actor) -> int:
+    """Enter a whole year from the State Council notice, all lines or none.
+
+    Each line is `YYYY-MM-DD[..YYYY-MM-DD] 休 name` for holidays or `YYYY-MM-DD 班 name` for
+    make-up working days (English `rest` / `work` also work). Other dates of the year then follow
+    Monday–Friday. Returns how many dates were set.
+    """
+    problems: list[tuple[int, str]] = []
+    entries: list[tuple[date, bool, str]] = []
+    for number, raw in enumerate(notice.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _LINE.match(line)
+        if not match:
+            problems.append((number, _l("expected “YYYY-MM-DD[..YYYY-MM-DD] 休|班 name”")))
+            continue
+        try:
+            start = date.fromisoformat(match["start"])
+            end = date.fromisoformat(match["end"]) if match["end"] else start
+        except ValueError:
+            problems.append((number, _l("not a real date")))
+            continue
+        if start.year != year or end.year != year or end < start or (end - start).days > 31:
+            problems.append((number, _l("dates must lie in %(year)s, in order, at most a month apart", year=year)))
+            continue
+        is_workday = match["kind"] in ("班", "work")
+        for offset in range((end - start).days + 1):
+            entries.append((start + timedelta(days=offset), is_workday, match["name"].strip() or "—"))
+    if not entries and not problems:
+        problems.append((1, _l("the notice has no dates")))
+    if not source.strip():
+        problems.append((0, _l("name the notice the dates come from")))
+    if problems:
+        raise YearError(problems)
+    actor_ref = evidence.actor_of(actor)
+    now = clock.now()
+    for day, is_workday, name in entries:
+        existing = db.session.get(CalendarOverride, day) or CalendarOverride(day=day)
+        existing.is_workday, existing.name, existing.set_by, existing.set_at = is_workday, name[:80], actor_ref, now
+        db.session.add(existing)
+    entered = db.session.get(CalendarYear, year) or CalendarYear(year=year)
+    entered.source, entered.entered_by, entered.entered_at = source.strip()[:200], actor_ref, now
+    db.session.add(entered)
+    evidence.record("absence.calendar_year_entered", f"calendar:{year}", {
+        "year": year, "source": entered.source,
+        "dates": [{"day": d, "workday": w, "name": n} for d, w, n in entries]}, actor=actor)
+    db.session.commit()
+    return len(entries)
