@@ -38,6 +38,10 @@ def select_locale() -> str:
         return current_app.config["LMS_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in config.LOCALES:
         return current_user.locale
+    if request.path.startswith("/api/"):
+        # Integrations speak English unless they ask for Chinese (marshmallow's own messages are English).
+        best = request.accept_languages.best_match(["en", "zh_CN", "zh"], default="en")
+        return "en" if best == "en" else "zh_CN"
     chosen = session.get("lang") or request.cookies.get("lang")
     if chosen in config.LOCALES:
         return chosen

@@ -139,3 +139,13 @@ def test_the_openapi_document_describes_the_employee_endpoints(client):
     assert sorted(required) == ["department", "employee_no", "hire_date", "name"]
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert "/api/v1/employees/{employee_no}" in spec["paths"]
+
+
+def test_api_errors_speak_english_unless_asked_for_chinese(client, hr_token, app):
+    app.config["LMS_LOCALE"] = "zh_CN"
+    bad = {**NEW_HIRE, "mobile": "123"}
+    english = client.post("/api/v1/employees", json=bad, headers=auth(hr_token))
+    assert english.json["error"]["message"] == "The employee was not created."
+    chinese = client.post("/api/v1/employees", json=bad, headers={**auth(hr_token), "Accept-Language": "zh-CN"})
+    assert chinese.json["error"]["message"] != english.json["error"]["message"]
+    assert "手机" in chinese.json["error"]["errors"][0]["message"]
