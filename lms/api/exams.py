@@ -117,7 +117,7 @@ class Attempts(MethodView):
         try:
             return services.start_attempt(g.api_user.employee_id, slug, actor=g.api_token), 201
         except services.ExamRefused as refusal:
-            return api_error(409, str(refusal))
+            return api_error(409, refusal.message, field=str(refusal))
 
 
 @blp.route("/attempts/<int:attempt_id>")

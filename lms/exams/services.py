@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -22,8 +23,20 @@ GRACE = timedelta(seconds=60)  # a submit this late still counts its answers (a 
 _random = random.SystemRandom()
 
 
+REFUSALS = {
+    "passed": _l("You have already passed this exam."),
+    "no_attempts_left": _l("You have used all your attempts for this exam."),
+    "waiting_for_coaching": _l("The make-up exam opens after your manager's coaching."),
+    "no such exam": _l("There is no such exam."),
+}
+
+
 class ExamRefused(Exception):
-    """Why an attempt cannot start, in words for the learner."""
+    """Why an attempt cannot start: a code (str(exc)) and words for the learner (exc.message)."""
+
+    @property
+    def message(self) -> str:
+        return str(REFUSALS.get(str(self), str(self)))
 
 
 # ---------------------------------------------------------------- content

@@ -24,11 +24,6 @@ from lms.ui import current_locale
 bp = Blueprint("exams", __name__, url_prefix="/exams", template_folder="templates")
 verify_bp = Blueprint("verify", __name__, template_folder="templates")
 
-REFUSALS = {
-    "passed": lambda: _("You have already passed this exam."),
-    "no_attempts_left": lambda: _("You have used all your attempts for this exam."),
-    "waiting_for_coaching": lambda: _("The make-up exam opens after your manager's coaching."),
-}
 
 
 def _own_attempt(attempt_id: int) -> ExamAttempt:
@@ -73,8 +68,7 @@ def start(slug: str):
     try:
         attempt = services.start_attempt(current_user.employee_id, slug, actor=current_user)
     except services.ExamRefused as refusal:
-        reason = str(refusal)
-        flash(REFUSALS[reason]() if reason in REFUSALS else reason, "error")
+        flash(refusal.message, "error")
         return redirect(url_for("exams.my_exams"))
     return redirect(url_for("exams.question", attempt_id=attempt.id, number=1))
 

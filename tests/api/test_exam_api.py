@@ -46,6 +46,9 @@ def test_start_save_submit_and_fetch_the_result_and_certificate(client, exam, or
     assert again.json["score"] == "100.0" and again.json["submitted_at"] == result.json["submitted_at"]
     fetched = client.get(f"/api/v1/attempts/{body['id']}/result", headers=headers).json
     assert "explanation" in json.dumps(fetched)
+    refused = client.post("/api/v1/exams/onboarding/attempts", headers=headers)
+    assert refused.status_code == 409
+    assert refused.json["error"] == {"status": 409, "message": "You have already passed this exam.", "field": "passed"}
 
 
 def test_bad_answers_and_closed_attempts_are_refused(client, exam, org):
