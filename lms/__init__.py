@@ -84,6 +84,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def register_blueprints(app: Flask) -> None:
+    from lms.absence import case_views  # noqa: F401 - its routes hang on the absence blueprint
     from lms.absence.views import bp as absence_bp
     from lms.api import register_api
     from lms.courses.views import bp as courses_bp
@@ -126,6 +127,7 @@ def register_security(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from lms.absence.cli import absence_cli
     from lms.courses.cli import content_cli
     from lms.demo import demo_cli
     from lms.evidence.cli import evidence_cli
@@ -133,6 +135,7 @@ def register_commands(app: Flask) -> None:
     from lms.notify.cli import notify_cli
     from lms.people.cli import api_token_cli, people_cli, users_cli
 
+    app.cli.add_command(absence_cli)
     app.cli.add_command(people_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(api_token_cli)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -48,6 +48,12 @@ def pretty_json(value) -> str:
 def current_locale() -> str:
     """The request's language as one of config.LOCALES (Babel reports zh_CN as zh_Hans_CN)."""
     return "zh_CN" if get_locale().language == "zh" else "en"
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link under LMS_BASE_URL, buildable outside a request (ticks, jobs, PDFs)."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["LMS_BASE_URL"].rstrip("/") + path
 
 
 def is_api_request() -> bool:

@@ -21,6 +21,10 @@ clauses:
     title: {zh: "旷工认定", en: "Absence threshold"}
     text: {zh: "连续旷工3个工作日属严重违纪。", en: "3 consecutive working days is a serious violation."}
     values: {consecutive_working_days: 3, days_per_calendar_month: 5}
+  - id: unreachable.procedure
+    title: {zh: "失联处理", en: "Unreachable procedure"}
+    text: {zh: "上班2小时无打卡即提醒，4小时后再次提醒。", en: "Alert 2 hours after shift start, again 4 hours later."}
+    values: {first_alert_after_hours: 2, second_alert_after_hours: 4, postal_allowance_days: 3, return_period_days: 3}
 """
 
 COURSE = """\

@@ -1,13 +1,15 @@
-"""The calendar's database side: per-date overrides and whole years entered by HR."""
+"""Absence data: the calendar's overrides, schedules, punches, leave, monitoring and cases."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms import clock
 from lms.extensions import db
+from lms.people.models import Employee
 from lms.sqltypes import UTCDateTime
 
 
@@ -28,3 +30,212 @@ class CalendarYear(db.Model):
     source: Mapped[str] = mapped_column(String(200))  # e.g. 国办发明电〔2026〕X号
     entered_by: Mapped[str] = mapped_column(String(100))
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ---------------------------------------------------------------- inputs: schedules, punches, leave
+
+
+class ShiftGroup(db.Model):
+    """A working-hours schedule shared by a group of employees (local time, Asia/Shanghai).
+
+    The group marked default (标准班次 09:00–18:00 from the first migration) applies to everyone
+    without an assignment. Shifts end on the day they start.
+    """
+
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+                      Index("uq_shift_group_one_default", "is_default", unique=True,
+                            sqlite_where=text("is_default"), postgresql_where=text("is_default")))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    starts_at: Mapped[time]
+    ends_at: Mapped[time]
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class ShiftAssignment(db.Model):
+    """Which shift group an employee works in (absent: the default group)."""
+
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), primary_key=True)
+    shift_group_id: Mapped[int] = mapped_column(ForeignKey("shift_group.id"), index=True)
+    assigned_by: Mapped[str] = mapped_column(String(100))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    shift_group: Mapped[ShiftGroup] = relationship()
+
+
+class Punch(db.Model):
+    """One clock-in/out from a time clock or an integration; the same punch twice is stored once."""
+
+    __table_args__ = (UniqueConstraint("employee_id", "punched_at", name="uq_punch_employee_id_punched_at"),
+                      Index("ix_punch_work_day_employee_id", "work_day", "employee_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    punched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    work_day: Mapped[date]  # the local (Asia/Shanghai) date of punched_at: the day it proves presence on
+    source: Mapped[str] = mapped_column(String(40))  # csv:generic, csv:dingtalk, api:<token name>
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+LEAVE_TYPES = ("personal", "sick", "annual", "marriage", "maternity", "bereavement", "other")
+
+
+class Leave(db.Model):
+    """Approved leave, whole days from starts_on to ends_on inclusive."""
+
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
+                      CheckConstraint("type IN ('personal', 'sick', 'annual', 'marriage', 'maternity', "
+                                      "'bereavement', 'other')", name="type_known"),
+                      Index("ix_leave_employee_id_starts_on", "employee_id", "starts_on"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    type: Mapped[str] = mapped_column(String(16))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(40))  # page, csv, api:<token name>, case:<id>
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    employee: Mapped[Employee] = relationship()
+
+
+class Monitoring(db.Model):
+    """Absence monitoring switched on (one row): no scan ever looks at a day before `started_on`.
+
+    `closed_through` is the last day whose absences are all counted; the next scan starts after it.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_on: Mapped[date]
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_through: Mapped[date | None]
+
+
+# ---------------------------------------------------------------- cases
+
+# opened (detected, alert 1 queued) → alerted → warned (alert 2) → reminded → threshold_reached; any → resolved.
+CASE_STATES = ("opened", "alerted", "warned", "reminded", "threshold_reached", "resolved")
+OPEN_STATES = CASE_STATES[:-1]
+
+
+class AbsenceCase(db.Model):
+    """One episode of unexplained absence of one employee, from the first missed working day."""
+
+    __table_args__ = (
+        CheckConstraint("state IN ('opened', 'alerted', 'warned', 'reminded', 'threshold_reached', 'resolved')",
+                        name="state_known"),
+        # At most one open case per employee: two scans at once cannot open two.
+        Index("uq_absence_case_open_employee", "employee_id", unique=True,
+              sqlite_where=text("state <> 'resolved'"), postgresql_where=text("state <> 'resolved'")),
+        Index("ix_absence_case_employee_id", "employee_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    state: Mapped[str] = mapped_column(String(20), default="opened")
+    first_day: Mapped[date]
+    rule_version: Mapped[str | None] = mapped_column(String(40))  # the rule set in force when opened
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    threshold_reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a reply or a return awaits HR
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str | None] = mapped_column(String(20))  # returned | excused | leave | covered
+
+    employee: Mapped[Employee] = relationship()
+    days: Mapped[list[CaseDay]] = relationship(order_by="CaseDay.day", back_populates="case")
+    steps: Mapped[list[CaseStep]] = relationship(order_by="CaseStep.due_at", back_populates="case")
+    replies: Mapped[list[CaseReply]] = relationship(order_by="CaseReply.received_at", back_populates="case")
+    todos: Mapped[list[CaseTodo]] = relationship(order_by="CaseTodo.created_at", back_populates="case")
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != "resolved"
+
+    @property
+    def counted_days(self) -> list[date]:
+        return [d.day for d in self.days if d.status == "counted"]
+
+
+class CaseDay(db.Model):
+    """A working day of the case: counted as 旷工, or no longer (excused by HR, covered by leave, a punch)."""
+
+    __table_args__ = (CheckConstraint("status IN ('counted', 'excused', 'leave', 'punched')", name="status_known"),
+                      Index("ix_case_day_employee_id_day", "employee_id", "day"))
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("absence_case.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))  # for the per-month count
+    status: Mapped[str] = mapped_column(String(10), default="counted")
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    case: Mapped[AbsenceCase] = relationship(back_populates="days")
+
+
+STEP_KINDS = ("alert1", "alert2", "reminder")
+
+
+class CaseStep(db.Model):
+    """A message step of a case, queued with the moment it is due; sent or skipped (with why) once."""
+
+    __table_args__ = (UniqueConstraint("case_id", "key", name="uq_case_step_case_id_key"),
+                      CheckConstraint("status IN ('queued', 'sent', 'skipped')", name="status_known"),
+                      Index("ix_case_step_status_due_at", "status", "due_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("absence_case.id"))
+    key: Mapped[str] = mapped_column(String(40))  # alert1 | alert2 | reminder:YYYY-MM-DD
+    kind: Mapped[str] = mapped_column(String(10))
+    day: Mapped[date]  # the working day the step is about
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    skip_reason: Mapped[str | None] = mapped_column(String(40))
+
+    case: Mapped[AbsenceCase] = relationship(back_populates="steps")
+
+
+REPLY_CHANNELS = ("link", "inapp", "phone", "api")
+
+
+class CaseReply(db.Model):
+    """What the employee said (or HR heard on the phone); HR accepts it or continues."""
+
+    __table_args__ = (CheckConstraint("channel IN ('link', 'inapp', 'phone', 'api')", name="channel_known"),
+                      Index("ix_case_reply_case_id", "case_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("absence_case.id"))
+    channel: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    decision: Mapped[str | None] = mapped_column(String(10))  # accepted | continued
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+
+    case: Mapped[AbsenceCase] = relationship(back_populates="replies")
+
+
+TODO_KINDS = ("call_employee", "decide_reply", "decide_return", "prepare_return_notice")
+
+
+class CaseTodo(db.Model):
+    """Something HR must do on a case; done once, by someone, at a time."""
+
+    __table_args__ = (UniqueConstraint("case_id", "kind", "created_at", name="uq_case_todo_case_id_kind_created_at"),
+                      Index("ix_case_todo_done_at", "done_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("absence_case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(100))
+
+    case: Mapped[AbsenceCase] = relationship(back_populates="todos")

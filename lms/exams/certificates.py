@@ -20,6 +20,7 @@ from lms.courses.models import Course, CourseVersion, RuleClause, RuleSet
 from lms.exams.content import question_clause
 from lms.exams.models import Certificate, ExamAttempt
 from lms.extensions import db
+from lms.ui import external_url
 
 FONT = "WenQuanYiMicroHei"
 FONT_FILE = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
@@ -118,7 +119,7 @@ def render_pdf(certificate: Certificate, name: str, employee_no: str) -> bytes:
     y = line(f"所考核的规章制度（{certificate.rules_version} 版）Rules covered：{rules}", y, 10)
     y = line(f"证书编号 Certificate No.：{certificate.number}", y - 4 * mm, 12)
     y = line(f"验证码 Verification code：{certificate.verification_code}", y, 12)
-    url = current_app.config["LMS_BASE_URL"].rstrip("/") + f"/verify/{certificate.verification_code}"
+    url = external_url("verify.verify", code=certificate.verification_code)
     line(f"验证网址 Verify at：{url}", y, 11)
     line(current_app.config["LMS_COMPANY_NAME"], 30 * mm, 14)
     line(f"{issued.year}年{issued.month}月{issued.day}日", 22 * mm, 12)

@@ -34,7 +34,7 @@ class Message(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     # Evidence subject the message belongs to (e.g. "case:5"); the recipient by default.
-    evidence_subject: Mapped[str] = mapped_column(String(100))
+    evidence_subject: Mapped[str] = mapped_column(String(100), index=True)  # a case page lists its messages
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     recipient: Mapped[Employee] = relationship()

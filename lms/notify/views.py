@@ -71,7 +71,9 @@ def open_message(delivery_id: int):
     if delivery is None:
         abort(404)
     services.mark_read(delivery, current_user)
-    return render_template("notify/message.html", delivery=delivery)
+    from lms.absence.case_views import reply_target
+
+    return render_template("notify/message.html", delivery=delivery, reply_case_id=reply_target(delivery.message))
 
 
 @bp.get("/notify/problems")

@@ -18,7 +18,7 @@ def test_sync_loads_rules_and_courses_as_versions(app, content):
     report = content.sync()
     assert report.new_versions == 2
     rules = db.session.scalars(select(RuleSet)).one()
-    assert [c.clause_id for c in rules.clauses] == ["leave.notice", "absence.threshold"]
+    assert [c.clause_id for c in rules.clauses] == ["leave.notice", "absence.threshold", "unreachable.procedure"]
     assert rules.clauses[1].values == {"consecutive_working_days": 3, "days_per_calendar_month": 5}
     handbook = db.session.scalars(select(CourseVersion).join(Course).where(Course.slug == "handbook")).one()
     assert (handbook.number, handbook.rule_set.version, handbook.audience) == (1, "2026-01", ["all", "onboarding"])

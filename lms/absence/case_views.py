@@ -1,0 +1,231 @@
+"""Absence cases on screen: HR's review page and case page, the employee's reply pages.
+
+Routes hang on the absence blueprint (`views.bp`); this module only keeps the case pages apart
+from the input pages.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import DateField, DateTimeLocalField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from lms import clock
+from lms.absence import calendar, cases
+from lms.absence.models import AbsenceCase, CaseReply, CaseTodo
+from lms.absence.views import bp
+from lms.evidence.models import EvidenceEvent, body_field
+from lms.extensions import db
+from lms.people.access import can_see_employee, roles_required
+
+STATE_LABELS = {
+    "opened": _l("opened"), "alerted": _l("alerted"), "warned": _l("warned (treated as 旷工 if unexplained)"),
+    "reminded": _l("reminded"), "threshold_reached": _l("threshold reached"), "resolved": _l("resolved"),
+}
+STEP_LABELS = {"alert1": _l("first alert"), "alert2": _l("second alert"), "reminder": _l("daily reminder")}
+SKIP_LABELS = {
+    "day_closed": _l("not sent: the day was over when the scheduler ran"), "paused": _l("not sent: awaiting HR"),
+    "threshold_reached": _l("not sent: threshold reached"), "replied": _l("not sent: the employee replied"),
+    "punched": _l("not sent: a punch came in"), "leave": _l("not sent: leave covers the day"),
+    "case_resolved": _l("not sent: case resolved"),
+}
+TODO_LABELS = {
+    "call_employee": _l("Call the employee and the emergency contact"),
+    "decide_reply": _l("Decide on the employee's reply"),
+    "decide_return": _l("The employee returned after the threshold: decide"),
+    "prepare_return_notice": _l("Prepare the return-to-work notice (限期返岗通知书)"),
+}
+RESOLUTION_LABELS = {"returned": _l("returned to work"), "excused": _l("explanation accepted"),
+                     "leave": _l("covered by leave")}
+ROLE_LABELS = {"employee": _l("employee"), "manager": _l("manager"), "hr": _l("HR")}
+CHANNEL_LABELS = {"link": _l("reply link"), "inapp": _l("in-app"), "phone": _l("phone call"), "api": _l("API")}
+
+
+def labels() -> dict:
+    return {"states": STATE_LABELS, "steps": STEP_LABELS, "skips": SKIP_LABELS, "todos": TODO_LABELS,
+            "resolutions": RESOLUTION_LABELS, "roles": ROLE_LABELS, "channels": CHANNEL_LABELS}
+
+
+class MonitoringForm(FlaskForm):
+    started_on = DateField(_l("Watch absences from"), validators=[DataRequired()])
+
+
+class ReplyForm(FlaskForm):
+    text = TextAreaField(_l("Your explanation"), validators=[DataRequired(), Length(max=2000)])
+
+
+class PhoneForm(FlaskForm):
+    text = TextAreaField(_l("What the employee said"), validators=[DataRequired(), Length(max=2000)])
+    received_at = DateTimeLocalField(_l("Call time (empty: now)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+
+class DecideForm(FlaskForm):
+    decision = SelectField(_l("Decision"), choices=[
+        SelectChoice("accept", _l("Accept: the days are excused and the case resolves")),
+        SelectChoice("continue", _l("Continue: contact recorded, the procedure goes on"))])
+    note = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=2000)])
+
+
+def _case_or_404(case_id: int) -> AbsenceCase:
+    case = db.session.get(AbsenceCase, case_id)
+    if case is None:
+        abort(404)
+    return case
+
+
+# ---------------------------------------------------------------- HR
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required("hr", "admin")
+def review():
+    """Today's open cases, who is due for which step next, unanswered replies, calendar warnings."""
+    form = MonitoringForm(formdata=request.form if request.method == "POST" else None, started_on=clock.today())
+    if request.method == "POST" and form.validate():
+        try:
+            cases.start_monitoring(form.started_on.data, current_user)
+        except cases.CaseError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Absence monitoring is on from %(day)s.", day=form.started_on.data.isoformat()), "success")
+        return redirect(url_for("absence.review"))
+    open_cases = cases.open_cases()
+    next_steps = {case.id: next((s for s in case.steps if s.status == "queued"), None) for case in open_cases}
+    unanswered = db.session.scalars(select(CaseReply).join(AbsenceCase).where(
+        CaseReply.decision.is_(None), AbsenceCase.state != "resolved")
+        .options(selectinload(CaseReply.case).selectinload(AbsenceCase.employee))
+        .order_by(CaseReply.received_at)).all()
+    todos = db.session.scalars(select(CaseTodo).where(CaseTodo.done_at.is_(None))
+                               .options(selectinload(CaseTodo.case).selectinload(AbsenceCase.employee))
+                               .order_by(CaseTodo.created_at)).all()
+    today = clock.today()
+    unknown = calendar.unknown_days(today - timedelta(days=7), today + timedelta(days=60))
+    recent = db.session.scalars(select(AbsenceCase).where(AbsenceCase.state == "resolved")
+                                .options(selectinload(AbsenceCase.employee))
+                                .order_by(AbsenceCase.resolved_at.desc()).limit(20)).all()
+    return render_template("absence/review.html", monitoring=cases.monitoring(), form=form, open_cases=open_cases,
+                           next_steps=next_steps, unanswered=unanswered, todos=todos, unknown=unknown,
+                           recent=recent, labels=labels())
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def case_page(case_id: int):
+    """The case with its days, steps, messages, replies, to-dos and evidence timeline.
+
+    HR acts on it; the employee's managers may read it (they receive its copies).
+    """
+    case = _case_or_404(case_id)
+    is_hr = current_user.role in ("hr", "admin")
+    if not is_hr and (current_user.role != "manager" or not can_see_employee(current_user, case.employee_id)):
+        abort(404)
+    messages = cases.case_messages([case.id])[case.id]
+    timeline = db.session.scalars(select(EvidenceEvent).where(body_field("subject") == cases.subject(case.id))
+                                  .order_by(EvidenceEvent.seq)).all()
+    return render_template("absence/case.html", case=case, messages=messages, timeline=timeline, is_hr=is_hr,
+                           phone_form=PhoneForm(formdata=None), decide_form=DecideForm(formdata=None),
+                           note_form=NoteForm(formdata=None), labels=labels())
+
+
+def _act(case_id: int, form_class, action) -> object:
+    case = _case_or_404(case_id)
+    form = form_class()
+    if not form.validate_on_submit():
+        flash("; ".join(f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items()),
+              "error")
+        return redirect(url_for("absence.case_page", case_id=case.id)), 422
+    try:
+        action(case, form)
+    except cases.CaseError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("absence.case_page", case_id=case.id)), 409
+    flash(_("Saved."), "success")
+    return redirect(url_for("absence.case_page", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/phone")
+@roles_required("hr", "admin")
+def record_phone_call(case_id: int):
+    return _act(case_id, PhoneForm, lambda case, form: cases.record_reply(
+        case, form.text.data, "phone", current_user,
+        received_at=form.received_at.data if form.received_at.data else None))
+
+
+@bp.post("/cases/<int:case_id>/decide")
+@roles_required("hr", "admin")
+def decide(case_id: int):
+    return _act(case_id, DecideForm, lambda case, form: cases.decide(
+        case, form.decision.data, current_user, form.note.data or ""))
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@roles_required("hr", "admin")
+def add_note(case_id: int):
+    return _act(case_id, NoteForm, lambda case, form: cases.add_note(case, form.text.data, current_user))
+
+
+@bp.post("/cases/<int:case_id>/todos/<int:todo_id>")
+@roles_required("hr", "admin")
+def complete_todo(case_id: int, todo_id: int):
+    todo = db.session.get(CaseTodo, todo_id)
+    if todo is None or todo.case_id != case_id:
+        abort(404)
+    return _act(case_id, FlaskForm, lambda case, form: cases.complete_todo(todo, current_user))
+
+
+# ---------------------------------------------------------------- the employee
+
+
+def _reply_page(case: AbsenceCase, channel: str, actor, template_args: dict):
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            cases.record_reply(case, form.text.data, channel, actor)
+        except cases.CaseError as exc:
+            flash(str(exc), "error")
+            return render_template("absence/reply.html", form=form, case=case, **template_args), 409
+        return render_template("absence/reply.html", form=None, case=case, done=True, **template_args)
+    status = 422 if form.errors else 200
+    steps = [s for s in case.steps if s.status == "sent"]
+    return render_template("absence/reply.html", form=form, case=case, steps=steps, **template_args), status
+
+
+@bp.route("/r/<token>", methods=["GET", "POST"])
+def reply_by_link(token: str):
+    """The signed link in the SMS: the employee explains without signing in."""
+    case = cases.case_for_token(token)
+    if case is None:
+        return render_template("absence/reply.html", form=None, case=None, invalid=True), 404
+    return _reply_page(case, "link", f"employee:{case.employee_id}", {})
+
+
+@bp.route("/my/cases/<int:case_id>/reply", methods=["GET", "POST"])
+@login_required
+def my_reply(case_id: int):
+    """The reply button under the in-app alert: only the employee the case is about."""
+    case = db.session.get(AbsenceCase, case_id)
+    if case is None or current_user.employee_id is None or case.employee_id != current_user.employee_id:
+        abort(404)
+    return _reply_page(case, "inapp", current_user, {})
+
+
+def reply_target(message) -> int | None:
+    """The case an in-app message lets its reader reply to, if it is an alert to that employee."""
+    parsed = cases.parse_step_key(message.step_key)
+    if parsed is None or parsed[1] != "employee":
+        return None
+    case_id = message.evidence_subject.partition(":")[2]
+    return int(case_id) if case_id.isdigit() else None
+

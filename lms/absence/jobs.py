@@ -1,0 +1,14 @@
+"""The absence tick: detect and count, then send the steps that are due."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from lms import jobs
+from lms.absence import cases
+
+
+@jobs.tick_handler("absence.scan", every=timedelta(minutes=1))
+def scan_and_send(now: datetime) -> None:
+    cases.scan(now)
+    cases.send_due_steps(now)

@@ -1,0 +1,118 @@
+"""Working hours: shift groups, who works in which, and when a given day's shift starts.
+
+Everyone without an assignment works the default group; with no group marked default that is
+the standard 09:00–18:00. Times are company-local (LMS_TIMEZONE) and a shift ends on the day
+it starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from lms import clock, evidence
+from lms.absence.models import ShiftAssignment, ShiftGroup
+from lms.extensions import db
+from lms.people.models import Employee
+
+STANDARD_HOURS = (time(9, 0), time(18, 0))
+
+
+@dataclass(frozen=True)
+class Shift:
+    """The hours of one group (id None: the built-in standard day)."""
+
+    group_id: int | None
+    name: str
+    starts_at: time
+    ends_at: time
+
+    def start_on(self, day: date) -> datetime:
+        """The UTC instant this shift starts on `day`."""
+        return clock.as_utc(datetime.combine(day, self.starts_at))
+
+
+class ScheduleError(ValueError):
+    """A shift group or assignment that cannot be saved; the message names what is wrong."""
+
+
+def default_shift() -> Shift:
+    group = db.session.scalar(select(ShiftGroup).where(ShiftGroup.is_default.is_(True)))
+    if group is None:
+        return Shift(None, str(_l("Standard day")), *STANDARD_HOURS)
+    return _shift(group)
+
+
+def _shift(group: ShiftGroup) -> Shift:
+    return Shift(group.id, group.name, group.starts_at, group.ends_at)
+
+
+def shifts_by_group() -> dict[int | None, Shift]:
+    """Every group's shift by id, with the default under None: one query."""
+    groups = db.session.scalars(select(ShiftGroup)).all()
+    result: dict[int | None, Shift] = {group.id: _shift(group) for group in groups}
+    default = next((g for g in groups if g.is_default), None)
+    result[None] = _shift(default) if default else Shift(None, str(_l("Standard day")), *STANDARD_HOURS)
+    return result
+
+
+def shift_for(employee_id: int) -> Shift:
+    """The shift an employee works."""
+    group = db.session.scalar(select(ShiftGroup).join(ShiftAssignment).where(
+        ShiftAssignment.employee_id == employee_id))
+    return _shift(group) if group else default_shift()
+
+
+def save_shift_group(name: str, starts_at: time, ends_at: time, *, is_default: bool = False, actor=None,
+                     group_id: int | None = None) -> ShiftGroup:
+    """Create a shift group (or change one); marking it default unmarks the previous default."""
+    name = name.strip()
+    if not name:
+        raise ScheduleError(_l("Give the shift group a name."))
+    if ends_at <= starts_at:
+        raise ScheduleError(_l("The shift must end after it starts, on the same day."))
+    clash = db.session.scalar(select(ShiftGroup).where(ShiftGroup.name == name, ShiftGroup.id != (group_id or 0)))
+    if clash is not None:
+        raise ScheduleError(_l("A shift group named “%(name)s” exists already.", name=name))
+    group = db.session.get(ShiftGroup, group_id) if group_id else ShiftGroup()
+    if group is None:
+        raise ScheduleError(_l("No such shift group."))
+    if is_default:
+        db.session.execute(update(ShiftGroup).where(ShiftGroup.is_default.is_(True)).values(is_default=False))
+    group.name, group.starts_at, group.ends_at, group.is_default = name, starts_at, ends_at, is_default
+    db.session.add(group)
+    db.session.flush()
+    evidence.record("absence.shift_group_saved", f"shift_group:{group.id}", {
+        "name": name, "starts_at": starts_at.isoformat("minutes"), "ends_at": ends_at.isoformat("minutes"),
+        "is_default": is_default}, actor=actor)
+    db.session.commit()
+    return group
+
+
+def assign(employee_nos: list[str], group_id: int | None, actor=None) -> int:
+    """Put employees in a shift group (None: back to the default). All or nothing; returns how many."""
+    wanted = sorted({no.strip() for no in employee_nos if no.strip()})
+    found = dict(db.session.execute(select(Employee.employee_no, Employee.id).where(
+        Employee.employee_no.in_(wanted))).all())
+    missing = [no for no in wanted if no not in found]
+    if missing:
+        raise ScheduleError(_l("No employee with number %(nos)s.", nos=", ".join(missing)))
+    if group_id is not None and db.session.get(ShiftGroup, group_id) is None:
+        raise ScheduleError(_l("No such shift group."))
+    actor_ref = evidence.actor_of(actor)
+    for employee_id in found.values():
+        existing = db.session.get(ShiftAssignment, employee_id)
+        if group_id is None:
+            if existing is not None:
+                db.session.delete(existing)
+            continue
+        existing = existing or ShiftAssignment(employee_id=employee_id)
+        existing.shift_group_id, existing.assigned_by, existing.assigned_at = group_id, actor_ref, clock.now()
+        db.session.add(existing)
+    evidence.record("absence.shift_assigned", f"shift_group:{group_id or 'default'}",
+                    {"employees": wanted}, actor=actor)
+    db.session.commit()
+    return len(wanted)
