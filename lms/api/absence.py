@@ -1,8 +1,193 @@
-"""/api/v1/absence/cases: absence cases, their steps and messages, and replies."""
+"""/api/v1/absence/cases: absence cases, their steps and messages, and replies (SPEC §4).
+
+Times are ISO-8601 in the company's time zone with its offset (e.g. 2026-06-15T11:00:00+08:00).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from flask import g, request
+from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms import clock
+from lms.absence import cases
+from lms.absence.models import REPLY_CHANNELS, AbsenceCase
+from lms.api.auth import token_required
+from lms.api.employees import ErrorResponse
+from lms.extensions import db
+from lms.people.models import Employee
+from lms.ui import api_error
 
 blp = Blueprint("api_absence", __name__, url_prefix="/api/v1/absence",
                 description="Absence cases (SPEC §4). Tokens with role hr or admin.")
+
+
+def local_iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(clock.zone()).isoformat() if moment else None
+
+
+class LocalDateTime(fields.Field):
+    """An aware datetime as ISO-8601 with the company's offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return local_iso(value)
+
+
+class MessageOut(Schema):
+    step = fields.String(metadata={"example": "alert1"})
+    channel = fields.String(metadata={"example": "sms"})
+    recipient_role = fields.String(metadata={"description": "employee, manager or hr"})
+    recipient = fields.String(metadata={"description": "The recipient's employee number."})
+    status = fields.String(metadata={"description": "pending, sending, sent, delivered, read or failed"})
+    sent_at = LocalDateTime(allow_none=True)
+    delivered_at = LocalDateTime(allow_none=True)
+    read_at = LocalDateTime(allow_none=True)
+    text = fields.String()
+
+
+class StepOut(Schema):
+    step = fields.String(attribute="key")
+    day = fields.Date()
+    due_at = LocalDateTime()
+    status = fields.String(metadata={"description": "queued, sent or skipped"})
+    done_at = LocalDateTime(allow_none=True)
+    skip_reason = fields.String(allow_none=True)
+
+
+class ReplyOut(Schema):
+    id = fields.Integer()
+    channel = fields.String()
+    text = fields.String()
+    received_at = LocalDateTime()
+    decision = fields.String(allow_none=True)
+    decided_at = LocalDateTime(allow_none=True)
+
+
+class TodoOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    created_at = LocalDateTime()
+    done_at = LocalDateTime(allow_none=True)
+
+
+class CaseSummary(Schema):
+    id = fields.Integer()
+    employee_no = fields.Function(lambda c: c.employee.employee_no)
+    state = fields.String()
+    first_day = fields.Date()
+    counted_days = fields.List(fields.Date())
+    threshold_reached_at = LocalDateTime(allow_none=True)
+    paused = fields.Function(lambda c: c.paused_at is not None)
+    resolution = fields.String(allow_none=True)
+    opened_at = LocalDateTime()
+    resolved_at = LocalDateTime(allow_none=True)
+
+
+class CaseList(Schema):
+    items = fields.List(fields.Nested(CaseSummary))
+
+
+class CaseOut(CaseSummary):
+    rule_version = fields.String(allow_none=True)
+    steps = fields.List(fields.Nested(StepOut))
+    messages = fields.List(fields.Nested(MessageOut))
+    replies = fields.List(fields.Nested(ReplyOut))
+    todos = fields.List(fields.Nested(TodoOut))
+    documents = fields.List(fields.Dict(), metadata={"description": "Generated notices (the notices issue)."})
+    dispatches = fields.List(fields.Dict(), metadata={"description": "Postal dispatches (the notices issue)."})
+
+
+class ReplyIn(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    channel = fields.String(load_default="api", validate=validate.OneOf(REPLY_CHANNELS))
+    received_at = fields.DateTime(load_default=None,
+                                       metadata={"description": "ISO-8601; defaults to now. No offset: company time."})
+
+
+def _case_detail(case: AbsenceCase) -> dict:
+    messages = []
+    for message, step, role in cases.case_messages([case.id])[case.id]:
+        for delivery in message.deliveries:
+            messages.append({"step": step, "channel": delivery.channel, "recipient_role": role,
+                             "recipient": message.recipient.employee_no, "status": delivery.status,
+                             "sent_at": delivery.sent_at, "delivered_at": delivery.delivered_at,
+                             "read_at": delivery.read_at, "text": message.body})
+    return {**{name: getattr(case, name) for name in (
+        "id", "employee", "state", "first_day", "counted_days", "threshold_reached_at", "paused_at", "resolution",
+        "opened_at", "resolved_at", "rule_version", "steps", "replies", "todos")},
+        "messages": messages, "documents": [], "dispatches": []}
+
+
+class _Case:
+    """Attribute access over the detail dict, so the summary schema's functions work on it too."""
+
+    def __init__(self, data: dict):
+        self.__dict__.update(data)
+
+
+@blp.route("/cases")
+class Cases(MethodView):
+    decorators = [token_required("hr", "admin")]
+
+    @blp.response(200, CaseList)
+    @blp.alt_response(404, schema=ErrorResponse)
+    @blp.doc(parameters=[{"name": "employee_no", "in": "query", "schema": {"type": "string"}},
+                         {"name": "state", "in": "query", "schema": {"type": "string"}}])
+    def get(self):
+        """Cases, newest first: one employee's (employee_no), or all open ones (state=open), or all."""
+        query = select(AbsenceCase).options(selectinload(AbsenceCase.employee), selectinload(AbsenceCase.days))
+        employee_no = request.args.get("employee_no", "").strip()
+        if employee_no:
+            employee_id = db.session.scalar(select(Employee.id).where(Employee.employee_no == employee_no))
+            if employee_id is None:
+                return api_error(404, _("No employee has number %(no)s.", no=employee_no), field="employee_no")
+            query = query.where(AbsenceCase.employee_id == employee_id)
+        state = request.args.get("state", "").strip()
+        if state == "open":
+            query = query.where(AbsenceCase.state != "resolved")
+        elif state:
+            query = query.where(AbsenceCase.state == state)
+        return {"items": db.session.scalars(query.order_by(AbsenceCase.opened_at.desc()).limit(500)).all()}
+
+
+@blp.route("/cases/<int:case_id>")
+class Case(MethodView):
+    decorators = [token_required("hr", "admin")]
+
+    @blp.response(200, CaseOut)
+    @blp.alt_response(404, schema=ErrorResponse)
+    def get(self, case_id: int):
+        """One case: state, counted days, every step and message with its delivery, replies, to-dos."""
+        case = db.session.get(AbsenceCase, case_id)
+        if case is None:
+            return api_error(404, _("No absence case %(id)s.", id=case_id))
+        return _Case(_case_detail(case))
+
+
+@blp.route("/cases/<int:case_id>/replies")
+class Replies(MethodView):
+    decorators = [token_required("hr", "admin")]
+
+    @blp.arguments(ReplyIn)
+    @blp.response(201, ReplyOut)
+    @blp.alt_response(404, schema=ErrorResponse)
+    @blp.alt_response(409, schema=ErrorResponse)
+    @blp.alt_response(422, schema=ErrorResponse)
+    def post(self, data: dict, case_id: int):
+        """Record the employee's reply: escalation pauses and HR decides."""
+        case = db.session.get(AbsenceCase, case_id)
+        if case is None:
+            return api_error(404, _("No absence case %(id)s.", id=case_id))
+        if not case.is_open:
+            return api_error(409, _("This case is already resolved."))
+        try:
+            return cases.record_reply(case, data["text"], data["channel"], g.api_token,
+                                      received_at=data["received_at"])
+        except cases.CaseError as exc:
+            return api_error(422, str(exc))

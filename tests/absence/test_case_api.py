@@ -1,0 +1,85 @@
+"""GET /api/v1/absence/cases, GET /cases/{id} and POST /cases/{id}/replies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from lms import clock
+from lms.people import services
+from tests.absence.conftest import add_leave, everyone_present, run_ticks
+
+
+@pytest.fixture
+def hr_token(app):
+    return services.create_api_token("hris", "hr")[1]
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def seed_case(absence_setup):
+    org = absence_setup
+    add_leave(org.learner, date(2026, 6, 1), date(2026, 6, 14))
+    everyone_present(org, date(2026, 6, 1), date(2026, 6, 19), but=[org.learner])
+    run_ticks(datetime(2026, 6, 15, 10, 0), datetime(2026, 6, 18, 1, 0))
+    return org
+
+
+def test_the_case_reads_as_the_issue_describes(client, seed_case, hr_token):
+    listing = client.get(f"/api/v1/absence/cases?employee_no={seed_case.learner.employee_no}", headers=auth(hr_token))
+    assert listing.status_code == 200
+    [summary] = listing.json["items"]
+    case = client.get(f"/api/v1/absence/cases/{summary['id']}", headers=auth(hr_token)).json
+    assert case["state"] == "threshold_reached"
+    assert case["counted_days"] == ["2026-06-15", "2026-06-16", "2026-06-17"]
+    assert case["threshold_reached_at"] == "2026-06-18T00:00:00+08:00"
+    sent = {(m["step"], m["channel"], m["recipient_role"]): m["sent_at"] for m in case["messages"]}
+    assert sent[("alert1", "sms", "employee")] is None or sent[("alert1", "sms", "employee")].startswith("2026-06-15")
+    assert sent[("alert1", "inapp", "employee")] == "2026-06-15T11:00:00+08:00"
+    assert sent[("alert2", "inapp", "manager")] == "2026-06-15T15:00:00+08:00"
+    assert sent[("reminder:2026-06-17", "inapp", "hr")] == "2026-06-17T11:00:00+08:00"
+    assert {m["recipient_role"] for m in case["messages"]} == {"employee", "manager", "hr"}
+    assert [t["kind"] for t in case["todos"]] == ["call_employee", "prepare_return_notice"]
+    assert case["documents"] == [] and case["dispatches"] == []
+
+
+def test_a_reply_by_api_pauses_the_case_and_a_second_is_kept(client, absence_setup, hr_token):
+    org = absence_setup
+    add_leave(org.learner, date(2026, 6, 1), date(2026, 6, 14))
+    everyone_present(org, date(2026, 6, 1), date(2026, 6, 19), but=[org.learner])
+    run_ticks(datetime(2026, 6, 15, 11, 0), datetime(2026, 6, 15, 12, 0))
+    [summary] = client.get("/api/v1/absence/cases?state=open", headers=auth(hr_token)).json["items"]
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 15, 13, 0))):
+        response = client.post(f"/api/v1/absence/cases/{summary['id']}/replies", headers=auth(hr_token),
+                               json={"text": "我在医院，明天补假条", "channel": "api"})
+    assert response.status_code == 201, response.json
+    assert response.json["received_at"] == "2026-06-15T13:00:00+08:00"
+    run_ticks(datetime(2026, 6, 15, 13, 0), datetime(2026, 6, 16, 12, 0))
+    case = client.get(f"/api/v1/absence/cases/{summary['id']}", headers=auth(hr_token)).json
+    assert case["paused"] is True
+    steps = {s["step"]: (s["status"], s["skip_reason"]) for s in case["steps"]}
+    assert steps["alert2"] == ("skipped", "paused")
+    assert "reminder:2026-06-16" not in steps  # paused: no reminder is queued
+    assert case["counted_days"] == ["2026-06-15"]  # the facts are still recorded
+    assert [t["kind"] for t in case["todos"]] == ["decide_reply"]
+
+
+def test_bad_replies_are_refused_with_the_reason(client, seed_case, hr_token):
+    [summary] = client.get("/api/v1/absence/cases", headers=auth(hr_token)).json["items"]
+    url = f"/api/v1/absence/cases/{summary['id']}/replies"
+    assert client.post(url, headers=auth(hr_token), json={"channel": "api"}).status_code == 422
+    assert client.post(url, headers=auth(hr_token), json={"text": "x", "channel": "fax"}).status_code == 422
+    future = client.post(url, headers=auth(hr_token), json={"text": "x", "received_at": "2099-01-01T00:00"})
+    assert future.status_code == 422 and "future" in future.json["error"]["message"]
+    assert client.post("/api/v1/absence/cases/999/replies", headers=auth(hr_token), json={"text": "x"}).status_code == 404
+    assert client.get("/api/v1/absence/cases?employee_no=NOPE", headers=auth(hr_token)).status_code == 404
+
+
+def test_employee_tokens_may_not_read_cases(client, seed_case):
+    token = services.issue_personal_token(seed_case.users["learner"])[1]
+    assert client.get("/api/v1/absence/cases", headers=auth(token)).status_code == 403
+    assert client.get("/api/v1/absence/cases").status_code == 401

@@ -1,0 +1,129 @@
+"""Replies: the SMS's signed link, the in-app reply button, HR's phone call, and HR's decision."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from lms import clock
+from lms.absence.models import AbsenceCase
+from lms.extensions import db
+from lms.notify.models import Delivery, SmsOutbox
+from tests.absence.conftest import add_leave, everyone_present, run_ticks
+
+
+@pytest.fixture
+def alerted(absence_setup):
+    """The learner's case on 6.15 at 12:00: alert 1 sent at 11:00, alert 2 due at 15:00."""
+    org = absence_setup
+    add_leave(org.learner, date(2026, 6, 1), date(2026, 6, 14))
+    everyone_present(org, date(2026, 6, 1), date(2026, 6, 19), but=[org.learner])
+    run_ticks(datetime(2026, 6, 15, 11, 0), datetime(2026, 6, 15, 12, 0))
+    org.case = db.session.scalars(select(AbsenceCase)).one()
+    return org
+
+
+def _reply_link() -> str:
+    [sms] = db.session.scalars(select(SmsOutbox)).all()
+    return re.search(r"https?://\S+/absence/r/\S+", sms.text).group(0)
+
+
+def test_the_sms_link_lets_the_employee_explain_without_signing_in(client, alerted):
+    path = "/absence/r/" + _reply_link().rsplit("/absence/r/", 1)[1]
+    page = client.get(path)
+    assert page.status_code == 200 and "王芳" in page.get_data(as_text=True)
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 15, 13, 30))):
+        done = client.post(path, data={"text": "家里老人急病住院，我在老家医院"})
+    assert done.status_code == 200 and 'data-test="reply-received"' in done.get_data(as_text=True)
+    case = db.session.get(AbsenceCase, alerted.case.id)
+    db.session.refresh(case)
+    assert [(r.channel, r.text) for r in case.replies] == [("link", "家里老人急病住院，我在老家医院")]
+    assert case.paused_at == clock.as_utc(datetime(2026, 6, 15, 13, 30))
+    run_ticks(datetime(2026, 6, 15, 15, 0), datetime(2026, 6, 15, 15, 0))
+    db.session.refresh(case)
+    assert {s.key: s.skip_reason for s in case.steps}["alert2"] == "paused"
+
+
+def test_a_forged_or_altered_link_is_refused(client, alerted):
+    token = _reply_link().rsplit("/absence/r/", 1)[1]
+    assert client.get("/absence/r/" + token[:-2] + "xx").status_code == 404
+    assert client.post("/absence/r/not-a-token", data={"text": "hi"}).status_code == 404
+    assert not db.session.get(AbsenceCase, alerted.case.id).replies
+
+
+def test_the_in_app_alert_has_a_reply_button_for_the_employee_only(app, login_as, alerted):
+    client = login_as("learner")
+    delivery = db.session.scalars(select(Delivery).where(Delivery.channel == "inapp", Delivery.address.like(
+        f"inbox:{alerted.learner.id}"))).one()
+    page = client.get(f"/inbox/{delivery.id}").get_data(as_text=True)
+    assert 'data-test="reply"' in page
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 15, 12, 30))):
+        response = client.post(f"/absence/my/cases/{alerted.case.id}/reply", data={"text": "I am ill"})
+    assert response.status_code == 200
+    assert [r.channel for r in db.session.get(AbsenceCase, alerted.case.id).replies] == ["inapp"]
+    assert login_as("colleague" if "colleague" in alerted.users else "outsider").get(
+        f"/absence/my/cases/{alerted.case.id}/reply").status_code == 404
+    manager_copy = db.session.scalars(select(Delivery).where(Delivery.address == f"inbox:{alerted.manager.id}")).first()
+    assert 'data-test="reply"' not in login_as("manager").get(f"/inbox/{manager_copy.id}").get_data(as_text=True)
+
+
+def test_hr_records_a_call_and_accepts_the_explanation(login_as, alerted):
+    client = login_as("hr")
+    case_id = alerted.case.id
+    run_ticks(datetime(2026, 6, 15, 13, 0), datetime(2026, 6, 16, 15, 0))  # 6.15 is counted at midnight
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 16, 16, 0))):
+        assert client.post(f"/absence/cases/{case_id}/phone", data={"text": "她母亲住院，补病假"}).status_code == 302
+        page = client.get(f"/absence/cases/{case_id}").get_data(as_text=True)
+        assert "她母亲住院" in page and "decision" in page
+        assert client.post(f"/absence/cases/{case_id}/decide", data={"decision": "accept", "note": "情况属实"}
+                           ).status_code == 302
+    case = db.session.get(AbsenceCase, case_id)
+    db.session.refresh(case)
+    assert case.state == "resolved" and case.resolution == "excused"
+    assert case.counted_days == [] and [d.status for d in case.days] == ["excused"]
+    assert case.replies[0].decision == "accepted"
+
+
+def test_hr_continues_and_the_reminders_resume(login_as, alerted):
+    client = login_as("hr")
+    case_id = alerted.case.id
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 15, 14, 0))):
+        client.post(f"/absence/cases/{case_id}/phone", data={"text": "接通但拒绝说明去向"})
+        client.post(f"/absence/cases/{case_id}/decide", data={"decision": "continue"})
+    run_ticks(datetime(2026, 6, 15, 15, 0), datetime(2026, 6, 16, 11, 0))
+    case = db.session.get(AbsenceCase, case_id)
+    db.session.refresh(case)
+    steps = {s.key: (s.status, s.skip_reason) for s in case.steps}
+    assert steps["alert2"] == ("skipped", "replied")
+    assert steps["reminder:2026-06-16"] == ("sent", None)
+    assert case.paused_at is None and case.replies[0].decision == "continued"
+
+
+def test_a_decision_needs_something_to_decide(login_as, alerted):
+    response = login_as("hr").post(f"/absence/cases/{alerted.case.id}/decide", data={"decision": "accept"})
+    assert response.status_code == 409
+
+
+def test_the_manager_reads_the_case_but_cannot_act_and_others_see_nothing(login_as, alerted):
+    case_id = alerted.case.id
+    manager = login_as("manager")
+    page = manager.get(f"/absence/cases/{case_id}")
+    assert page.status_code == 200 and "record_phone_call" not in page.get_data(as_text=True)
+    assert manager.post(f"/absence/cases/{case_id}/phone", data={"text": "x"}).status_code == 403
+    assert login_as("outsider").get(f"/absence/cases/{case_id}").status_code == 404
+    assert login_as("learner").get(f"/absence/cases/{case_id}").status_code == 404
+
+
+def test_the_review_page_lists_the_open_case_its_next_step_and_warnings(login_as, alerted):
+    client = login_as("hr")
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 15, 12, 0))):
+        page = client.get("/absence/").get_data(as_text=True)
+    assert page.count('data-test="open-case"') == 1 and "王芳" in page
+    assert 'data-test="monitoring-on"' in page
+    assert 'data-test="calendar-warning"' not in page  # June to August 2026 is known
+    with clock.frozen(clock.as_utc(datetime(2026, 12, 1, 12, 0))):
+        late = client.get("/absence/").get_data(as_text=True)
+    assert 'data-test="calendar-warning"' in late and "2027-01-01" in late  # 2027 is not, yet
