@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from lms import clock
+from lms.absence.demo import load_absence_demo
 from lms.courses.demo import load_course_demo
 from lms.exams.demo import load_exam_demo
 from lms.extensions import db
@@ -31,7 +32,7 @@ DEMO_LOGINS = (
     ("employee", "demo-employee-2026", "employee", "E0013"),
     ("newhire", "demo-newhire-2026", "employee", "E0090"),
 )
-DEMO_LOADERS: list[Callable[[], None]] = [load_course_demo, load_exam_demo]
+DEMO_LOADERS: list[Callable[[], None]] = [load_course_demo, load_exam_demo, load_absence_demo]
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
 _GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
@@ -57,7 +58,8 @@ def _national_id(rng: random.Random, birth_year: int) -> str:
 def demo_people(today) -> list[dict]:
     """The demo organisation as import records: a general manager, HR, five departments."""
     rng = random.Random(20260615)
-    names = iter(sorted({s + g for s in _SURNAMES for g in _GIVEN}, key=lambda _: rng.random()))
+    # Sorted before shuffling: a set's order depends on PYTHONHASHSEED, and the demo must not.
+    names = iter(sorted(sorted({s + g for s in _SURNAMES for g in _GIVEN}), key=lambda _: rng.random()))
     fixed = {"E0001": "陈建国", "E0002": "李娜", "E0010": "张伟", "E0011": "刘洋", "E0013": "王芳", "E0090": "赵晨"}
     records: list[dict] = []
 

@@ -1,1 +1,1 @@
-"""The absence workflow (SPEC §4). So far: the working-day calendar."""
+"""The absence workflow (SPEC §4): calendar, schedules, punches, leave, detection, cases, replies, replay."""

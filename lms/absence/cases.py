@@ -25,7 +25,8 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Integer, and_, any_, bindparam, exists, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -173,7 +174,6 @@ def scan(at: datetime | None = None) -> ScanReport:
     start = max(watch.started_on, (watch.closed_through + timedelta(days=1)) if watch.closed_through else date.min)
     if start > today:
         return report
-    reconcile()
     span = [start + timedelta(days=n) for n in range((today - start).days + 1)]
     infos = calendar.classify(span)
     shifts = schedules.shifts_by_group()
@@ -188,6 +188,9 @@ def scan(at: datetime | None = None) -> ScanReport:
         if closed:
             watch.closed_through = day
     db.session.commit()
+    # After the days, not before: a case this scan opened for a day the employee has since come
+    # back from (the scheduler was down) resolves now, instead of being opened again next time.
+    reconcile()
     return report
 
 
@@ -199,9 +202,14 @@ def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict,
     cases = _open_cases_for(absent)
     new_ids = [employee_id for employee_id in absent if employee_id not in cases]
     if new_ids:
-        report.opened += _open_cases(new_ids, day, at, rules)
-        cases = _open_cases_for(absent)
+        opened = _open_cases(new_ids, day, at, rules)
+        report.opened += len(opened)
+        cases.update(opened)
+        if len(opened) < len(new_ids):  # another scan opened some of them meanwhile: read those
+            cases.update(_open_cases_for([e for e in new_ids if e not in opened]))
     shift_of = _shift_by_employee(absent, shifts)
+    stale = closed or at >= day_end(day)
+    starts = {}  # shift → its start on `day`: a handful of shifts for thousands of employees
     step_rows = []
     for employee_id in absent:
         case = cases[employee_id]
@@ -210,16 +218,18 @@ def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict,
         kind = "alert1" if case.alert1_day is None else "reminder"
         if kind == "reminder" and day <= case.alert1_day:
             continue
-        due_at = shift_of[employee_id].start_on(day) + rules.first_alert_after
-        stale = closed or at >= day_end(day)
+        shift = shift_of[employee_id]
+        if shift not in starts:
+            starts[shift] = shift.start_on(day)
         step_rows.append({
             "case_id": case.id, "key": "alert1" if kind == "alert1" else f"reminder:{day.isoformat()}",
-            "kind": kind, "day": day, "due_at": due_at, "status": "skipped" if stale else "queued",
+            "kind": kind, "day": day, "due_at": starts[shift] + rules.first_alert_after,
+            "status": "skipped" if stale else "queued",
             "done_at": at if stale else None, "skip_reason": "day_closed" if stale else None,
         })
     if step_rows:
-        inserted = db.session.execute(_insert(CaseStep).values(step_rows).on_conflict_do_nothing()
-                                      .returning(CaseStep.status)).scalars().all()
+        table = CaseStep.__table__
+        inserted = [status for (status,) in _insert_rows(table, step_rows, [table.c.status])]
         report.queued += sum(1 for status in inserted if status == "queued")
         report.skipped += sum(1 for status in inserted if status == "skipped")
     if closed:
@@ -228,9 +238,9 @@ def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict,
 
 def _shift_by_employee(employee_ids: list[int], shifts: dict) -> dict[int, schedules.Shift]:
     assigned = {}
-    for chunk in _chunks(employee_ids):
+    for among in _among(ShiftAssignment.employee_id, employee_ids):
         assigned.update(db.session.execute(select(ShiftAssignment.employee_id, ShiftAssignment.shift_group_id)
-                                           .where(ShiftAssignment.employee_id.in_(chunk))).all())
+                                           .where(among)).all())
     return {e: shifts.get(assigned.get(e), shifts[None]) for e in employee_ids}
 
 
@@ -250,11 +260,11 @@ def _open_cases_for(employee_ids: list[int]) -> dict[int, _OpenCase]:
     alert1 = select(CaseStep.day).where(CaseStep.case_id == AbsenceCase.id, CaseStep.key == "alert1") \
         .correlate(AbsenceCase).scalar_subquery()
     result = {}
-    for chunk in _chunks(employee_ids):
+    for among in _among(AbsenceCase.employee_id, employee_ids):
         rows = db.session.execute(select(
             AbsenceCase.employee_id, AbsenceCase.id, AbsenceCase.state, AbsenceCase.paused_at,
             AbsenceCase.first_day, alert1,
-        ).where(AbsenceCase.employee_id.in_(chunk), AbsenceCase.state != "resolved"))
+        ).where(among, AbsenceCase.state != "resolved"))
         result.update({row[0]: _OpenCase(*row) for row in rows})
     return result
 
@@ -265,29 +275,57 @@ def _chunks(values: list, size: int = 5_000) -> Iterable[list]:
         yield values[start:start + size]
 
 
-def _open_cases(employee_ids: list[int], day: date, at: datetime, rules: Rules) -> int:
+def _among(column, ids: list[int]) -> Iterable:
+    """Conditions `column IN ids`, one statement each: on PostgreSQL a single array parameter
+    (`= ANY`), elsewhere IN over slices that fit the bound-parameter limit."""
+    if db.engine.dialect.name == "postgresql":
+        yield column == any_(bindparam("ids", ids, type_=ARRAY(Integer), unique=True))
+        return
+    for chunk in _chunks(ids):
+        yield column.in_(chunk)
+
+
+def _insert_rows(table, rows: list[dict], returning: list, **conflict) -> list:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING for many rows (all with the same keys).
+
+    On PostgreSQL one statement binds one array per column and inserts from unnest(): parsing
+    and binding thousands of VALUES tuples costs several times more than inserting the rows.
+    Elsewhere an executemany, which SQLAlchemy sends as multi-row VALUES compiled once.
+    """
+    if not rows:
+        return []
+    if db.engine.dialect.name != "postgresql":
+        return db.session.execute(_insert(table).on_conflict_do_nothing(**conflict).returning(*returning),
+                                  rows).all()
+    names = list(rows[0])
+    arrays = [bindparam(f"rows_{name}", [row[name] for row in rows], type_=ARRAY(table.c[name].type))
+              for name in names]
+    source = func.unnest(*arrays).table_valued(*names).render_derived()
+    statement = pg_insert(table).from_select(names, select(*(source.c[name] for name in names)))
+    return db.session.execute(statement.on_conflict_do_nothing(**conflict).returning(*returning)).all()
+
+
+def _open_cases(employee_ids: list[int], day: date, at: datetime, rules: Rules) -> dict[int, _OpenCase]:
+    """Open a case for each employee that has none open; the new ones by employee id."""
     rows = [{"employee_id": e, "state": "opened", "first_day": day, "rule_version": rules.version,
              "opened_at": at} for e in employee_ids]
-    inserted = []
-    for chunk in _chunks(rows, 1_000):
-        inserted += db.session.execute(
-            _insert(AbsenceCase).values(chunk).on_conflict_do_nothing(
-                index_elements=["employee_id"], index_where=AbsenceCase.state != "resolved")
-            .returning(AbsenceCase.id, AbsenceCase.employee_id)).all()
+    table = AbsenceCase.__table__
+    # The partial unique index's own predicate, as SQL text: a bound literal cannot go in executemany().
+    inserted = _insert_rows(table, rows, [table.c.id, table.c.employee_id], index_elements=["employee_id"],
+                            index_where=text("state <> 'resolved'"))
     evidence.record_many((("absence.case_opened", subject(case_id), {
         "employee": evidence.subject_of("employee", employee_id), "first_day": day,
         "rule_version": rules.version}) for case_id, employee_id in inserted), actor="system")
-    return len(inserted)
+    return {employee_id: _OpenCase(employee_id, case_id, "opened", None, day, None)
+            for case_id, employee_id in inserted}
 
 
 def _count_day(day: date, at: datetime, cases: list[_OpenCase], rules: Rules, report: ScanReport) -> None:
     """The day is over and still unexplained: it counts, and may reach the threshold."""
     rows = [{"case_id": c.id, "day": day, "employee_id": c.employee_id, "status": "counted", "counted_at": at}
             for c in cases]
-    inserted = []
-    for chunk in _chunks(rows, 1_000):
-        inserted += db.session.execute(_insert(CaseDay).values(chunk).on_conflict_do_nothing()
-                                       .returning(CaseDay.case_id)).scalars().all()
+    table = CaseDay.__table__
+    inserted = [case_id for (case_id,) in _insert_rows(table, rows, [table.c.case_id])]
     report.counted += len(inserted)
     if not inserted:
         return
@@ -306,9 +344,9 @@ def _threshold_reached(day: date, cases: list[_OpenCase], rules: Rules) -> list[
         return []
     earliest = min(min(c.first_day for c in cases), day.replace(day=1))
     counted = defaultdict(set)
-    for chunk in _chunks([c.employee_id for c in cases]):
+    for among in _among(CaseDay.employee_id, [c.employee_id for c in cases]):
         for employee_id, counted_day in db.session.execute(select(CaseDay.employee_id, CaseDay.day).where(
-                CaseDay.employee_id.in_(chunk), CaseDay.status == "counted", CaseDay.day >= earliest)):
+                among, CaseDay.status == "counted", CaseDay.day >= earliest)):
             counted[employee_id].add(counted_day)
     infos = calendar.classify(earliest + timedelta(days=n) for n in range((day - earliest).days + 1))
     reached = []
@@ -481,15 +519,18 @@ def reconcile(employee_ids: Iterable[int] | None = None, actor=None) -> None:
         if not ids:
             return
         query = query.where(AbsenceCase.employee_id.in_(ids))
+        _uncount_closed_cases(ids, actor)
     cases = db.session.scalars(query).all()
     if not cases:
+        db.session.commit()
         return
     ids = [c.employee_id for c in cases]
     earliest = min(c.first_day for c in cases)
     punches = defaultdict(list)
     for employee_id, work_day, punched_at in db.session.execute(select(
             Punch.employee_id, Punch.work_day, Punch.punched_at).where(
-            Punch.employee_id.in_(ids), Punch.work_day >= earliest).order_by(Punch.punched_at)):
+            Punch.employee_id.in_(ids), Punch.work_day >= earliest, Punch.punched_at <= clock.now())
+            .order_by(Punch.punched_at)):
         punches[employee_id].append((work_day, punched_at))
     leaves = defaultdict(list)
     for leave in db.session.scalars(select(Leave).where(Leave.employee_id.in_(ids), Leave.ends_on >= earliest)):
@@ -497,6 +538,22 @@ def reconcile(employee_ids: Iterable[int] | None = None, actor=None) -> None:
     for case in cases:
         _reconcile_case(case, punches[case.employee_id], leaves[case.employee_id], actor)
     db.session.commit()
+
+
+def _uncount_closed_cases(employee_ids: list[int], actor) -> None:
+    """A punch or leave that arrives after its case was resolved still un-counts that day."""
+    punched = exists().where(Punch.employee_id == CaseDay.employee_id, Punch.work_day == CaseDay.day,
+                             Punch.punched_at <= clock.now())
+    on_leave = exists().where(Leave.employee_id == CaseDay.employee_id, Leave.starts_on <= CaseDay.day,
+                              Leave.ends_on >= CaseDay.day)
+    for chunk in _chunks(employee_ids):
+        rows = db.session.execute(select(CaseDay, punched.label("punched")).join(AbsenceCase).where(
+            CaseDay.employee_id.in_(chunk), CaseDay.status == "counted", AbsenceCase.state == "resolved",
+            or_(punched, on_leave))).all()
+        for case_day, was_punched in rows:
+            case_day.status = "punched" if was_punched else "leave"
+            evidence.record("absence.day_uncounted", subject(case_day.case_id),
+                            {"day": case_day.day, "because": case_day.status}, actor=actor)
 
 
 def _reconcile_case(case: AbsenceCase, punches: list, leaves: list[Leave], actor) -> None:

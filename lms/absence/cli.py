@@ -2,6 +2,90 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import click
 from flask.cli import AppGroup
 
+from lms.absence import leave, punches
+from lms.people.records import InvalidRecords
+
 absence_cli = AppGroup("absence", help="Punches, leave, absence cases and scenario replays.")
+
+
+def _fail(path: Path, exc: InvalidRecords) -> None:
+    for error in exc.errors:
+        where = f"row {error.row}" if error.row else "file"
+        click.echo(f"{path.name}: {where}, {error.field}: {error.message}", err=True)
+    raise click.ClickException(f"{len(exc.errors)} problem(s); nothing was imported") from exc
+
+
+@absence_cli.command("import-punches")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--layout", type=click.Choice(["auto", *punches.LAYOUTS]), default="auto", show_default=True,
+              help="generic: employee_no,punched_at; dingtalk: DingTalk's 原始记录 export.")
+def import_punches(path: Path, layout: str):
+    """Import punches from a time-clock export (.csv or .xlsx), all rows or none."""
+    try:
+        report = punches.import_punch_file(path.name, path.read_bytes(), layout=layout)
+    except InvalidRecords as exc:
+        _fail(path, exc)
+    skipped = f", {report.skipped} rows without a punch skipped" if report.skipped else ""
+    click.echo(f"imported {path.name} ({report.layout}): {report.new} new, {report.duplicates} duplicates{skipped}; "
+               f"{len(report.employee_ids)} employees, {len(report.days)} days")
+
+
+@absence_cli.command("import-leave")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_leave(path: Path):
+    """Import approved leave from a .csv or .xlsx file, all rows or none."""
+    try:
+        saved = leave.import_leave_file(path.name, path.read_bytes())
+    except InvalidRecords as exc:
+        _fail(path, exc)
+    click.echo(f"imported {path.name}: {len(saved)} leave records")
+
+
+@absence_cli.command("replay")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON lines.")
+def replay_command(path: Path, as_json: bool):
+    """Run a scenario through the real services on a throw-away database and print the timeline."""
+    import json
+
+    from lms.absence import replay
+
+    try:
+        timeline, differences = replay.replay(path)
+    except replay.ScenarioError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        for entry in timeline:
+            click.echo(json.dumps(entry.as_dict(), ensure_ascii=False))
+    else:
+        click.echo(replay.format_table(timeline))
+    for difference in differences:
+        click.echo(f"DIFFERENCE: {difference}", err=True)
+    if differences:
+        raise click.ClickException(f"{len(differences)} difference(s) from the scenario's expect list")
+
+
+@absence_cli.command("scan")
+@click.option("--at", "at_iso", help="ISO time to scan as of (default now).")
+def scan_command(at_iso: str | None):
+    """Detect absences and queue the due steps now (the tick does this every minute)."""
+    from datetime import datetime
+
+    from lms import clock
+    from lms.absence import cases
+
+    at = clock.as_utc(datetime.fromisoformat(at_iso)) if at_iso else clock.now()
+    with clock.frozen(at):
+        report = cases.scan(at)
+        handed = cases.send_due_steps(at)
+    click.echo(f"scanned {len(report.days)} day(s): {report.opened} case(s) opened, {report.queued} step(s) queued, "
+               f"{report.skipped} skipped as stale, {report.counted} day(s) counted, "
+               f"{report.thresholds} threshold(s) reached; {handed} step(s) sent")
+    if report.unknown_days:
+        click.echo("WARNING: the calendar does not know " + ", ".join(d.isoformat() for d in report.unknown_days),
+                   err=True)

@@ -38,8 +38,8 @@ class CalendarYear(db.Model):
 class ShiftGroup(db.Model):
     """A working-hours schedule shared by a group of employees (local time, Asia/Shanghai).
 
-    The group marked default (标准班次 09:00–18:00 from the first migration) applies to everyone
-    without an assignment. Shifts end on the day they start.
+    The group marked default applies to everyone without an assignment; with none marked, the
+    built-in standard day 09:00–18:00 does (`schedules.default_shift`). Shifts end on the day they start.
     """
 
     __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from lms import clock, evidence
 from lms.absence.models import ShiftAssignment, ShiftGroup
@@ -40,6 +40,7 @@ class ScheduleError(ValueError):
 
 
 def default_shift() -> Shift:
+    """The shift of everyone without an assignment: the default group's, else the standard day."""
     group = db.session.scalar(select(ShiftGroup).where(ShiftGroup.is_default.is_(True)))
     if group is None:
         return Shift(None, str(_l("Standard day")), *STANDARD_HOURS)
@@ -57,6 +58,25 @@ def shifts_by_group() -> dict[int | None, Shift]:
     default = next((g for g in groups if g.is_default), None)
     result[None] = _shift(default) if default else Shift(None, str(_l("Standard day")), *STANDARD_HOURS)
     return result
+
+
+def groups_with_counts() -> tuple[list[tuple[ShiftGroup, int]], int]:
+    """Every group by name with how many employees are assigned to it, and how many are on the default.
+
+    Employees who have left (status terminated) are not counted.
+    """
+    rows = db.session.execute(
+        select(ShiftGroup, func.count(Employee.id))
+        .outerjoin(ShiftAssignment, ShiftAssignment.shift_group_id == ShiftGroup.id)
+        .outerjoin(Employee, (Employee.id == ShiftAssignment.employee_id) & (Employee.status != "terminated"))
+        .group_by(ShiftGroup.id).order_by(ShiftGroup.name)).all()
+    default_group = next((group.id for group, _ in rows if group.is_default), None)
+    unassigned = db.session.scalar(select(func.count(Employee.id)).outerjoin(
+        ShiftAssignment, ShiftAssignment.employee_id == Employee.id).where(
+        ShiftAssignment.employee_id.is_(None), Employee.status != "terminated"))
+    if default_group is None:
+        return [(group, count) for group, count in rows], unassigned
+    return [(group, count + unassigned if group.id == default_group else count) for group, count in rows], unassigned
 
 
 def shift_for(employee_id: int) -> Shift:
@@ -102,16 +122,14 @@ def assign(employee_nos: list[str], group_id: int | None, actor=None) -> int:
         raise ScheduleError(_l("No employee with number %(nos)s.", nos=", ".join(missing)))
     if group_id is not None and db.session.get(ShiftGroup, group_id) is None:
         raise ScheduleError(_l("No such shift group."))
-    actor_ref = evidence.actor_of(actor)
-    for employee_id in found.values():
-        existing = db.session.get(ShiftAssignment, employee_id)
-        if group_id is None:
-            if existing is not None:
-                db.session.delete(existing)
-            continue
-        existing = existing or ShiftAssignment(employee_id=employee_id)
-        existing.shift_group_id, existing.assigned_by, existing.assigned_at = group_id, actor_ref, clock.now()
-        db.session.add(existing)
+    ids = list(found.values())
+    # One statement for the whole list, not one per employee.
+    db.session.execute(delete(ShiftAssignment).where(ShiftAssignment.employee_id.in_(ids)))
+    if group_id is not None:
+        actor_ref, now = evidence.actor_of(actor), clock.now()
+        db.session.execute(insert(ShiftAssignment), [
+            {"employee_id": employee_id, "shift_group_id": group_id, "assigned_by": actor_ref, "assigned_at": now}
+            for employee_id in ids])
     evidence.record("absence.shift_assigned", f"shift_group:{group_id or 'default'}",
                     {"employees": wanted}, actor=actor)
     db.session.commit()

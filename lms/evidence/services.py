@@ -80,13 +80,25 @@ def record_many(entries: Iterable[tuple[str, str, dict]], actor=None, batch: int
         prev_hash = event_hash(body)
         rows.append({"seq": head_seq, "body": body, "hash": prev_hash})
         if len(rows) >= batch:
-            db.session.execute(insert(table), rows)
+            _insert_events(table, rows)
             written += len(rows)
             rows = []
     if rows:
-        db.session.execute(insert(table), rows)
+        _insert_events(table, rows)
         written += len(rows)
     return written
+
+
+def _insert_events(table, rows: list[dict]) -> None:
+    """Insert a batch in the session's transaction: COPY on PostgreSQL (half the time of an
+    executemany, the expression indexes over the body being most of what is left), else executemany."""
+    if db.engine.dialect.name != "postgresql":
+        db.session.execute(insert(table), rows)
+        return
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    with cursor, cursor.copy(f"COPY {table.name} (seq, body, hash) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((row["seq"], row["body"], row["hash"]))
 
 
 # SQLite hands blobs over fastest; psycopg hands over text fastest (bytea would be hex-decoded).

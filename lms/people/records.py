@@ -103,12 +103,16 @@ class FieldError:
         return {"row": self.row, "field": self.field, "message": str(self.message)}
 
 
-class InvalidEmployeeData(Exception):
-    """Raised with every problem found; nothing has been written."""
+class InvalidRecords(Exception):
+    """Raised with every problem found in a batch of imported records; nothing has been written."""
 
     def __init__(self, errors: list[FieldError]):
-        super().__init__(f"{len(errors)} problem(s) in employee data")
+        super().__init__(f"{len(errors)} problem(s) in the data")
         self.errors = errors
+
+
+class InvalidEmployeeData(InvalidRecords):
+    """Raised with every problem found in employee data; nothing has been written."""
 
 
 def _text(value: object) -> str:
@@ -119,7 +123,8 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _parse_date(value: object) -> date | None:
+def parse_date(value: object) -> date | None:
+    """A calendar date from a cell (a date, or text as YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYY年MM月DD日)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -155,7 +160,7 @@ def parse_employee(raw: Mapping[str, object], today: date) -> tuple[dict, dict[s
             else:
                 errors[field] = MESSAGES["employee_no"]
         elif field == "hire_date":
-            parsed = _parse_date(value)
+            parsed = parse_date(value)
             if parsed is None:
                 errors[field] = MESSAGES["date"]
             elif (parsed - today).days > 366:
@@ -230,15 +235,24 @@ def _column_map(headings: Iterable[object]) -> tuple[dict[int, str], list[FieldE
     return columns, errors
 
 
-def read_employee_file(filename: str, data: bytes) -> list[tuple[int, dict]]:
-    """Rows of a CSV or XLSX file as (spreadsheet row number, {field: raw value})."""
+def read_rows(filename: str, data: bytes) -> list[list[object]]:
+    """Every row of a .csv (UTF-8 or GB18030) or .xlsx file as a list of cells; raises InvalidRecords."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix == "csv":
-        rows = _csv_rows(data)
-    elif suffix == "xlsx":
-        rows = _xlsx_rows(data)
-    else:
-        raise InvalidEmployeeData([FieldError(0, "file", MESSAGES["unsupported"])])
+        return _csv_rows(data)
+    if suffix == "xlsx":
+        return _xlsx_rows(data)
+    raise InvalidEmployeeData([FieldError(0, "file", MESSAGES["unsupported"])])
+
+
+def cell_text(value: object) -> str:
+    """A spreadsheet cell as stripped text (1001.0 → "1001", None → "")."""
+    return _text(value)
+
+
+def read_employee_file(filename: str, data: bytes) -> list[tuple[int, dict]]:
+    """Rows of a CSV or XLSX file as (spreadsheet row number, {field: raw value})."""
+    rows = read_rows(filename, data)
     if not rows:
         raise InvalidEmployeeData([FieldError(0, "file", MESSAGES["empty"])])
     columns, errors = _column_map(rows[0])

@@ -12,12 +12,17 @@ from lms.absence.models import Leave, Punch
 from lms.extensions import db
 
 
-@pytest.fixture
-def absence_setup(app, org, content):
-    """The seed's world: rules synced, monitoring on from 2026-06-01, everyone but the learner at work."""
+def switch_on(content) -> None:
+    """Rules synced and monitoring on from 2026-06-01 (the seed's June)."""
     content.sync()
     with clock.frozen(datetime(2026, 5, 31, 12, 0)):
         cases.start_monitoring(date(2026, 6, 1))
+
+
+@pytest.fixture
+def absence_setup(app, org, content):
+    """The named people, the rules in force, monitoring on from 2026-06-01."""
+    switch_on(content)
     return org
 
 

@@ -75,7 +75,8 @@ def test_bad_replies_are_refused_with_the_reason(client, seed_case, hr_token):
     assert client.post(url, headers=auth(hr_token), json={"text": "x", "channel": "fax"}).status_code == 422
     future = client.post(url, headers=auth(hr_token), json={"text": "x", "received_at": "2099-01-01T00:00"})
     assert future.status_code == 422 and "future" in future.json["error"]["message"]
-    assert client.post("/api/v1/absence/cases/999/replies", headers=auth(hr_token), json={"text": "x"}).status_code == 404
+    missing = client.post("/api/v1/absence/cases/999/replies", headers=auth(hr_token), json={"text": "x"})
+    assert missing.status_code == 404
     assert client.get("/api/v1/absence/cases?employee_no=NOPE", headers=auth(hr_token)).status_code == 404
 
 
