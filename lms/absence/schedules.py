@@ -43,7 +43,7 @@ def default_shift() -> Shift:
     """The shift of everyone without an assignment: the default group's, else the standard day."""
     group = db.session.scalar(select(ShiftGroup).where(ShiftGroup.is_default.is_(True)))
     if group is None:
-        return Shift(None, str(_l("Standard day")), *STANDARD_HOURS)
+        return Shift(None, str(_l("Standard shift")), *STANDARD_HOURS)
     return _shift(group)
 
 
@@ -56,7 +56,7 @@ def shifts_by_group() -> dict[int | None, Shift]:
     groups = db.session.scalars(select(ShiftGroup)).all()
     result: dict[int | None, Shift] = {group.id: _shift(group) for group in groups}
     default = next((g for g in groups if g.is_default), None)
-    result[None] = _shift(default) if default else Shift(None, str(_l("Standard day")), *STANDARD_HOURS)
+    result[None] = _shift(default) if default else Shift(None, str(_l("Standard shift")), *STANDARD_HOURS)
     return result
 
 
