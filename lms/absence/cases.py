@@ -513,28 +513,37 @@ def reconcile(employee_ids: Iterable[int] | None = None, actor=None) -> None:
     days are all covered by leave resolves as leave. Called after punches or leave are saved;
     the scan calls it too, so nothing depends on the caller remembering.
     """
-    query = select(AbsenceCase).where(AbsenceCase.state != "resolved").options(selectinload(AbsenceCase.days))
-    if employee_ids is not None:
+    # Only the cases something could have changed: a punch since their first day (now or earlier),
+    # or leave reaching into them. Usually none, so a scan over thousands of open cases stays cheap.
+    returned = exists().where(Punch.employee_id == AbsenceCase.employee_id, Punch.work_day >= AbsenceCase.first_day,
+                              Punch.punched_at <= clock.now())
+    covered = exists().where(Leave.employee_id == AbsenceCase.employee_id, Leave.ends_on >= AbsenceCase.first_day)
+    query = select(AbsenceCase).where(AbsenceCase.state != "resolved", or_(returned, covered)) \
+        .options(selectinload(AbsenceCase.days))
+    if employee_ids is None:
+        cases = db.session.scalars(query).all()
+    else:
         ids = list(set(employee_ids))
         if not ids:
             return
-        query = query.where(AbsenceCase.employee_id.in_(ids))
         _uncount_closed_cases(ids, actor)
-    cases = db.session.scalars(query).all()
+        cases = [c for condition in _among(AbsenceCase.employee_id, ids)
+                 for c in db.session.scalars(query.where(condition))]
     if not cases:
         db.session.commit()
         return
     ids = [c.employee_id for c in cases]
     earliest = min(c.first_day for c in cases)
     punches = defaultdict(list)
-    for employee_id, work_day, punched_at in db.session.execute(select(
-            Punch.employee_id, Punch.work_day, Punch.punched_at).where(
-            Punch.employee_id.in_(ids), Punch.work_day >= earliest, Punch.punched_at <= clock.now())
-            .order_by(Punch.punched_at)):
-        punches[employee_id].append((work_day, punched_at))
     leaves = defaultdict(list)
-    for leave in db.session.scalars(select(Leave).where(Leave.employee_id.in_(ids), Leave.ends_on >= earliest)):
-        leaves[leave.employee_id].append(leave)
+    for condition in _among(Punch.employee_id, ids):
+        for employee_id, work_day, punched_at in db.session.execute(select(
+                Punch.employee_id, Punch.work_day, Punch.punched_at).where(
+                condition, Punch.work_day >= earliest, Punch.punched_at <= clock.now()).order_by(Punch.punched_at)):
+            punches[employee_id].append((work_day, punched_at))
+    for condition in _among(Leave.employee_id, ids):
+        for leave in db.session.scalars(select(Leave).where(condition, Leave.ends_on >= earliest)):
+            leaves[leave.employee_id].append(leave)
     for case in cases:
         _reconcile_case(case, punches[case.employee_id], leaves[case.employee_id], actor)
     db.session.commit()
@@ -546,10 +555,9 @@ def _uncount_closed_cases(employee_ids: list[int], actor) -> None:
                              Punch.punched_at <= clock.now())
     on_leave = exists().where(Leave.employee_id == CaseDay.employee_id, Leave.starts_on <= CaseDay.day,
                               Leave.ends_on >= CaseDay.day)
-    for chunk in _chunks(employee_ids):
+    for condition in _among(CaseDay.employee_id, employee_ids):
         rows = db.session.execute(select(CaseDay, punched.label("punched")).join(AbsenceCase).where(
-            CaseDay.employee_id.in_(chunk), CaseDay.status == "counted", AbsenceCase.state == "resolved",
-            or_(punched, on_leave))).all()
+            condition, CaseDay.status == "counted", AbsenceCase.state == "resolved", or_(punched, on_leave))).all()
         for case_day, was_punched in rows:
             case_day.status = "punched" if was_punched else "leave"
             evidence.record("absence.day_uncounted", subject(case_day.case_id),
