@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from lms import clock
 from lms.absence import calendar, cases
+from lms.absence.leave import LEAVE_TYPE_LABELS
 from lms.absence.models import AbsenceCase, CaseReply, CaseTodo
 from lms.absence.views import bp
 from lms.evidence.models import EvidenceEvent, body_field
@@ -69,8 +70,11 @@ class PhoneForm(FlaskForm):
 
 class DecideForm(FlaskForm):
     decision = SelectField(_l("Decision"), choices=[
-        SelectChoice("accept", _l("Accept: the days are excused and the case resolves")),
+        SelectChoice("accept", _l("Accept: the case resolves")),
         SelectChoice("continue", _l("Continue: contact recorded, the procedure goes on"))])
+    leave_type = SelectField(_l("If accepted, the days counted become"), choices=[
+        SelectChoice("", _l("excused absence")),
+        *(SelectChoice(code, label) for code, label in LEAVE_TYPE_LABELS.items())], default="")
     note = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
 
 
@@ -167,7 +171,7 @@ def record_phone_call(case_id: int):
 @roles_required("hr", "admin")
 def decide(case_id: int):
     return _act(case_id, DecideForm, lambda case, form: cases.decide(
-        case, form.decision.data, current_user, form.note.data or ""))
+        case, form.decision.data, current_user, form.note.data or "", leave_type=form.leave_type.data or None))
 
 
 @bp.post("/cases/<int:case_id>/notes")

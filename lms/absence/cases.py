@@ -49,6 +49,7 @@ from lms.absence.models import (
 from lms.courses.services import current_rule_set
 from lms.extensions import db
 from lms.people.models import Employee, User
+from lms.people.records import InvalidRecords
 from lms.ui import external_url
 
 REPLY_LINK_DAYS = 7
@@ -667,14 +668,22 @@ def record_reply(case: AbsenceCase, text: str, channel: str, actor=None, receive
 DECISIONS = ("accept", "continue")
 
 
-def decide(case: AbsenceCase, decision: str, actor, note: str = "") -> None:
-    """HR's answer to a reply or a return: accept (the days are excused, the case resolves) or continue."""
+def decide(case: AbsenceCase, decision: str, actor, note: str = "", leave_type: str | None = None) -> None:
+    """HR's answer to a reply or a return: accept, or continue the procedure.
+
+    Accepting resolves the case: its counted days become approved leave of `leave_type` (one
+    leave record per run of days), or, without a type, excused absence.
+    """
     if decision not in DECISIONS:
         raise CaseError(_l("Decide “accept” or “continue”."))
     if not case.is_open:
         raise CaseError(_l("This case is already resolved."))
     if case.paused_at is None:
         raise CaseError(_l("Nothing is waiting for a decision on this case."))
+    counted = [d for d in case.days if d.status == "counted"]
+    if decision == "accept" and leave_type and counted:
+        _record_as_leave(case, [d.day for d in counted], leave_type, actor, note)
+        db.session.refresh(case)
     now, actor_ref = clock.now(), evidence.actor_of(actor)
     for reply in case.replies:
         if reply.decision is None:
@@ -683,17 +692,51 @@ def decide(case: AbsenceCase, decision: str, actor, note: str = "") -> None:
     for todo in case.todos:
         if todo.kind in ("decide_reply", "decide_return") and todo.done_at is None:
             todo.done_at, todo.done_by = now, actor_ref
-    evidence.record("absence.decided", subject(case.id), {"decision": decision, "note": note.strip()[:1000]},
-                    actor=actor)
+    evidence.record("absence.decided", subject(case.id), {
+        "decision": decision, "leave_type": leave_type if decision == "accept" else None,
+        "note": note.strip()[:1000]}, actor=actor)
     if decision == "accept":
         excused = [d for d in case.days if d.status == "counted"]
         for case_day in excused:
             case_day.status = "excused"
-        evidence.record("absence.days_excused", subject(case.id), {"days": [d.day for d in excused]}, actor=actor)
-        resolve(case, "excused", actor=actor, commit=False)
+        if excused:
+            evidence.record("absence.days_excused", subject(case.id), {"days": [d.day for d in excused]},
+                            actor=actor)
+        if case.is_open:
+            resolve(case, "leave" if leave_type else "excused", actor=actor, commit=False)
     else:
         case.paused_at = None
     db.session.commit()
+
+
+def _name_of(actor) -> str:
+    """Who decided, as a leave record names its approver: the HR officer's name if we know it."""
+    if isinstance(actor, User):
+        return actor.employee.name if actor.employee else actor.username
+    return evidence.actor_of(actor)
+
+
+def _record_as_leave(case: AbsenceCase, days: list[date], leave_type: str, actor, note: str) -> None:
+    """The counted days as approved leave: one record per run of days not split by other leave."""
+    from lms.absence import leave  # leave.py calls reconcile() here: import at use, not at load
+
+    existing = db.session.scalars(select(Leave).where(Leave.employee_id == case.employee_id,
+                                                      Leave.ends_on >= days[0], Leave.starts_on <= days[-1])).all()
+    runs: list[list[date]] = [[days[0]]]
+    for day in days[1:]:
+        gap = [runs[-1][-1] + timedelta(days=n) for n in range(1, (day - runs[-1][-1]).days)]
+        split = any(other.starts_on <= gap_day <= other.ends_on for other in existing for gap_day in gap)
+        if split:
+            runs.append([day])
+        else:
+            runs[-1].append(day)
+    records = [(n, {"employee_no": case.employee.employee_no, "type": leave_type, "start": run[0], "end": run[-1],
+                    "approved_by": _name_of(actor), "note": (note.strip() or f"case {case.id}")[:500]})
+               for n, run in enumerate(runs, start=1)]
+    try:
+        leave.record_leaves(records, source=f"case:{case.id}", actor=actor)
+    except InvalidRecords as exc:
+        raise CaseError("; ".join(str(error.message) for error in exc.errors)) from exc
 
 
 def add_note(case: AbsenceCase, text: str, actor) -> None:

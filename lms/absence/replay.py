@@ -170,7 +170,7 @@ def _apply(kind: str, data: dict) -> None:
         if kind == "reply":
             cases.record_reply(case, data["text"], data.get("channel", "link"), "replay")
         else:
-            cases.decide(case, data["decision"], "replay", data.get("note", ""))
+            cases.decide(case, data["decision"], "replay", data.get("note", ""), leave_type=data.get("leave_type"))
 
 
 def _run(scenario: dict) -> None:

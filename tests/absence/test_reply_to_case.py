@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from lms import clock
-from lms.absence.models import AbsenceCase
+from lms.absence.models import AbsenceCase, Leave
 from lms.extensions import db
 from lms.notify.models import Delivery, SmsOutbox
 from tests.absence.conftest import add_leave, everyone_present, run_ticks
@@ -127,3 +127,21 @@ def test_the_review_page_lists_the_open_case_its_next_step_and_warnings(login_as
     with clock.frozen(clock.as_utc(datetime(2026, 12, 1, 12, 0))):
         late = client.get("/absence/").get_data(as_text=True)
     assert 'data-test="calendar-warning"' in late and "2027-01-01" in late  # 2027 is not, yet
+
+
+def test_accepting_as_sick_leave_turns_the_counted_days_into_leave(login_as, alerted):
+    client = login_as("hr")
+    case_id = alerted.case.id
+    run_ticks(datetime(2026, 6, 15, 13, 0), datetime(2026, 6, 17, 10, 0))  # 6.15 and 6.16 counted
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 17, 10, 30))):
+        client.post(f"/absence/cases/{case_id}/phone", data={"text": "住院两天，有诊断证明"})
+        response = client.post(f"/absence/cases/{case_id}/decide",
+                               data={"decision": "accept", "leave_type": "sick", "note": "诊断证明已收"})
+    assert response.status_code == 302
+    case = db.session.get(AbsenceCase, case_id)
+    db.session.refresh(case)
+    assert case.state == "resolved" and case.resolution == "leave"
+    assert [(d.day, d.status) for d in case.days] == [(date(2026, 6, 15), "leave"), (date(2026, 6, 16), "leave")]
+    [leave] = db.session.scalars(select(Leave).where(Leave.source == f"case:{case_id}")).all()
+    assert (leave.type, leave.starts_on, leave.ends_on) == ("sick", date(2026, 6, 15), date(2026, 6, 16))
+    assert leave.approved_by == "李娜" and leave.note == "诊断证明已收"
