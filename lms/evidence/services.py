@@ -7,7 +7,8 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import create_engine, func, insert, select, update
+from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from lms import clock
 from lms.evidence.chain import GENESIS, ChainReport, build_body, check_chain, event_hash, format_instant
@@ -44,9 +45,23 @@ def actor_of(actor) -> str:
     raise TypeError(f"unknown actor {actor!r}")
 
 
+# session.info key: the head (seq, hash) as this transaction left it, while it holds the append lock.
+_HEAD = "evidence_head"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_head(session, _transaction) -> None:
+    # Commit or rollback releases the lock: the next append must lock and read the head again.
+    session.info.pop(_HEAD, None)
+
+
 def _lock_and_read_head() -> tuple[int, str]:
     # Updating the lock row first makes concurrent appenders queue here until we commit,
-    # so the head we read is still the head when we insert.
+    # so the head we read is still the head when we insert. A transaction that already holds
+    # the lock knows the head: it wrote it (several events per request are common).
+    known = db.session.info.get(_HEAD)
+    if known is not None and db.session().in_transaction():
+        return known
     db.session.execute(update(EvidenceAppendLock).where(EvidenceAppendLock.id == LOCK_ROW)
                        .values(appends=EvidenceAppendLock.appends + 1))
     return chain_head()
@@ -56,10 +71,11 @@ def record(kind: str, subject: str, payload: dict, actor=None) -> EvidenceEvent:
     """Append one event in the caller's transaction (committed with it, or not at all)."""
     head_seq, prev_hash = _lock_and_read_head()
     body = build_body(head_seq + 1, clock.now(), actor_of(actor), subject, kind, payload, prev_hash)
-    event = EvidenceEvent(seq=head_seq + 1, body=body, hash=event_hash(body))
-    db.session.add(event)
+    appended = EvidenceEvent(seq=head_seq + 1, body=body, hash=event_hash(body))
+    db.session.add(appended)
     db.session.flush()
-    return event
+    db.session.info[_HEAD] = (appended.seq, appended.hash)
+    return appended
 
 
 def record_many(entries: Iterable[tuple[str, str, dict]], actor=None, batch: int = 5_000) -> int:
@@ -86,6 +102,7 @@ def record_many(entries: Iterable[tuple[str, str, dict]], actor=None, batch: int
     if rows:
         _insert_events(table, rows)
         written += len(rows)
+    db.session.info[_HEAD] = (head_seq, prev_hash)
     return written
 
 
