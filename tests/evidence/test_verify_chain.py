@@ -120,3 +120,12 @@ def test_the_hr_page_shows_events_by_subject_and_the_verify_result(login_as, cha
 @pytest.mark.parametrize("who", ["learner", "manager", "outsider"])
 def test_only_hr_and_admins_see_the_log(login_as, chain, who):
     assert login_as(who).get("/evidence/").status_code == 403
+
+
+def test_text_with_backslashes_quotes_and_control_characters_verifies(app, runner):
+    """Bodies as the database streams them (PostgreSQL's COPY escapes these) hash as they were written."""
+    record("absence.reply_received", "case:1", {"text": 'C:\\temp\\"引号"\n第二行\ttab \\n literal \r\x0b\x0c\x08'})
+    record("absence.note", "case:1", {"text": "\\\\server\\share", "emoji": "🙂"})
+    db.session.commit()
+    result = runner.invoke(args=["evidence", "verify"])
+    assert result.exit_code == 0 and "intact: 2 events" in result.output, result.output
