@@ -31,7 +31,8 @@ STATE_LABELS = {
     "opened": _l("opened"), "alerted": _l("alerted"), "warned": _l("warned (treated as 旷工 if unexplained)"),
     "reminded": _l("reminded"), "threshold_reached": _l("threshold reached"), "resolved": _l("resolved"),
 }
-STEP_LABELS = {"alert1": _l("first alert"), "alert2": _l("second alert"), "reminder": _l("daily reminder")}
+STEP_LABELS = {"alert1": _l("first alert"), "alert2": _l("second alert"), "reminder": _l("daily reminder"),
+               "warning": _l("written warning")}
 SKIP_LABELS = {
     "day_closed": _l("not sent: the day was over when the scheduler ran"), "paused": _l("not sent: awaiting HR"),
     "threshold_reached": _l("not sent: threshold reached"), "replied": _l("not sent: the employee replied"),
@@ -45,6 +46,7 @@ TODO_LABELS = {
     "prepare_return_notice": _l("Prepare the return-to-work notice (限期返岗通知书)"),
 }
 RESOLUTION_LABELS = {"returned": _l("returned to work"), "excused": _l("explanation accepted"),
+                     "warned": _l("back at work, written warning"),
                      "leave": _l("covered by leave")}
 ROLE_LABELS = {"employee": _l("employee"), "manager": _l("manager"), "hr": _l("HR")}
 CHANNEL_LABELS = {"link": _l("reply link"), "inapp": _l("in-app"), "phone": _l("phone call"), "api": _l("API")}
@@ -71,6 +73,7 @@ class PhoneForm(FlaskForm):
 class DecideForm(FlaskForm):
     decision = SelectField(_l("Decision"), choices=[
         SelectChoice("accept", _l("Accept: the case resolves")),
+        SelectChoice("warn", _l("Warn: the days stay counted, a written warning is sent, the case resolves")),
         SelectChoice("continue", _l("Continue: contact recorded, the procedure goes on"))])
     leave_type = SelectField(_l("If accepted, the days counted become"), choices=[
         SelectChoice("", _l("excused absence")),

@@ -665,29 +665,34 @@ def record_reply(case: AbsenceCase, text: str, channel: str, actor=None, receive
     return reply
 
 
-DECISIONS = ("accept", "continue")
+DECISIONS = ("accept", "warn", "continue")
+REPLY_DECISIONS = {"accept": "accepted", "warn": "warned", "continue": "continued"}
 
 
 def decide(case: AbsenceCase, decision: str, actor, note: str = "", leave_type: str | None = None) -> None:
-    """HR's answer to a reply or a return: accept, or continue the procedure.
+    """HR's answer to a reply or a return (SPEC §4): accept, warn, or continue the procedure.
 
     Accepting resolves the case: its counted days become approved leave of `leave_type` (one
-    leave record per run of days), or, without a type, excused absence.
+    leave record per run of days), or, without a type, excused absence. Warning resolves it too,
+    but the days stay counted (they are unpaid, and on the record) and the employee is sent a
+    written warning naming them.
     """
     if decision not in DECISIONS:
-        raise CaseError(_l("Decide “accept” or “continue”."))
+        raise CaseError(_l("Decide “accept”, “warn” or “continue”."))
     if not case.is_open:
         raise CaseError(_l("This case is already resolved."))
     if case.paused_at is None:
         raise CaseError(_l("Nothing is waiting for a decision on this case."))
     counted = [d for d in case.days if d.status == "counted"]
+    if decision == "warn" and not counted:
+        raise CaseError(_l("No day is counted as absence without leave: there is nothing to warn about."))
     if decision == "accept" and leave_type and counted:
         _record_as_leave(case, [d.day for d in counted], leave_type, actor, note)
         db.session.refresh(case)
     now, actor_ref = clock.now(), evidence.actor_of(actor)
     for reply in case.replies:
         if reply.decision is None:
-            reply.decision = "accepted" if decision == "accept" else "continued"
+            reply.decision = REPLY_DECISIONS[decision]
             reply.decided_at, reply.decided_by = now, actor_ref
     for todo in case.todos:
         if todo.kind in ("decide_reply", "decide_return") and todo.done_at is None:
@@ -704,6 +709,13 @@ def decide(case: AbsenceCase, decision: str, actor, note: str = "", leave_type: 
                             actor=actor)
         if case.is_open:
             resolve(case, "leave" if leave_type else "excused", actor=actor, commit=False)
+    elif decision == "warn":
+        resolve(case, "warned", actor=actor, commit=False)
+        db.session.commit()
+        notify.send(_step_key(case.id, "warning", "employee"), case.employee_id, "absence_warning", {
+            "employee_name": case.employee.name, "days": [d.day.isoformat() for d in counted],
+            "rule_version": case.rule_version, "note": note.strip()}, ("inapp", "sms"),
+            evidence_subject=subject(case.id), actor=actor)
     else:
         case.paused_at = None
     db.session.commit()

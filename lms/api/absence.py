@@ -20,6 +20,7 @@ from lms.absence import cases
 from lms.absence.models import REPLY_CHANNELS, AbsenceCase
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
+from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
 from lms.people.models import Employee
 from lms.ui import api_error
@@ -99,6 +100,7 @@ class CaseOut(CaseSummary):
     messages = fields.List(fields.Nested(MessageOut))
     replies = fields.List(fields.Nested(ReplyOut))
     todos = fields.List(fields.Nested(TodoOut))
+    notes = fields.List(fields.Dict(), metadata={"description": "HR's notes: text, by (actor), at."})
     documents = fields.List(fields.Dict(), metadata={"description": "Generated notices (the notices issue)."})
     dispatches = fields.List(fields.Dict(), metadata={"description": "Postal dispatches (the notices issue)."})
 
@@ -118,10 +120,14 @@ def _case_detail(case: AbsenceCase) -> dict:
                              "recipient": message.recipient.employee_no, "status": delivery.status,
                              "sent_at": delivery.sent_at, "delivered_at": delivery.delivered_at,
                              "read_at": delivery.read_at, "text": message.body})
+    notes = [{"text": event.payload["text"], "by": event.actor, "at": local_iso(event.occurred_at)}
+             for event in db.session.scalars(select(EvidenceEvent).where(
+                 body_field("subject") == cases.subject(case.id), body_field("kind") == "absence.note")
+                 .order_by(EvidenceEvent.seq))]
     return {**{name: getattr(case, name) for name in (
         "id", "employee", "state", "first_day", "counted_days", "threshold_reached_at", "paused_at", "resolution",
         "opened_at", "resolved_at", "rule_version", "steps", "replies", "todos")},
-        "messages": messages, "documents": [], "dispatches": []}
+        "messages": messages, "notes": notes, "documents": [], "dispatches": []}
 
 
 class _Case:

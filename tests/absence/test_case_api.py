@@ -45,6 +45,7 @@ def test_the_case_reads_as_the_issue_describes(client, seed_case, hr_token):
     assert {m["recipient_role"] for m in case["messages"]} == {"employee", "manager", "hr"}
     assert [t["kind"] for t in case["todos"]] == ["call_employee", "prepare_return_notice"]
     assert case["documents"] == [] and case["dispatches"] == []
+    assert case["notes"] == []
 
 
 def test_a_reply_by_api_pauses_the_case_and_a_second_is_kept(client, absence_setup, hr_token):
@@ -84,3 +85,12 @@ def test_employee_tokens_may_not_read_cases(client, seed_case):
     token = services.issue_personal_token(seed_case.users["learner"])[1]
     assert client.get("/api/v1/absence/cases", headers=auth(token)).status_code == 403
     assert client.get("/api/v1/absence/cases").status_code == 401
+
+
+def test_hr_notes_appear_in_the_case(client, login_as, seed_case, hr_token):
+    [summary] = client.get("/api/v1/absence/cases", headers=auth(hr_token)).json["items"]
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 18, 9, 0))):
+        login_as("hr").post(f"/absence/cases/{summary['id']}/notes", data={"text": "已致电紧急联系人，未接通"})
+    case = client.get(f"/api/v1/absence/cases/{summary['id']}", headers=auth(hr_token)).json
+    assert [(n["text"], n["at"]) for n in case["notes"]] == [("已致电紧急联系人，未接通", "2026-06-18T09:00:00+08:00")]
+    assert case["notes"][0]["by"].startswith("user:")

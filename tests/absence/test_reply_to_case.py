@@ -12,7 +12,7 @@ from lms import clock
 from lms.absence.models import AbsenceCase, Leave
 from lms.extensions import db
 from lms.notify.models import Delivery, SmsOutbox
-from tests.absence.conftest import add_leave, everyone_present, run_ticks
+from tests.absence.conftest import add_leave, add_punch, everyone_present, run_ticks
 
 
 @pytest.fixture
@@ -145,3 +145,33 @@ def test_accepting_as_sick_leave_turns_the_counted_days_into_leave(login_as, ale
     [leave] = db.session.scalars(select(Leave).where(Leave.source == f"case:{case_id}")).all()
     assert (leave.type, leave.starts_on, leave.ends_on) == ("sick", date(2026, 6, 15), date(2026, 6, 16))
     assert leave.approved_by == "李娜" and leave.note == "诊断证明已收"
+
+
+def test_a_return_after_the_threshold_goes_to_hr_who_may_warn(login_as, alerted):
+    case_id = alerted.case.id
+    run_ticks(datetime(2026, 6, 15, 13, 0), datetime(2026, 6, 18, 8, 0))  # threshold after 6.17
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 18, 9, 30))):
+        add_punch(alerted.learner, datetime(2026, 6, 18, 9, 12))  # she is back
+    case = db.session.get(AbsenceCase, case_id)
+    db.session.refresh(case)
+    assert case.state == "threshold_reached" and case.paused_at is not None
+    assert [t.kind for t in case.todos if t.done_at is None] == ["call_employee", "prepare_return_notice",
+                                                                  "decide_return"]
+    client = login_as("hr")
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 18, 10, 0))):
+        response = client.post(f"/absence/cases/{case_id}/decide", data={"decision": "warn", "note": "首次，予以警告"})
+    assert response.status_code == 302
+    db.session.refresh(case)
+    assert (case.state, case.resolution) == ("resolved", "warned")
+    assert case.counted_days == [date(2026, 6, 15), date(2026, 6, 16), date(2026, 6, 17)]  # still unpaid facts
+    warning = db.session.scalars(select(SmsOutbox).order_by(SmsOutbox.id.desc())).first()
+    assert "2026-06-15, 2026-06-16, 2026-06-17" in warning.text and "首次，予以警告" in warning.text
+
+
+def test_warning_needs_a_counted_day(login_as, alerted):
+    client = login_as("hr")
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 15, 12, 30))):
+        client.post(f"/absence/cases/{alerted.case.id}/phone", data={"text": "在路上"})
+        response = client.post(f"/absence/cases/{alerted.case.id}/decide", data={"decision": "warn"})
+    assert response.status_code == 409
+    assert db.session.get(AbsenceCase, alerted.case.id).is_open
