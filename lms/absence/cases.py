@@ -618,7 +618,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def reply_token(case: AbsenceCase) -> str:
-    return _serializer().dumps({"case": case.id, "employee": case.employee_id})
+    return _serializer().dumps([case.id, case.employee_id])  # a list keeps the SMS link short
 
 
 def reply_url(case: AbsenceCase) -> str:
@@ -632,8 +632,10 @@ def case_for_token(token: str) -> AbsenceCase | None:
         data = _serializer().loads(token, max_age=REPLY_LINK_DAYS * 86400)
     except BadSignature:
         return None
-    case = db.session.get(AbsenceCase, data.get("case")) if isinstance(data, dict) else None
-    return case if case is not None and case.employee_id == data.get("employee") else None
+    if not (isinstance(data, list) and len(data) == 2 and all(isinstance(n, int) for n in data)):
+        return None
+    case = db.session.get(AbsenceCase, data[0])
+    return case if case is not None and case.employee_id == data[1] else None
 
 
 def record_reply(case: AbsenceCase, text: str, channel: str, actor=None, received_at: datetime | None = None

@@ -212,7 +212,7 @@ def cancel_leave(leave_id: int):
 
 class ShiftGroupForm(FlaskForm):
     group_id = HiddenField()
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Group name"), validators=[DataRequired(), Length(max=80)])
     starts_at = TimeField(_l("Starts at"), validators=[DataRequired()])
     ends_at = TimeField(_l("Ends at (same day)"), validators=[DataRequired()])
     is_default = BooleanField(_l("Default: everyone without a group works these hours"))

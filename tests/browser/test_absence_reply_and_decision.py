@@ -26,6 +26,18 @@ def test_reply_by_sms_link_then_hr_accepts(browser, page, live_server, org, cont
     assert "请及时报备行程" in sms.text or "报备" in sms.text
     path = re.search(r"/absence/r/\S+", sms.text).group(0)
 
+    # Her in-app copy, on the phone: readable without sideways scrolling, with a reply button.
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", "learner")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/inbox")
+    page.click("a[href^='/inbox/'] >> nth=0")
+    assert page.locator("[data-test=reply]").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(artifacts / "absence-alert-inapp-phone.png"), full_page=True)
+    page.context.clear_cookies()
+
     page.goto(live_server + path)  # on her phone, not signed in
     assert "王芳" in page.inner_text("main")
     page.fill("textarea[name=text]", "家里老人突发疾病住院，我在老家医院陪护，手机一直没信号。")
