@@ -25,7 +25,8 @@ from lms.absence.models import AbsenceCase, CaseReply, CaseTodo
 from lms.absence.views import bp
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
-from lms.people.access import can_see_employee, roles_required
+from lms.people.access import can_see_employee, roles_required, visible_employees
+from lms.people.models import Employee
 
 STATE_LABELS = {
     "opened": _l("opened"), "alerted": _l("alerted"), "warned": _l("warned (treated as 旷工 if unexplained)"),
@@ -125,6 +126,17 @@ def review():
     return render_template("absence/review.html", monitoring=cases.monitoring(), form=form, open_cases=open_cases,
                            next_steps=next_steps, unanswered=unanswered, todos=todos, unknown=unknown,
                            recent=recent, labels=labels())
+
+
+@bp.get("/team")
+@roles_required("manager", "hr", "admin")
+def team():
+    """A manager's view: the open and recent cases of the people reporting to them (at any depth)."""
+    visible = visible_employees(current_user).with_only_columns(Employee.id)
+    team_cases = db.session.scalars(select(AbsenceCase).where(AbsenceCase.employee_id.in_(visible)).options(
+        selectinload(AbsenceCase.employee), selectinload(AbsenceCase.days), selectinload(AbsenceCase.steps))
+        .order_by(AbsenceCase.state == "resolved", AbsenceCase.opened_at.desc()).limit(100)).all()
+    return render_template("absence/team.html", cases=team_cases, labels=labels())
 
 
 @bp.get("/cases/<int:case_id>")

@@ -175,3 +175,11 @@ def test_warning_needs_a_counted_day(login_as, alerted):
         response = client.post(f"/absence/cases/{alerted.case.id}/decide", data={"decision": "warn"})
     assert response.status_code == 409
     assert db.session.get(AbsenceCase, alerted.case.id).is_open
+
+
+def test_managers_see_their_teams_cases_only(login_as, alerted):
+    page = login_as("manager").get("/absence/team").get_data(as_text=True)
+    assert page.count('data-test="team-case"') == 1 and "王芳" in page
+    director = login_as("director").get("/absence/team").get_data(as_text=True)
+    assert director.count('data-test="team-case"') == 1  # reports of reports too
+    assert login_as("learner").get("/absence/team").status_code == 403
