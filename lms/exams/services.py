@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from lms import clock, evidence, notify
@@ -185,9 +185,13 @@ def save_answer(attempt: ExamAttempt, number: int, choices: dict[str, list[str]]
     answers = dict(attempt.answers or {})
     for slot in slots:
         answers[slot] = sorted(set(choices.get(slot, [])))
-    attempt.answers = answers
+    # One UPDATE, not the unit of work (its change tracking costs more than the write on the
+    # busiest request), and only while unsubmitted: a save racing the submit changes nothing.
+    saved = db.session.execute(update(ExamAttempt).where(ExamAttempt.id == attempt.id,
+                                                         ExamAttempt.submitted_at.is_(None))
+                               .values(answers=answers).execution_options(synchronize_session=False)).rowcount
     db.session.commit()
-    return answers
+    return answers if saved else None
 
 
 def _grade_item(item: dict, chosen: list[str], partial: bool) -> Decimal:
