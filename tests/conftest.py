@@ -221,3 +221,14 @@ def login_as(app, org):
         return client
 
     return login
+
+
+@pytest.fixture
+def hr_token(app) -> str:
+    """The bearer token of an HR integration (an HRIS or a time clock)."""
+    return services.create_api_token("hris", "hr")[1]
+
+
+def auth(token: str, **headers) -> dict:
+    """Request headers carrying a bearer token."""
+    return {"Authorization": f"Bearer {token}", **headers}

@@ -9,15 +9,7 @@ import pytest
 from lms import clock
 from lms.people import services
 from tests.absence.conftest import add_leave, everyone_present, run_ticks
-
-
-@pytest.fixture
-def hr_token(app):
-    return services.create_api_token("hris", "hr")[1]
-
-
-def auth(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
+from tests.conftest import auth
 
 
 @pytest.fixture

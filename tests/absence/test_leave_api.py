@@ -7,16 +7,7 @@ from sqlalchemy import func, select
 
 from lms.absence.models import LEAVE_TYPES, Leave
 from lms.extensions import db
-from lms.people import services
-
-
-@pytest.fixture
-def hr_token(app):
-    return services.create_api_token("hris", "hr")[1]
-
-
-def auth(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
+from tests.conftest import auth
 
 
 @pytest.fixture

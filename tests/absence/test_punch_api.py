@@ -11,16 +11,7 @@ from lms import clock
 from lms.absence.models import Punch
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
-from lms.people import services
-
-
-@pytest.fixture
-def clock_token(app):
-    return services.create_api_token("gate-clock", "hr")[1]
-
-
-def auth(token: str, **headers) -> dict:
-    return {"Authorization": f"Bearer {token}", **headers}
+from tests.conftest import auth
 
 
 @pytest.fixture
@@ -32,37 +23,37 @@ def count() -> int:
     return db.session.scalar(select(func.count()).select_from(Punch))
 
 
-def test_a_good_batch_is_stored(client, clock_token, staff):
+def test_a_good_batch_is_stored(client, hr_token, staff):
     batch = {"punches": [{"employee_no": "P1", "punched_at": "2026-06-15T08:56:12+08:00"},
                          {"employee_no": "P2", "punched_at": "2026-06-15 09:01"},
                          {"employee_no": "P2", "punched_at": "2026-06-16T00:30:00"}]}
-    response = client.post("/api/v1/punches", json=batch, headers=auth(clock_token))
+    response = client.post("/api/v1/punches", json=batch, headers=auth(hr_token))
     assert response.status_code == 201, response.json
     assert response.json == {"new": 3, "duplicates": 0, "employees": ["P1", "P2"],
                              "days": ["2026-06-15", "2026-06-16"]}
     punch = db.session.scalars(select(Punch).where(Punch.employee_id == staff[0].id)).one()
-    assert punch.punched_at == clock.as_utc(datetime(2026, 6, 15, 8, 56, 12)) and punch.source == "api:gate-clock"
+    assert punch.punched_at == clock.as_utc(datetime(2026, 6, 15, 8, 56, 12)) and punch.source == "api:hris"
     event = db.session.scalars(select(EvidenceEvent).where(body_field("kind") == "absence.punches_imported")).one()
     assert event.payload["new"] == 3 and len(event.payload["request_sha256"]) == 64
 
 
-def test_duplicates_in_the_batch_and_already_stored_are_ignored(client, clock_token, staff):
+def test_duplicates_in_the_batch_and_already_stored_are_ignored(client, hr_token, staff):
     one = {"employee_no": "P1", "punched_at": "2026-06-15T08:56:00+08:00"}
     same = {"employee_no": "P1", "punched_at": "2026-06-15T00:56:00Z"}  # the same instant
-    response = client.post("/api/v1/punches", json={"punches": [one, same]}, headers=auth(clock_token))
+    response = client.post("/api/v1/punches", json={"punches": [one, same]}, headers=auth(hr_token))
     assert response.status_code == 201 and (response.json["new"], response.json["duplicates"]) == (1, 1)
-    again = client.post("/api/v1/punches", json={"punches": [one]}, headers=auth(clock_token))
+    again = client.post("/api/v1/punches", json={"punches": [one]}, headers=auth(hr_token))
     assert again.status_code == 200 and again.json == {"new": 0, "duplicates": 1, "employees": [], "days": []}
     assert count() == 1
 
 
-def test_a_batch_with_bad_rows_is_refused_whole_listing_every_row(client, clock_token, staff):
+def test_a_batch_with_bad_rows_is_refused_whole_listing_every_row(client, hr_token, staff):
     batch = {"punches": [{"employee_no": "P1", "punched_at": "2026-06-15T08:56:00+08:00"},
                          {"employee_no": "NOPE", "punched_at": "2026-06-15T08:57:00+08:00"},
                          {"employee_no": "P2", "punched_at": "soon"},
                          {"employee_no": "P2"},
                          {"punched_at": "2099-06-15T08:00:00+08:00"}]}
-    response = client.post("/api/v1/punches", json=batch, headers=auth(clock_token))
+    response = client.post("/api/v1/punches", json=batch, headers=auth(hr_token))
     assert response.status_code == 422
     error = response.json["error"]
     assert {(e["row"], e["field"]) for e in error["errors"]} == {
@@ -72,9 +63,9 @@ def test_a_batch_with_bad_rows_is_refused_whole_listing_every_row(client, clock_
     assert count() == 0
 
 
-def test_a_malformed_body_is_a_422_naming_the_field(client, clock_token, staff):
+def test_a_malformed_body_is_a_422_naming_the_field(client, hr_token, staff):
     for body in ({}, {"punches": []}, {"punches": "P1"}, {"punches": [{"employee_no": "P1", "when": "x"}]}):
-        response = client.post("/api/v1/punches", json=body, headers=auth(clock_token))
+        response = client.post("/api/v1/punches", json=body, headers=auth(hr_token))
         assert response.status_code == 422, body
         assert response.json["error"]["errors"][0]["field"].startswith("punches")
 
@@ -95,9 +86,9 @@ def test_the_endpoints_are_in_the_openapi_document(client):
     assert {"get", "post"} <= set(paths["/api/v1/leaves"])
 
 
-def test_work_days_from_the_api_are_local(client, clock_token, staff):
+def test_work_days_from_the_api_are_local(client, hr_token, staff):
     batch = {"punches": [{"employee_no": "P1", "punched_at": "2026-06-15T16:30:00Z"},
                          {"employee_no": "P2", "punched_at": "2026-06-15T23:59:00+08:00"}]}
-    client.post("/api/v1/punches", json=batch, headers=auth(clock_token))
+    client.post("/api/v1/punches", json=batch, headers=auth(hr_token))
     days = dict(db.session.execute(select(Punch.employee_id, Punch.work_day)).all())
     assert days == {staff[0].id: date(2026, 6, 16), staff[1].id: date(2026, 6, 15)}

@@ -8,16 +8,7 @@ from sqlalchemy import func, select
 from lms.extensions import db
 from lms.people import services
 from lms.people.models import Department, Employee
-
-
-@pytest.fixture
-def hr_token(app):
-    return services.create_api_token("hris-sync", "hr")[1]
-
-
-def auth(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
+from tests.conftest import auth
 
 NEW_HIRE = {"employee_no": "E2001", "name": "孙丽", "department": "新零售部", "hire_date": "2026-11-20"}
 
