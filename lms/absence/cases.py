@@ -157,7 +157,9 @@ def absent_employee_ids(day: date, group_ids: Sequence[int | None], default_incl
 def _groups_due(day: date, at: datetime, rules: Rules, shifts: dict) -> tuple[list[int | None], bool]:
     """Shift groups whose first alert on `day` is due by `at`; and whether the default group is one."""
     default = shifts[None]
-    due = [gid for gid, shift in shifts.items() if shift.start_on(day) + rules.first_alert_after <= at]
+    # Once the day is over every group is due, even a late shift whose alert time falls after midnight.
+    over = at >= day_end(day)
+    due = [gid for gid, shift in shifts.items() if over or shift.start_on(day) + rules.first_alert_after <= at]
     # Employees without an assignment follow the default group; an explicit default group is
     # also a group of its own for those assigned to it.
     return due, (None in due) or (default.group_id is not None and default.group_id in due)

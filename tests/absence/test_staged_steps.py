@@ -121,3 +121,19 @@ def test_steps_are_queued_once_per_case(absence_setup):
     run_ticks(datetime(2026, 6, 15, 11, 0), datetime(2026, 6, 15, 11, 0))
     cases.scan(clock.as_utc(datetime(2026, 6, 15, 11, 30)))
     assert db.session.scalar(select(func.count()).select_from(CaseStep)) == 2  # alert 1 and alert 2
+
+
+def test_a_late_shift_is_still_counted_when_its_alert_time_falls_after_midnight(absence_setup):
+    from datetime import time
+
+    from lms.absence import schedules
+
+    org = absence_setup
+    everyone_present(org, date(2026, 6, 1), date(2026, 6, 19), but=[org.learner])
+    add_leave(org.learner, date(2026, 6, 1), date(2026, 6, 14))
+    late = schedules.save_shift_group("晚班", time(22, 30), time(23, 59))
+    schedules.assign([org.learner.employee_no], late.id)
+    run_ticks(datetime(2026, 6, 15, 0, 0), datetime(2026, 6, 16, 2, 0))
+    case = _case_of(org.learner)
+    assert case.counted_days == [date(2026, 6, 15)]
+    assert {s.key: s.skip_reason for s in case.steps} == {"alert1": "day_closed"}  # 00:30 is the next day
