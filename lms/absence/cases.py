@@ -211,7 +211,7 @@ def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict,
         if len(opened) < len(new_ids):  # another scan opened some of them meanwhile: read those
             cases.update(_open_cases_for([e for e in new_ids if e not in opened]))
     shift_of = _shift_by_employee(absent, shifts)
-    stale = closed or at >= day_end(day)
+    stale = closed  # the day is over: its alert would come too late to help anyone
     starts = {}  # shift → its start on `day`: a handful of shifts for thousands of employees
     step_rows = []
     for employee_id in absent:
@@ -336,8 +336,7 @@ def _count_day(day: date, at: datetime, cases: list[_OpenCase], rules: Rules, re
                          actor="system")
     new = set(inserted)
     reached = _threshold_reached(day, [c for c in cases if c.id in new and c.state != "threshold_reached"], rules)
-    for case_id, criterion, counted in reached:
-        _mark_threshold(case_id, day, criterion, counted, rules)
+    _mark_thresholds(reached, day, rules)
     report.thresholds += len(reached)
 
 
@@ -383,17 +382,23 @@ def consecutive_run(day: date, counted: set[date], infos: dict, since: date) -> 
     return sorted(run)
 
 
-def _mark_threshold(case_id: int, day: date, criterion: str, counted: list[date], rules: Rules) -> None:
-    case = db.session.get(AbsenceCase, case_id)
-    case.state, case.threshold_reached_at = "threshold_reached", day_end(day)
-    db.session.execute(update(CaseStep).where(CaseStep.case_id == case_id, CaseStep.status == "queued").values(
-        status="skipped", skip_reason="threshold_reached", done_at=case.threshold_reached_at))
-    db.session.add(CaseTodo(case_id=case_id, kind="prepare_return_notice", created_at=case.threshold_reached_at))
-    evidence.record("absence.threshold_reached", subject(case_id), {
-        "criterion": criterion, "counted_days": counted, "rule_version": rules.version,
-        "clause": "absence.threshold",
+def _mark_thresholds(reached: list[tuple[int, str, list[date]]], day: date, rules: Rules) -> None:
+    """The cases whose count reached a threshold on `day`: state, HR's to-do, evidence; in bulk."""
+    if not reached:
+        return
+    at, ids = day_end(day), [case_id for case_id, _criterion, _days in reached]
+    for among in _among(AbsenceCase.id, ids):
+        db.session.execute(update(AbsenceCase).where(among).values(state="threshold_reached", threshold_reached_at=at)
+                           .execution_options(synchronize_session=False))
+    for among in _among(CaseStep.case_id, ids):
+        db.session.execute(update(CaseStep).where(among, CaseStep.status == "queued").values(
+            status="skipped", skip_reason="threshold_reached", done_at=at).execution_options(synchronize_session=False))
+    db.session.execute(CaseTodo.__table__.insert(), [
+        {"case_id": case_id, "kind": "prepare_return_notice", "created_at": at} for case_id in ids])
+    evidence.record_many((("absence.threshold_reached", subject(case_id), {
+        "criterion": criterion, "counted_days": counted, "rule_version": rules.version, "clause": "absence.threshold",
         "limit": rules.consecutive_days if criterion == "consecutive" else rules.days_per_month,
-    }, actor="system")
+    }) for case_id, criterion, counted in reached), actor="system")
 
 
 # ---------------------------------------------------------------- sending
