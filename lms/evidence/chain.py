@@ -65,25 +65,77 @@ class ChainReport:
         return self.broken_seq is None
 
 
+# The body's top-level keys are sorted, so it ends `…,"prev_hash":"<64 hex>","seq":<n>,"subject":"<id>"}`.
+# Subjects are identifiers (no quotes), so the last `","seq":` closes the top-level prev_hash.
+_AFTER_PREV_HASH = b'","seq":'
+
+
 def check_chain(batches: Iterable[Sequence[tuple[int, bytes, bytes]]], start_seq: int = 1,
                 start_prev: str = GENESIS) -> ChainReport:
     """Walk batches of (seq, body as UTF-8 bytes, stored hash as ASCII bytes) rows in seq order.
 
-    Each body must hash to its stored hash and carry the previous event's hash (its
-    prev_hash); seq must run without gaps. Stops at the first broken link, saying what differs.
-
-    Finding the previous hash anywhere in the body is enough: a forged event gets a new
-    hash, which the untouched next body cannot contain (that would need a SHA-256 preimage).
+    Each body must hash to its stored hash and carry the previous event's hash as its
+    prev_hash; seq must run without gaps. Stops at the first broken link, saying what differs.
     """
     expected_seq, expected_prev = start_seq, start_prev.encode()
     sha256 = hashlib.sha256
     for batch in batches:
         for seq, body, stored_hash in batch:
-            if (seq != expected_seq or expected_prev not in body
+            at = body.rfind(_AFTER_PREV_HASH)
+            if (seq != expected_seq or body[at - 64:at] != expected_prev
                     or sha256(body).hexdigest().encode() != stored_hash):
                 return _explain(seq, body, stored_hash, expected_seq, expected_prev, start_seq)
             expected_seq, expected_prev = seq + 1, stored_hash
     return ChainReport(expected_seq - start_seq, expected_prev.decode())
+
+
+@dataclass(frozen=True)
+class Run:
+    """Events read one after the other, each linked to the one read before it."""
+
+    first_seq: int
+    first_body: bytes
+    last_seq: int
+    last_hash: bytes
+
+
+def linked_runs(batches: Iterable[Sequence[tuple[int, bytes, bytes]]]) -> list[Run] | None:
+    """Cut (seq, body, stored hash) rows, in whatever order they are read, into linked runs.
+
+    The fast half of verification: rows read in storage order (not sorted by seq) come
+    out as one run per reader when storage order is seq order, as it is for an append-only
+    table, and as more runs where it is not. None as soon as a body does not hash to its
+    stored hash; `chain_from_runs` then decides whether the runs make one chain.
+    """
+    runs: list[Run] = []
+    first_seq, first_body, last_seq, last_hash = 0, b"", -1, b""
+    sha256 = hashlib.sha256
+    for batch in batches:
+        for seq, body, stored_hash in batch:
+            if sha256(body).hexdigest().encode() != stored_hash:
+                return None
+            at = body.rfind(_AFTER_PREV_HASH)
+            if seq != last_seq + 1 or body[at - 64:at] != last_hash:
+                if first_body:
+                    runs.append(Run(first_seq, first_body, last_seq, last_hash))
+                first_seq, first_body = seq, body
+            last_seq, last_hash = seq, stored_hash
+    if first_body:
+        runs.append(Run(first_seq, first_body, last_seq, last_hash))
+    return runs
+
+
+def chain_from_runs(runs: Iterable[Run], length: int) -> ChainReport | None:
+    """The report for an intact chain of events 1..length if the runs join into exactly that, else None."""
+    expected_seq, expected_prev = 1, GENESIS.encode()
+    for run in sorted(runs, key=lambda run: run.first_seq):
+        at = run.first_body.rfind(_AFTER_PREV_HASH)
+        if run.first_seq != expected_seq or run.first_body[at - 64:at] != expected_prev:
+            return None
+        expected_seq, expected_prev = run.last_seq + 1, run.last_hash
+    if expected_seq != length + 1:
+        return None
+    return ChainReport(length, expected_prev.decode())
 
 
 def _explain(seq: int, body: bytes, stored_hash: bytes, expected_seq: int, expected_prev: bytes,

@@ -5,13 +5,24 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy import create_engine, event, func, insert, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from lms import clock
-from lms.evidence.chain import GENESIS, ChainReport, build_body, check_chain, event_hash, format_instant
+from lms.evidence.chain import (
+    GENESIS,
+    ChainReport,
+    Run,
+    build_body,
+    chain_from_runs,
+    check_chain,
+    event_hash,
+    format_instant,
+    linked_runs,
+)
 from lms.evidence.models import EvidenceAppendLock, EvidenceEvent, EvidenceVerification, body_field
 from lms.extensions import db
 
@@ -118,68 +129,85 @@ def _insert_events(table, rows: list[dict]) -> None:
             copy.write_row((row["seq"], row["body"], row["hash"]))
 
 
-# SQLite hands blobs over fastest; psycopg hands over text fastest (bytea would be hex-decoded).
-_SCAN_SQL = {
+# How each database hands rows over fastest, as (seq, body bytes, hash bytes). SQLite: in rowid
+# (= seq) order, blobs. PostgreSQL: a block range in storage order (a TID range scan; sorting by seq
+# costs more than the whole check), as bytes because the reading connection speaks SQL_ASCII.
+_SLICE_SQL = {
     "sqlite": "SELECT seq, CAST(body AS BLOB), CAST(hash AS BLOB) FROM evidence_event "
-              "WHERE seq >= ? AND seq < ? ORDER BY seq",
-    "postgresql": "SELECT seq, body, hash FROM evidence_event WHERE seq >= %s AND seq < %s ORDER BY seq",
+              "WHERE seq >= ? AND seq < ? AND seq <= ? ORDER BY seq",
+    "postgresql": "SELECT seq, body, hash FROM evidence_event "
+                  "WHERE ctid >= %s::tid AND ctid < %s::tid AND seq <= %s",
 }
+_ORDERED_SQL = "SELECT seq, body, hash FROM evidence_event WHERE seq >= :start ORDER BY seq"
 PARALLEL_FROM = 100_000  # below this, starting processes costs more than it saves
-_END = 2**62
+_BLOCKS_PER_READ = 1_000  # about 20,000 events, a few MB per round trip
 
 
-def _batches(engine, start: int, end: int) -> Iterator[list[tuple]]:
-    """Batches of (seq, body, hash) as bytes, seq in [start, end); server-side cursor on PostgreSQL."""
+def _slices(engine, length: int, parts: int) -> list[tuple[int, int]]:
+    """[start, end) ranges covering the stored events: seq on SQLite, table blocks on PostgreSQL."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            total = conn.execute(text("SELECT pg_relation_size('evidence_event') "
+                                      "/ current_setting('block_size')::int")).scalar() + 1
+    else:
+        total = length + 1
+    size = -(-total // parts)
+    return [(start, min(start + size, total)) for start in range(0, total, size)]
+
+
+def _reading_connection(engine):
     raw = engine.raw_connection()
+    if engine.dialect.name == "postgresql":
+        # Text arrives as the stored UTF-8 bytes, which is what gets hashed: no decode and re-encode.
+        raw.driver_connection.execute("SET client_encoding TO 'SQL_ASCII'")
+    return raw
+
+
+def _slice_runs(url: str, start: int, end: int, length: int) -> list[Run] | None:
+    """The linked runs in one slice, read by a connection of its own (this may run in a worker process)."""
+    engine = create_engine(url, poolclass=NullPool)
+    raw = _reading_connection(engine)
     try:
         postgres = engine.dialect.name == "postgresql"
-        cursor = raw.driver_connection.cursor(name="evidence_scan") if postgres else raw.cursor()
-        cursor.execute(_SCAN_SQL[engine.dialect.name], (start, end))
-        while batch := cursor.fetchmany(BATCH):
-            yield [(seq, body.encode(), digest.encode()) for seq, body, digest in batch] if postgres else batch
-        cursor.close()
+        cursor = raw.cursor()
+        sql, step = _SLICE_SQL[engine.dialect.name], _BLOCKS_PER_READ if postgres else BATCH
+
+        def batches():
+            for low in range(start, end, step):
+                high = min(low + step, end)
+                cursor.execute(sql, (f"({low},0)", f"({high},0)", length) if postgres else (low, high, length))
+                yield cursor.fetchall()
+        return linked_runs(batches())
     finally:
         raw.close()
-
-
-def _check_slice(engine, start: int, end: int) -> ChainReport:
-    """check_chain over seq in [start, end); a later slice starts from the stored hash before it."""
-    if start == 1:
-        return check_chain(_batches(engine, 1, end))
-    with engine.connect() as conn:
-        before = conn.execute(select(EvidenceEvent.hash).where(EvidenceEvent.seq == start - 1)).scalar()
-    if before is None:
-        return ChainReport(0, GENESIS, start - 1, f"event {start - 1} is missing")
-    return check_chain(_batches(engine, start, end), start, before)
-
-
-def _check_slice_in_worker(url: str, start: int, end: int) -> ChainReport:
-    engine = create_engine(url)
-    try:
-        return _check_slice(engine, start, end)
-    finally:
         engine.dispose()
 
 
-def _check_chain(length: int, workers: int) -> ChainReport:
-    """The whole chain, split into `workers` slices checked by as many processes."""
-    if workers <= 1 or length < 2:
-        return _check_slice(db.engine, 1, _END)
+def _runs(length: int, workers: int) -> list[Run] | None:
     url = db.engine.url.render_as_string(hide_password=False)
-    size = -(-length // workers)
-    starts = list(range(1, length + 1, size))
-    ends = [*starts[1:], _END]
-    with multiprocessing.get_context("fork").Pool(len(starts)) as pool:
-        reports = pool.starmap(_check_slice_in_worker, [(url, s, e) for s, e in zip(starts, ends, strict=True)])
-    total, head = 0, GENESIS
-    for start, end, report in zip(starts, ends, reports, strict=True):
-        if not report.ok:
-            return ChainReport(total + report.length, report.head_hash, report.broken_seq, report.problem)
-        if end != _END and report.length != end - start:  # events missing at the end of a slice
-            return ChainReport(total + report.length, report.head_hash, start + report.length,
-                               f"event {start + report.length} is missing")
-        total, head = total + report.length, report.head_hash
-    return ChainReport(total, head)
+    slices = _slices(db.engine, length, workers)
+    if len(slices) == 1:
+        return _slice_runs(url, *slices[0], length)
+    with multiprocessing.get_context("fork").Pool(len(slices)) as pool:
+        found = pool.starmap(_slice_runs, [(url, start, end, length) for start, end in slices])
+    return None if None in found else [run for runs in found for run in runs]
+
+
+def _first_break() -> ChainReport:
+    """The slow path, for a chain that did not verify: walk it in seq order and name the first break."""
+    def batches():
+        with db.engine.connect() as conn:
+            rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
+                text(_ORDERED_SQL), {"start": 1})
+            for batch in rows.partitions():
+                yield [(seq, body.encode(), digest.encode()) for seq, body, digest in batch]
+    return check_chain(batches())
+
+
+def _check_chain(length: int, workers: int) -> ChainReport:
+    """Every event 1..length: the runs read in parallel, in storage order, must join into one chain."""
+    runs = _runs(length, workers)
+    return (runs is not None and chain_from_runs(runs, length)) or _first_break()
 
 
 def _check_against_last_verification(report: ChainReport) -> ChainReport:

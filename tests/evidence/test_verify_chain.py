@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import time
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 
 from lms.evidence import record, services
-from lms.evidence.chain import event_hash
+from lms.evidence.chain import GENESIS, ChainReport, build_body, chain_from_runs, event_hash, linked_runs
 from lms.extensions import db
 
 
@@ -129,3 +131,46 @@ def test_text_with_backslashes_quotes_and_control_characters_verifies(app, runne
     db.session.commit()
     result = runner.invoke(args=["evidence", "verify"])
     assert result.exit_code == 0 and "intact: 2 events" in result.output, result.output
+
+
+def test_a_chain_stored_out_of_seq_order_verifies_and_a_break_in_it_is_named(postgres_app):
+    """PostgreSQL is read in storage order, in parallel: a table whose storage is shuffled
+    (CLUSTER by hash) is still one intact chain, and a change in it is still named."""
+    services.record_many(("test.event", f"employee:{n % 7}", {"n": n}) for n in range(3_000))
+    db.session.commit()
+    with db.engine.begin() as conn:
+        conn.execute(text("CLUSTER evidence_event USING uq_evidence_event_hash"))
+        stored_first = conn.execute(text("SELECT seq FROM evidence_event WHERE ctid < '(1,0)'::tid")).scalars().all()
+    assert stored_first != sorted(stored_first) or min(stored_first) != 1  # the storage order really is shuffled
+
+    runs = services._runs(3_000, workers=2)  # the fast path alone, without the ordered fallback
+    assert len(runs) > 2 and chain_from_runs(runs, 3_000) == ChainReport(3_000, services.chain_head()[1])
+    report = services.verify_chain(save=False, workers=2)
+    assert (report.ok, report.length, report.head_hash) == (True, 3_000, services.chain_head()[1])
+
+    with guards_lifted() as conn:
+        body = conn.execute(text("SELECT body FROM evidence_event WHERE seq = 1234")).scalar()
+        conn.execute(text("UPDATE evidence_event SET body = :b WHERE seq = 1234"),
+                     {"b": body.replace('"n":1233', '"n":9999')})
+    report = services.verify_chain(save=False, workers=2)
+    assert (report.broken_seq, report.length) == (1234, 1233) and "content changed" in report.problem
+
+
+def test_runs_read_in_any_order_join_into_the_chain_only_when_every_link_holds():
+    bodies, prev = [], GENESIS
+    for seq in range(1, 41):
+        body = build_body(seq, datetime(2026, 11, 26, tzinfo=UTC), "system", "case:1", "test.event", {"n": seq}, prev)
+        prev = event_hash(body)
+        bodies.append((seq, body.encode(), prev.encode()))
+    shuffled = random.Random(7).sample(bodies, len(bodies))
+    runs = linked_runs([shuffled[:25], shuffled[25:]])
+    assert len(runs) > 1
+    assert chain_from_runs(runs, 40) == ChainReport(40, prev)
+    assert chain_from_runs(runs, 41) is None  # an event the runs do not reach
+
+    without_17 = [row for row in shuffled if row[0] != 17]
+    assert chain_from_runs(linked_runs([without_17]), 40) is None
+    forged_17 = bodies[16][1].replace(b'"n":17', b'"n":71')
+    assert linked_runs([[*bodies[:16], (17, forged_17, bodies[16][2]), *bodies[17:]]]) is None
+    rehashed = [*bodies[:16], (17, forged_17, event_hash(forged_17.decode()).encode()), *bodies[17:]]
+    assert chain_from_runs(linked_runs([rehashed]), 40) is None  # event 18 no longer links to the forged 17
