@@ -180,7 +180,7 @@ class Case(MethodView):
 class Replies(MethodView):
     decorators = [token_required("hr", "admin")]
 
-    @blp.arguments(ReplyIn)
+    @blp.arguments(ReplyIn())
     @blp.response(201, ReplyOut)
     @blp.alt_response(404, schema=ErrorResponse)
     @blp.alt_response(409, schema=ErrorResponse)

@@ -62,7 +62,7 @@ class PunchBatchOutput(Schema):
 class Punches(MethodView):
     decorators = [token_required("hr", "admin")]
 
-    @blp.arguments(PunchBatchInput)
+    @blp.arguments(PunchBatchInput())
     @blp.response(201, PunchBatchOutput, description="At least one punch was new.")
     @blp.alt_response(200, schema=PunchBatchOutput, description="Every punch was stored already.")
     @blp.alt_response(422, schema=ErrorResponse,
@@ -121,7 +121,7 @@ class LeaveList(Schema):
 class Leaves(MethodView):
     decorators = [token_required("hr", "admin")]
 
-    @blp.arguments(LeaveListArgs, location="query")
+    @blp.arguments(LeaveListArgs(), location="query")
     @blp.response(200, LeaveList)
     @blp.alt_response(404, schema=ErrorResponse)
     def get(self, args):
@@ -133,7 +133,7 @@ class Leaves(MethodView):
                                    .options(joinedload(Leave.employee)).order_by(Leave.starts_on, Leave.id)).all()
         return {"items": items}
 
-    @blp.arguments(LeaveInput)
+    @blp.arguments(LeaveInput())
     @blp.response(201, LeaveOutput)
     @blp.alt_response(422, schema=ErrorResponse, description="Invalid fields; every problem is listed.")
     @blp.alt_response(409, schema=ErrorResponse, description="Overlaps stored leave; the message names it.")

@@ -99,7 +99,7 @@ def _with_relations():
 class Employees(MethodView):
     decorators = [token_required("hr", "admin")]
 
-    @blp.arguments(EmployeeListArgs, location="query")
+    @blp.arguments(EmployeeListArgs(), location="query")
     @blp.response(200, EmployeePage)
     @blp.alt_response(401, schema=ErrorResponse)
     def get(self, args):
@@ -116,7 +116,7 @@ class Employees(MethodView):
         ).all()
         return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
 
-    @blp.arguments(EmployeeInput)
+    @blp.arguments(EmployeeInput())
     @blp.response(201, EmployeeOutput)
     @blp.alt_response(422, schema=ErrorResponse, description="Invalid fields; every problem is listed.")
     @blp.alt_response(409, schema=ErrorResponse, description="The employee number exists already.")

@@ -90,7 +90,7 @@ def _with_certificate(attempt: ExamAttempt) -> ExamAttempt:
 class Tokens(MethodView):
     decorators = [limiter.limit(lambda: current_app.config["LMS_LOGIN_LIMIT"])]
 
-    @blp.arguments(Credentials)
+    @blp.arguments(Credentials())
     @blp.response(201, PersonalToken)
     @blp.alt_response(401, schema=ErrorResponse)
     def post(self, credentials):
@@ -136,7 +136,7 @@ class Attempt(MethodView):
 class Answers(MethodView):
     decorators = [person_required]
 
-    @blp.arguments(AnswersIn)
+    @blp.arguments(AnswersIn())
     @blp.response(200, SavedOut)
     @blp.alt_response(409, schema=ErrorResponse, description="The attempt is closed.")
     def put(self, body, attempt_id: int):
@@ -161,7 +161,7 @@ class Answers(MethodView):
 class Submit(MethodView):
     decorators = [person_required]
 
-    @blp.arguments(SubmitIn)
+    @blp.arguments(SubmitIn())
     @blp.response(200, ResultOut)
     def post(self, body, attempt_id: int):
         """Submit once: graded on the server; a late submit counts only answers saved in time."""

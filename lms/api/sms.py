@@ -63,7 +63,7 @@ class ReceiptAccepted(Schema):
 class Receipts(MethodView):
     decorators = [signed_by_provider]
 
-    @blp.arguments(Receipt)
+    @blp.arguments(Receipt())
     @blp.response(200, ReceiptAccepted)
     @blp.alt_response(401, schema=ErrorResponse)
     @blp.alt_response(404, schema=ErrorResponse)

@@ -24,7 +24,9 @@ class QuestionBank(db.Model):
     number: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     rules_version: Mapped[str] = mapped_column(String(40))
-    questions: Mapped[list] = mapped_column(JSON)  # validated question dicts, as in the file
+    # Validated question dicts, as in the file. Deferred: grading and certificates need only the
+    # hash and rules version, and a start reads the parsed questions from a per-process cache.
+    questions: Mapped[list] = mapped_column(JSON, deferred=True)
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 

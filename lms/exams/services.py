@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from lms import clock, evidence, notify
@@ -110,11 +110,24 @@ def _shuffled_item(item: dict) -> dict:
     return drawn
 
 
+# A bank version never changes once loaded, so its parsed questions are kept per process, keyed by
+# the file's hash: starting an exam then neither reads nor parses the whole bank.
+_BANK_QUESTIONS: dict[str, list[dict]] = {}
+
+
+def bank_questions(bank: QuestionBank) -> list[dict]:
+    """The bank's questions (shared: read, never change them)."""
+    questions = _BANK_QUESTIONS.get(bank.sha256)
+    if questions is None:
+        questions = _BANK_QUESTIONS[bank.sha256] = bank.questions
+    return questions
+
+
 def draw_paper(exam: ExamVersion, seen: set[str]) -> list[dict]:
     """N questions per clause, preferring ones this person has not had before, shuffled."""
     chosen = []
     for clause, count in sorted(exam.draw.items()):
-        pool = [q for q in exam.bank.questions if question_clause(q) == clause]
+        pool = [q for q in bank_questions(exam.bank) if question_clause(q) == clause]
         fresh = [q for q in pool if q["id"] not in seen]
         _random.shuffle(fresh)
         rest = [q for q in pool if q["id"] in seen]
@@ -174,6 +187,14 @@ def answer_keys(item: dict) -> list[str]:
     return [str(item["n"])]
 
 
+# One UPDATE, not the unit of work (its change tracking costs more than the write on the
+# busiest request), and only while unsubmitted: a save racing the submit changes nothing.
+# Built once, like any statement on a hot path: building it costs more than running it.
+_SAVE_ANSWERS = (update(ExamAttempt)
+                 .where(ExamAttempt.id == bindparam("attempt_id"), ExamAttempt.submitted_at.is_(None))
+                 .values(answers=bindparam("answers")).execution_options(synchronize_session=False))
+
+
 def save_answer(attempt: ExamAttempt, number: int, choices: dict[str, list[str]]) -> dict | None:
     """Keep the learner's choices for one question as they go; returns all saved answers, or
     None once the time is up."""
@@ -185,11 +206,7 @@ def save_answer(attempt: ExamAttempt, number: int, choices: dict[str, list[str]]
     answers = dict(attempt.answers or {})
     for slot in slots:
         answers[slot] = sorted(set(choices.get(slot, [])))
-    # One UPDATE, not the unit of work (its change tracking costs more than the write on the
-    # busiest request), and only while unsubmitted: a save racing the submit changes nothing.
-    saved = db.session.execute(update(ExamAttempt).where(ExamAttempt.id == attempt.id,
-                                                         ExamAttempt.submitted_at.is_(None))
-                               .values(answers=answers).execution_options(synchronize_session=False)).rowcount
+    saved = db.session.execute(_SAVE_ANSWERS, {"attempt_id": attempt.id, "answers": answers}).rowcount
     db.session.commit()
     return answers if saved else None
 
@@ -249,11 +266,12 @@ def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, act
         if exam.is_onboarding:
             people.activate(attempt.employee_id, reason=f"passed exam {exam.slug} (attempt {attempt.number})",
                             actor=actor, commit=False)
-    elif attempt.number < exam.max_attempts:
-        task = _open_coaching(attempt)
-    db.session.commit()
+    make_up = []
     if not attempt.is_passed and attempt.number < exam.max_attempts:
-        _announce_make_up(attempt, task)
+        make_up = _make_up_messages(attempt, _open_coaching(attempt))
+    db.session.commit()
+    for step_key, recipient_id, template, context, channels, subject in make_up:
+        notify.send(step_key, recipient_id, template, context, channels, evidence_subject=subject)
     return attempt
 
 
@@ -272,17 +290,18 @@ def _open_coaching(attempt: ExamAttempt) -> CoachingTask:
     return task
 
 
-def _announce_make_up(attempt: ExamAttempt, task: CoachingTask) -> None:
-    """A make-up reminder to the employee and a coaching task to the direct manager."""
+def _make_up_messages(attempt: ExamAttempt, task: CoachingTask) -> list[tuple]:
+    """The make-up reminder to the employee and the coaching request to the direct manager, as
+    notify.send arguments; built before the commit, which would expire what they are made of."""
     exam = attempt.exam_version
     context = {"exam_zh": exam.title_zh, "exam_en": exam.title_en, "score": str(attempt.score),
                "pass_mark": exam.pass_mark, "employee": attempt.employee.name,
                "due": clock.local(task.due_at).strftime("%Y-%m-%d %H:%M")}
-    notify.send(f"exam-make-up:{attempt.id}", attempt.employee_id, "exam_make_up", context, ["inapp", "sms"],
-                evidence_subject=evidence.subject_of("employee", attempt.employee_id))
+    subject = evidence.subject_of("employee", attempt.employee_id)
+    messages = [(f"exam-make-up:{attempt.id}", attempt.employee_id, "exam_make_up", context, ["inapp", "sms"], subject)]
     if task.manager_id:
-        notify.send(f"exam-coaching:{attempt.id}", task.manager_id, "exam_coaching", context, ["inapp"],
-                    evidence_subject=evidence.subject_of("employee", attempt.employee_id))
+        messages.append((f"exam-coaching:{attempt.id}", task.manager_id, "exam_coaching", context, ["inapp"], subject))
+    return messages
 
 
 def coaching_blocks(employee_id: int, slug: str) -> CoachingTask | None:
