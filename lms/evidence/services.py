@@ -79,12 +79,14 @@ def _lock_and_read_head() -> tuple[int, str]:
 
 
 def record(kind: str, subject: str, payload: dict, actor=None) -> EvidenceEvent:
-    """Append one event in the caller's transaction (committed with it, or not at all)."""
+    """Append one event in the caller's transaction (committed with it, or not at all); the returned
+    event is not in the session (load it by seq to see it as stored)."""
     head_seq, prev_hash = _lock_and_read_head()
     body = build_body(head_seq + 1, clock.now(), actor_of(actor), subject, kind, payload, prev_hash)
     appended = EvidenceEvent(seq=head_seq + 1, body=body, hash=event_hash(body))
-    db.session.add(appended)
-    db.session.flush()
+    # A plain INSERT (after the usual autoflush of the caller's pending changes): an event is never
+    # changed, so the unit of work's bookkeeping would cost more than the write itself.
+    db.session.execute(insert(EvidenceEvent.__table__), {"seq": appended.seq, "body": body, "hash": appended.hash})
     db.session.info[_HEAD] = (appended.seq, appended.hash)
     return appended
 
