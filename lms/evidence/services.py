@@ -61,9 +61,12 @@ _HEAD = "evidence_head"
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_head(session, _transaction) -> None:
-    # Commit or rollback releases the lock: the next append must lock and read the head again.
-    session.info.pop(_HEAD, None)
+def _forget_head(session, transaction) -> None:
+    # Commit or rollback releases the lock, and a savepoint's rollback may take appends with it: the
+    # next append must lock and read the head again. A flush's subtransaction ends inside the
+    # database transaction and changes neither.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_HEAD, None)
 
 
 def _lock_and_read_head() -> tuple[int, str]:

@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from lms import clock
 from lms.evidence import record, services
 from lms.evidence.models import EvidenceEvent
 from lms.extensions import db
+from lms.people.models import Department
 
 AT = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
 
@@ -54,6 +55,30 @@ def test_an_event_rolls_back_with_its_transaction(app):
     db.session.rollback()
     assert services.count_events() == 0
     assert record("people.imported", "employee:1", {}).seq == 1
+
+
+def test_a_transaction_locks_the_chain_once_however_many_events_and_flushes_it_holds(app, org):
+    statements = []
+
+    def collect(_conn, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", collect)
+    try:
+        record("people.imported", "employee:1", {})
+        db.session.add(Department(name="事件之间的冲刷"))
+        db.session.flush()
+        record("people.imported", "employee:2", {})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", collect)
+    locks = [sql for sql in statements if sql.startswith("UPDATE evidence_append_lock")]
+    assert len(locks) == 1, statements
+    savepoint = db.session.begin_nested()
+    record("people.imported", "employee:3", {})
+    savepoint.rollback()  # the appended event is gone with the savepoint: the next one must not chain to it
+    third = record("people.imported", "employee:4", {})
+    db.session.commit()
+    assert services.verify_chain().ok and third.seq == services.chain_head()[0]
 
 
 def test_bulk_append_chains_like_single_appends(app):
