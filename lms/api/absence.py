@@ -1,4 +1,4 @@
-"""/api/v1/absence/cases: absence cases, their steps and messages, and replies (SPEC §4).
+"""/api/v1/absence/cases: absence cases, their steps and messages, replies and HR decisions (SPEC §4).
 
 Times are ISO-8601 in the company's time zone with its offset (e.g. 2026-06-15T11:00:00+08:00).
 """
@@ -11,13 +11,13 @@ from flask import g, request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms import clock
 from lms.absence import cases
-from lms.absence.models import REPLY_CHANNELS, AbsenceCase
+from lms.absence.models import LEAVE_TYPES, REPLY_CHANNELS, AbsenceCase
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
 from lms.evidence.models import EvidenceEvent, body_field
@@ -112,6 +112,21 @@ class ReplyIn(Schema):
                                        metadata={"description": "ISO-8601; defaults to now. No offset: company time."})
 
 
+class DecisionIn(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(cases.DECISIONS), metadata={
+        "description": "accept: the counted days become leave (with leave_type) or excused, and the case is "
+                       "resolved; warn: the days stay counted, a written warning goes out, the case is resolved; "
+                       "continue: the procedure resumes."})
+    leave_type = fields.String(load_default=None, validate=validate.OneOf(LEAVE_TYPES),
+                               metadata={"description": "With accept only: record the counted days as this leave."})
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+    @validates_schema
+    def _leave_type_only_when_accepting(self, data, **_kwargs):
+        if data.get("leave_type") and data.get("decision") != "accept":
+            raise ValidationError(_("A leave type goes with “accept” only."), "leave_type")
+
+
 def _case_detail(case: AbsenceCase) -> dict:
     messages = []
     for message, step, role in cases.case_messages([case.id])[case.id]:
@@ -197,3 +212,26 @@ class Replies(MethodView):
                                       received_at=data["received_at"])
         except cases.CaseError as exc:
             return api_error(422, str(exc))
+
+
+@blp.route("/cases/<int:case_id>/decisions")
+class Decisions(MethodView):
+    decorators = [token_required("hr", "admin")]
+
+    @blp.arguments(DecisionIn())
+    @blp.response(200, CaseOut)
+    @blp.alt_response(404, schema=ErrorResponse)
+    @blp.alt_response(409, schema=ErrorResponse, description="Resolved, nothing waiting for a decision, nothing "
+                                                             "to warn about, or the leave overlaps other leave.")
+    @blp.alt_response(422, schema=ErrorResponse)
+    def post(self, data: dict, case_id: int):
+        """HR's decision on a reply or a return, as on the case page; returns the case as it now stands."""
+        case = db.session.get(AbsenceCase, case_id)
+        if case is None:
+            return api_error(404, _("No absence case %(id)s.", id=case_id))
+        try:
+            cases.decide(case, data["decision"], g.api_token, data["note"], leave_type=data["leave_type"])
+        except cases.CaseError as exc:
+            db.session.rollback()
+            return api_error(409, str(exc))
+        return _Case(_case_detail(db.session.get(AbsenceCase, case_id)))

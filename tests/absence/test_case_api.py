@@ -1,4 +1,4 @@
-"""GET /api/v1/absence/cases, GET /cases/{id} and POST /cases/{id}/replies."""
+"""GET /api/v1/absence/cases, GET /cases/{id}, POST /cases/{id}/replies and POST /cases/{id}/decisions."""
 
 from __future__ import annotations
 
@@ -86,3 +86,54 @@ def test_hr_notes_appear_in_the_case(client, login_as, seed_case, hr_token):
     case = client.get(f"/api/v1/absence/cases/{summary['id']}", headers=auth(hr_token)).json
     assert [(n["text"], n["at"]) for n in case["notes"]] == [("已致电紧急联系人，未接通", "2026-06-18T09:00:00+08:00")]
     assert case["notes"][0]["by"].startswith("user:")
+
+
+def _replied(client, case_id: int, token: str) -> None:
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 18, 9, 0))):
+        reply = client.post(f"/api/v1/absence/cases/{case_id}/replies", headers=auth(token),
+                            json={"text": "家中急事，已回来上班", "channel": "phone"})
+    assert reply.status_code == 201, reply.json
+
+
+def test_hr_accepts_a_reply_by_api_and_the_days_become_leave(client, seed_case, hr_token):
+    [summary] = client.get("/api/v1/absence/cases", headers=auth(hr_token)).json["items"]
+    _replied(client, summary["id"], hr_token)
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 18, 10, 0))):
+        response = client.post(f"/api/v1/absence/cases/{summary['id']}/decisions", headers=auth(hr_token),
+                               json={"decision": "accept", "leave_type": "personal", "note": "补办事假"})
+    assert response.status_code == 200, response.json
+    case = response.json
+    assert (case["state"], case["resolution"], case["paused"]) == ("resolved", "leave", False)
+    assert case["counted_days"] == []
+    assert [r["decision"] for r in case["replies"]] == ["accepted"]
+    leaves = client.get(f"/api/v1/leaves?employee_no={seed_case.learner.employee_no}", headers=auth(hr_token)).json
+    assert {(item["type"], item["start"], item["end"]) for item in leaves["items"]} >= {
+        ("personal", "2026-06-15", "2026-06-17")}
+
+
+def test_hr_warns_by_api_the_days_stay_counted_and_a_warning_goes_out(client, seed_case, hr_token):
+    [summary] = client.get("/api/v1/absence/cases", headers=auth(hr_token)).json["items"]
+    _replied(client, summary["id"], hr_token)
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 18, 10, 0))):
+        case = client.post(f"/api/v1/absence/cases/{summary['id']}/decisions", headers=auth(hr_token),
+                           json={"decision": "warn"}).json
+    assert (case["state"], case["resolution"]) == ("resolved", "warned")
+    assert case["counted_days"] == ["2026-06-15", "2026-06-16", "2026-06-17"]
+    assert ("warning", "employee") in {(m["step"], m["recipient_role"]) for m in case["messages"]}
+
+
+def test_a_decision_that_cannot_be_taken_is_refused_with_the_reason(client, seed_case, hr_token):
+    [summary] = client.get("/api/v1/absence/cases", headers=auth(hr_token)).json["items"]
+    url = f"/api/v1/absence/cases/{summary['id']}/decisions"
+    nothing_waiting = client.post(url, headers=auth(hr_token), json={"decision": "continue"})
+    assert nothing_waiting.status_code == 409 and nothing_waiting.json["error"]["message"]
+    _replied(client, summary["id"], hr_token)
+    assert client.post(url, headers=auth(hr_token), json={"decision": "forgive"}).status_code == 422
+    wrong_type = client.post(url, headers=auth(hr_token), json={"decision": "warn", "leave_type": "sick"})
+    assert wrong_type.status_code == 422 and "leave_type" in str(wrong_type.json)
+    assert client.post("/api/v1/absence/cases/999/decisions", headers=auth(hr_token),
+                       json={"decision": "continue"}).status_code == 404
+    employee_token = services.issue_personal_token(seed_case.users["learner"])[1]
+    assert client.post(url, headers=auth(employee_token), json={"decision": "accept"}).status_code == 403
+    resumed = client.post(url, headers=auth(hr_token), json={"decision": "continue"}).json
+    assert resumed["paused"] is False and resumed["state"] == "threshold_reached"
