@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import Integer, and_, any_, bindparam, exists, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -46,6 +46,7 @@ from lms.absence.models import (
     Punch,
     ShiftAssignment,
 )
+from lms.bulk import among
 from lms.courses.services import current_rule_set
 from lms.extensions import db
 from lms.people.models import Employee, User
@@ -241,9 +242,9 @@ def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict,
 
 def _shift_by_employee(employee_ids: list[int], shifts: dict) -> dict[int, schedules.Shift]:
     assigned = {}
-    for among in _among(ShiftAssignment.employee_id, employee_ids):
+    for condition in among(ShiftAssignment.employee_id, employee_ids):
         assigned.update(db.session.execute(select(ShiftAssignment.employee_id, ShiftAssignment.shift_group_id)
-                                           .where(among)).all())
+                                           .where(condition)).all())
     return {e: shifts.get(assigned.get(e), shifts[None]) for e in employee_ids}
 
 
@@ -263,29 +264,13 @@ def _open_cases_for(employee_ids: list[int]) -> dict[int, _OpenCase]:
     alert1 = select(CaseStep.day).where(CaseStep.case_id == AbsenceCase.id, CaseStep.key == "alert1") \
         .correlate(AbsenceCase).scalar_subquery()
     result = {}
-    for among in _among(AbsenceCase.employee_id, employee_ids):
+    for condition in among(AbsenceCase.employee_id, employee_ids):
         rows = db.session.execute(select(
             AbsenceCase.employee_id, AbsenceCase.id, AbsenceCase.state, AbsenceCase.paused_at,
             AbsenceCase.first_day, alert1,
-        ).where(among, AbsenceCase.state != "resolved"))
+        ).where(condition, AbsenceCase.state != "resolved"))
         result.update({row[0]: _OpenCase(*row) for row in rows})
     return result
-
-
-def _chunks(values: list, size: int = 5_000) -> Iterable[list]:
-    """Slices small enough for one statement's bound parameters (SQLite allows 32,766)."""
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
-def _among(column, ids: list[int]) -> Iterable:
-    """Conditions `column IN ids`, one statement each: on PostgreSQL a single array parameter
-    (`= ANY`), elsewhere IN over slices that fit the bound-parameter limit."""
-    if db.engine.dialect.name == "postgresql":
-        yield column == any_(bindparam("ids", ids, type_=ARRAY(Integer), unique=True))
-        return
-    for chunk in _chunks(ids):
-        yield column.in_(chunk)
 
 
 def _insert_rows(table, rows: list[dict], returning: list, **conflict) -> list:
@@ -346,9 +331,9 @@ def _threshold_reached(day: date, cases: list[_OpenCase], rules: Rules) -> list[
         return []
     earliest = min(min(c.first_day for c in cases), day.replace(day=1))
     counted = defaultdict(set)
-    for among in _among(CaseDay.employee_id, [c.employee_id for c in cases]):
+    for condition in among(CaseDay.employee_id, [c.employee_id for c in cases]):
         for employee_id, counted_day in db.session.execute(select(CaseDay.employee_id, CaseDay.day).where(
-                among, CaseDay.status == "counted", CaseDay.day >= earliest)):
+                condition, CaseDay.status == "counted", CaseDay.day >= earliest)):
             counted[employee_id].add(counted_day)
     infos = calendar.classify(earliest + timedelta(days=n) for n in range((day - earliest).days + 1))
     reached = []
@@ -387,11 +372,12 @@ def _mark_thresholds(reached: list[tuple[int, str, list[date]]], day: date, rule
     if not reached:
         return
     at, ids = day_end(day), [case_id for case_id, _criterion, _days in reached]
-    for among in _among(AbsenceCase.id, ids):
-        db.session.execute(update(AbsenceCase).where(among).values(state="threshold_reached", threshold_reached_at=at)
+    for condition in among(AbsenceCase.id, ids):
+        db.session.execute(update(AbsenceCase).where(condition)
+                           .values(state="threshold_reached", threshold_reached_at=at)
                            .execution_options(synchronize_session=False))
-    for among in _among(CaseStep.case_id, ids):
-        db.session.execute(update(CaseStep).where(among, CaseStep.status == "queued").values(
+    for condition in among(CaseStep.case_id, ids):
+        db.session.execute(update(CaseStep).where(condition, CaseStep.status == "queued").values(
             status="skipped", skip_reason="threshold_reached", done_at=at).execution_options(synchronize_session=False))
     db.session.execute(CaseTodo.__table__.insert(), [
         {"case_id": case_id, "kind": "prepare_return_notice", "created_at": at} for case_id in ids])
@@ -535,7 +521,7 @@ def reconcile(employee_ids: Iterable[int] | None = None, actor=None) -> None:
         if not ids:
             return
         _uncount_closed_cases(ids, actor)
-        cases = [c for condition in _among(AbsenceCase.employee_id, ids)
+        cases = [c for condition in among(AbsenceCase.employee_id, ids)
                  for c in db.session.scalars(query.where(condition))]
     if not cases:
         db.session.commit()
@@ -544,12 +530,12 @@ def reconcile(employee_ids: Iterable[int] | None = None, actor=None) -> None:
     earliest = min(c.first_day for c in cases)
     punches = defaultdict(list)
     leaves = defaultdict(list)
-    for condition in _among(Punch.employee_id, ids):
+    for condition in among(Punch.employee_id, ids):
         for employee_id, work_day, punched_at in db.session.execute(select(
                 Punch.employee_id, Punch.work_day, Punch.punched_at).where(
                 condition, Punch.work_day >= earliest, Punch.punched_at <= clock.now()).order_by(Punch.punched_at)):
             punches[employee_id].append((work_day, punched_at))
-    for condition in _among(Leave.employee_id, ids):
+    for condition in among(Leave.employee_id, ids):
         for leave in db.session.scalars(select(Leave).where(condition, Leave.ends_on >= earliest)):
             leaves[leave.employee_id].append(leave)
     for case in cases:
@@ -563,7 +549,7 @@ def _uncount_closed_cases(employee_ids: list[int], actor) -> None:
                              Punch.punched_at <= clock.now())
     on_leave = exists().where(Leave.employee_id == CaseDay.employee_id, Leave.starts_on <= CaseDay.day,
                               Leave.ends_on >= CaseDay.day)
-    for condition in _among(CaseDay.employee_id, employee_ids):
+    for condition in among(CaseDay.employee_id, employee_ids):
         rows = db.session.execute(select(CaseDay, punched.label("punched")).join(AbsenceCase).where(
             condition, CaseDay.status == "counted", AbsenceCase.state == "resolved", or_(punched, on_leave))).all()
         for case_day, was_punched in rows:

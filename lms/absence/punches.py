@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from lms import clock, evidence
 from lms.absence import cases
 from lms.absence.models import Punch
+from lms.bulk import among
 from lms.extensions import db
 from lms.people.models import Employee
 from lms.people.records import MESSAGES as RECORD_MESSAGES
@@ -41,7 +42,6 @@ REQUIRED = {"generic": ("employee_no", "punched_at"), "dingtalk": ("employee_no"
 HEADER_SEARCH_ROWS = 5  # DingTalk puts a title and the report period above the header
 FUTURE_TOLERANCE = timedelta(minutes=5)  # a time clock's own clock may run a little fast
 MAX_API_BATCH = 10_000  # punches in one API request; files are bounded by LMS_MAX_UPLOAD_MB instead
-_LOOKUP_CHUNK = 5_000
 
 # A DingTalk row for a missed punch carries one of these results and no time: it is no punch.
 NO_PUNCH_RESULTS = frozenset({"未打卡", "缺卡"})
@@ -258,10 +258,10 @@ def _parse_row(raw: Mapping[str, object], layout: str, now: datetime) -> tuple[s
 def _employee_ids(numbers: Iterable[str]) -> dict[str, int]:
     numbers = sorted(set(numbers))
     found: dict[str, int] = {}
-    for start in range(0, len(numbers), _LOOKUP_CHUNK):
+    for condition in among(Employee.employee_no, numbers):
         # A Result has .keys(), so dict.update() would index it like a mapping: unpack the rows.
-        found.update((no, employee_id) for no, employee_id in db.session.execute(select(
-            Employee.employee_no, Employee.id).where(Employee.employee_no.in_(numbers[start:start + _LOOKUP_CHUNK]))))
+        found.update((no, employee_id) for no, employee_id in db.session.execute(
+            select(Employee.employee_no, Employee.id).where(condition)))
     return found
 
 
