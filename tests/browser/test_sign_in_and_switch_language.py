@@ -60,14 +60,35 @@ def test_hr_import_page_shows_every_error_in_the_browser(page, live_server, org,
     assert rows.count() == 3  # name, hire_date, mobile — all at once
 
 
-def test_the_menu_is_a_bar_on_a_desktop(browser, live_server, org):
+def test_the_menu_is_a_bar_on_a_desktop(browser, live_server, org, artifacts):
     page = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
     page.goto(f"{live_server}/login")
     page.fill("input[name=username]", "hr")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server}/")
-    assert page.locator("nav.wide >> text=证据日志").is_visible()
-    assert not page.locator(".menu summary").is_visible()
-    page.click("nav.wide >> text=员工")
+    assert not page.locator(".menu > summary").is_visible()
+    assert page.locator("nav.wide >> text=缺勤管理").is_visible()
+    evidence_log = page.locator("nav.wide >> text=证据日志")
+    assert not evidence_log.is_visible()  # HR's pages are grouped: the log sits in a drop-down
+    page.click("nav.wide [data-test=nav-records] summary")
+    assert evidence_log.is_visible()
+    page.click("nav.wide [data-test=nav-people] summary")
+    page.screenshot(path=str(artifacts / "hr-menu-desktop-zh.png"))
+    page.click("nav.wide [data-test=nav-people] >> text=员工")
     assert "王芳" in page.content()
+
+
+def test_hr_finds_a_grouped_page_in_the_phone_menu(browser, live_server, org, artifacts):
+    page = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", "hr")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    page.click(".menu > summary")
+    page.click(".menu [data-test=nav-records] summary")
+    page.screenshot(path=str(artifacts / "hr-menu-phone-zh.png"))
+    page.click(".menu >> text=证据日志")
+    page.wait_for_url(f"{live_server}/evidence/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
