@@ -12,7 +12,7 @@ from lms.absence.models import AbsenceCase
 from lms.extensions import db
 from lms.notify.models import SmsOutbox
 from tests.absence.conftest import add_leave, everyone_present, run_ticks, switch_on
-from tests.conftest import PASSWORD
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -27,10 +27,7 @@ def test_reply_by_sms_link_then_hr_accepts(browser, page, live_server, org, cont
     path = re.search(r"/absence/r/\S+", sms.text).group(0)
 
     # Her in-app copy, on the phone: readable without sideways scrolling, with a reply button.
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", "learner")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, live_server, "learner")
     page.goto(f"{live_server}/inbox")
     page.click("a[href^='/inbox/'] >> nth=0")
     assert page.locator("[data-test=reply]").count() == 1
@@ -47,10 +44,7 @@ def test_reply_by_sms_link_then_hr_accepts(browser, page, live_server, org, cont
     page.screenshot(path=str(artifacts / "absence-reply-phone.png"), full_page=True)
 
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
-    desk.goto(f"{live_server}/login")
-    desk.fill("input[name=username]", "hr")
-    desk.fill("input[name=password]", PASSWORD)
-    desk.click("button[type=submit]")
+    sign_in(desk, live_server, "hr")
     desk.click("nav.wide >> text=缺勤管理")
     row = desk.locator("[data-test=open-case]")
     assert row.count() == 1 and "王芳" in row.inner_text() and "等待人事处理" in row.inner_text()

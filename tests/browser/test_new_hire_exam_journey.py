@@ -11,18 +11,10 @@ from sqlalchemy import select
 
 from lms.exams.models import ExamAttempt
 from lms.extensions import db
-from tests.conftest import PASSWORD
+from tests.browser.conftest import sign_in
 from tests.exams.test_take_exam import right_answers
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, live_server, username):
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
 
 
 def answer_on_screen(page, attempt: ExamAttempt, correctly: bool):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from lms.courses import services
 from lms.courses.models import Attestation, Course
 from lms.extensions import db
-from tests.conftest import PASSWORD
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,11 +18,7 @@ def test_read_the_handbook_and_attest_on_a_phone(page, live_server, org, content
     handbook = db.session.scalars(select(Course).where(Course.slug == "handbook")).one()
     services.enrol([org.learner.id], handbook.id, source="hr")
 
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", "learner")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
+    sign_in(page, live_server, "learner")
     page.click(".menu summary")
     page.click(".menu >> text=我的课程")
     page.click("text=员工手册")

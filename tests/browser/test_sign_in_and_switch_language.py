@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -48,11 +49,7 @@ def test_sign_in_switch_language_and_open_my_record(page, live_server, org, arti
 def test_hr_import_page_shows_every_error_in_the_browser(page, live_server, org, tmp_path):
     bad = tmp_path / "staff.csv"
     bad.write_text("工号,姓名,部门,入职日期,手机号\nE1,,销售部,2024-02-30,123\n", encoding="utf-8")
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", "hr")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
+    sign_in(page, live_server, "hr")
     page.goto(f"{live_server}/people/import")
     page.set_input_files("input[type=file]", str(bad))
     page.click("button[type=submit]")
@@ -62,11 +59,7 @@ def test_hr_import_page_shows_every_error_in_the_browser(page, live_server, org,
 
 def test_the_menu_is_a_bar_on_a_desktop(browser, live_server, org, artifacts):
     page = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", "hr")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
+    sign_in(page, live_server, "hr")
     assert not page.locator(".menu > summary").is_visible()
     assert page.locator("nav.wide >> text=缺勤管理").is_visible()
     evidence_log = page.locator("nav.wide >> text=证据日志")
@@ -81,11 +74,7 @@ def test_the_menu_is_a_bar_on_a_desktop(browser, live_server, org, artifacts):
 
 def test_hr_finds_a_grouped_page_in_the_phone_menu(browser, live_server, org, artifacts):
     page = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=username]", "hr")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
+    sign_in(page, live_server, "hr")
     page.click(".menu > summary")
     page.click(".menu [data-test=nav-records] summary")
     page.screenshot(path=str(artifacts / "hr-menu-phone-zh.png"))
