@@ -49,7 +49,7 @@ from lms.absence.models import (
 from lms.bulk import among
 from lms.courses.services import current_rule_set
 from lms.extensions import db
-from lms.people.models import Employee, User
+from lms.people.models import ApiToken, Employee, User
 from lms.people.records import InvalidRecords
 from lms.ui import external_url
 
@@ -717,9 +717,12 @@ def decide(case: AbsenceCase, decision: str, actor, note: str = "", leave_type: 
 
 
 def _name_of(actor) -> str:
-    """Who decided, as a leave record names its approver: the HR officer's name if we know it."""
+    """Who decided, as a leave record names its approver: the HR officer's name if we know it, or
+    the integration's (the API token's) name."""
     if isinstance(actor, User):
         return actor.employee.name if actor.employee else actor.username
+    if isinstance(actor, ApiToken):
+        return actor.name
     return evidence.actor_of(actor)
 
 

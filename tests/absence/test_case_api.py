@@ -107,8 +107,8 @@ def test_hr_accepts_a_reply_by_api_and_the_days_become_leave(client, seed_case, 
     assert case["counted_days"] == []
     assert [r["decision"] for r in case["replies"]] == ["accepted"]
     leaves = client.get(f"/api/v1/leaves?employee_no={seed_case.learner.employee_no}", headers=auth(hr_token)).json
-    assert {(item["type"], item["start"], item["end"]) for item in leaves["items"]} >= {
-        ("personal", "2026-06-15", "2026-06-17")}
+    assert {(item["type"], item["start"], item["end"], item["approved_by"]) for item in leaves["items"]} >= {
+        ("personal", "2026-06-15", "2026-06-17", "hris")}  # approved by the integration, named
 
 
 def test_hr_warns_by_api_the_days_stay_counted_and_a_warning_goes_out(client, seed_case, hr_token):
