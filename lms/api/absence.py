@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import g, request
+from flask import abort, g, request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
@@ -145,6 +145,13 @@ def _case_detail(case: AbsenceCase) -> dict:
         "messages": messages, "notes": notes, "documents": [], "dispatches": []}
 
 
+def _case_or_404(case_id: int) -> AbsenceCase:
+    case = db.session.get(AbsenceCase, case_id)
+    if case is None:
+        abort(404, _("No absence case %(id)s.", id=case_id))
+    return case
+
+
 class _Case:
     """Attribute access over the detail dict, so the summary schema's functions work on it too."""
 
@@ -185,9 +192,7 @@ class Case(MethodView):
     @blp.alt_response(404, schema=ErrorResponse)
     def get(self, case_id: int):
         """One case: state, counted days, every step and message with its delivery, replies, to-dos."""
-        case = db.session.get(AbsenceCase, case_id)
-        if case is None:
-            return api_error(404, _("No absence case %(id)s.", id=case_id))
+        case = _case_or_404(case_id)
         return _Case(_case_detail(case))
 
 
@@ -202,9 +207,7 @@ class Replies(MethodView):
     @blp.alt_response(422, schema=ErrorResponse)
     def post(self, data: dict, case_id: int):
         """Record the employee's reply: escalation pauses and HR decides."""
-        case = db.session.get(AbsenceCase, case_id)
-        if case is None:
-            return api_error(404, _("No absence case %(id)s.", id=case_id))
+        case = _case_or_404(case_id)
         if not case.is_open:
             return api_error(409, _("This case is already resolved."))
         try:
@@ -226,9 +229,7 @@ class Decisions(MethodView):
     @blp.alt_response(422, schema=ErrorResponse)
     def post(self, data: dict, case_id: int):
         """HR's decision on a reply or a return, as on the case page; returns the case as it now stands."""
-        case = db.session.get(AbsenceCase, case_id)
-        if case is None:
-            return api_error(404, _("No absence case %(id)s.", id=case_id))
+        case = _case_or_404(case_id)
         try:
             cases.decide(case, data["decision"], g.api_token, data["note"], leave_type=data["leave_type"])
         except cases.CaseError as exc:

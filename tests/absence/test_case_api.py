@@ -69,7 +69,7 @@ def test_bad_replies_are_refused_with_the_reason(client, seed_case, hr_token):
     future = client.post(url, headers=auth(hr_token), json={"text": "x", "received_at": "2099-01-01T00:00"})
     assert future.status_code == 422 and "future" in future.json["error"]["message"]
     missing = client.post("/api/v1/absence/cases/999/replies", headers=auth(hr_token), json={"text": "x"})
-    assert missing.status_code == 404
+    assert missing.status_code == 404 and missing.json["error"]["message"] == "No absence case 999."
     assert client.get("/api/v1/absence/cases?employee_no=NOPE", headers=auth(hr_token)).status_code == 404
 
 
