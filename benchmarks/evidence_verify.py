@@ -4,7 +4,8 @@
 
 Builds a chain of N events in a fresh database, then times, in the same run:
   baseline — sha256 over every event's canonical bytes (already in memory) in a Python loop;
-  verify   — `services.verify_chain()`: stream the rows, recompute every hash, check links and columns.
+  verify   — `services.verify_chain()`: stream the rows, recompute every hash, check links and columns
+             (with the C loop of lms/evidence/_chainscan.c where it was built; each row says which).
 Target (issue #3): verify at least half as fast as the baseline (ratio baseline/verify ≥ 0.5).
 Results are appended to benchmarks/results/evidence_verify.md.
 """
@@ -27,7 +28,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from lms import create_app  # noqa: E402
-from lms.evidence import services  # noqa: E402
+from lms.evidence import chain, services  # noqa: E402
 from lms.extensions import db  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "evidence_verify.md"
@@ -35,6 +36,7 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 ROUNDS = 3
+CHECK_IN = "check in Python" if chain.link_breaks is chain._link_breaks_in_python else "check in C"
 
 
 def timed(work) -> float:
@@ -103,7 +105,7 @@ def main() -> None:
             result = run(kind, args.events, Path(workdir))
             verdict = "PASS" if result["ratio"] >= 0.5 else "FAIL"
             line = (f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {kind} | Python {platform.python_version()}, "
-                    f"{os.cpu_count()} CPUs | {result['events']:,} | "
+                    f"{os.cpu_count()} CPUs, {CHECK_IN} | {result['events']:,} | "
                     f"{result['build_s']:.1f} | {result['baseline_s']:.2f} | {result['verify_s']:.2f} | "
                     f"{result['ratio']:.2f} | {verdict} |")
             print(line, flush=True)

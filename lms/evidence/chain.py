@@ -99,6 +99,31 @@ class Run:
     last_hash: bytes
 
 
+def _link_breaks_in_python(rows: Sequence[tuple[int, bytes, bytes]], last_seq: int,
+                           last_hash: bytes) -> list[int] | None:
+    """Indices of the rows that do not link to the row before them (the first row to
+    (last_seq, last_hash)); None as soon as a body does not hash to its stored hash.
+
+    The reference implementation of `link_breaks`; lms/evidence/_chainscan.c does the same in C.
+    """
+    breaks = []
+    sha256 = hashlib.sha256
+    for index, (seq, body, stored_hash) in enumerate(rows):
+        if sha256(body).hexdigest().encode() != stored_hash:
+            return None
+        at = body.rfind(_AFTER_PREV_HASH)
+        if seq != last_seq + 1 or at < 64 or body[at - 64:at] != last_hash:
+            breaks.append(index)
+        last_seq, last_hash = seq, stored_hash
+    return breaks
+
+
+try:  # the C build of the same loop (setup.py builds it where a compiler and OpenSSL's headers are)
+    from lms.evidence._chainscan import link_breaks
+except ImportError:  # pragma: no cover - depends on the build
+    link_breaks = _link_breaks_in_python
+
+
 def linked_runs(batches: Iterable[Sequence[tuple[int, bytes, bytes]]]) -> list[Run] | None:
     """Cut (seq, body, stored hash) rows, in whatever order they are read, into linked runs.
 
@@ -109,17 +134,17 @@ def linked_runs(batches: Iterable[Sequence[tuple[int, bytes, bytes]]]) -> list[R
     """
     runs: list[Run] = []
     first_seq, first_body, last_seq, last_hash = 0, b"", -1, b""
-    sha256 = hashlib.sha256
     for batch in batches:
-        for seq, body, stored_hash in batch:
-            if sha256(body).hexdigest().encode() != stored_hash:
-                return None
-            at = body.rfind(_AFTER_PREV_HASH)
-            if seq != last_seq + 1 or body[at - 64:at] != last_hash:
-                if first_body:
-                    runs.append(Run(first_seq, first_body, last_seq, last_hash))
-                first_seq, first_body = seq, body
-            last_seq, last_hash = seq, stored_hash
+        breaks = link_breaks(batch, last_seq, last_hash)
+        if breaks is None:
+            return None
+        for index in breaks:
+            if first_body:
+                end_seq, end_hash = (batch[index - 1][0], batch[index - 1][2]) if index else (last_seq, last_hash)
+                runs.append(Run(first_seq, first_body, end_seq, end_hash))
+            first_seq, first_body = batch[index][0], batch[index][1]
+        if batch:
+            last_seq, last_hash = batch[-1][0], batch[-1][2]
     if first_body:
         runs.append(Run(first_seq, first_body, last_seq, last_hash))
     return runs

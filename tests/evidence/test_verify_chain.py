@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
+from lms.evidence import chain as chain_module
 from lms.evidence import record, services
 from lms.evidence.chain import GENESIS, ChainReport, build_body, chain_from_runs, event_hash, linked_runs
 from lms.extensions import db
+from tests.conftest import require_service
 
 
 @contextlib.contextmanager
@@ -156,12 +158,21 @@ def test_a_chain_stored_out_of_seq_order_verifies_and_a_break_in_it_is_named(pos
     assert (report.broken_seq, report.length) == (1234, 1233) and "content changed" in report.problem
 
 
-def test_runs_read_in_any_order_join_into_the_chain_only_when_every_link_holds():
-    bodies, prev = [], GENESIS
-    for seq in range(1, 41):
-        body = build_body(seq, datetime(2026, 11, 26, tzinfo=UTC), "system", "case:1", "test.event", {"n": seq}, prev)
+def chain_rows(count: int) -> list[tuple[int, bytes, bytes]]:
+    """(seq, body, hash) rows of an intact chain, as the verifier reads them."""
+    rows, prev = [], GENESIS
+    for seq in range(1, count + 1):
+        # A payload that itself holds `","seq":` and a prev_hash: only the top-level one is the link.
+        payload = {"n": seq, "note": '他说","seq":7', "inner": {"prev_hash": "f" * 64, "seq": 1}}
+        body = build_body(seq, datetime(2026, 11, 26, tzinfo=UTC), "system", "case:1", "test.event", payload, prev)
         prev = event_hash(body)
-        bodies.append((seq, body.encode(), prev.encode()))
+        rows.append((seq, body.encode(), prev.encode()))
+    return rows
+
+
+def test_runs_read_in_any_order_join_into_the_chain_only_when_every_link_holds():
+    bodies = chain_rows(40)
+    prev = bodies[-1][2].decode()
     shuffled = random.Random(7).sample(bodies, len(bodies))
     runs = linked_runs([shuffled[:25], shuffled[25:]])
     assert len(runs) > 1
@@ -174,3 +185,43 @@ def test_runs_read_in_any_order_join_into_the_chain_only_when_every_link_holds()
     assert linked_runs([[*bodies[:16], (17, forged_17, bodies[16][2]), *bodies[17:]]]) is None
     rehashed = [*bodies[:16], (17, forged_17, event_hash(forged_17.decode()).encode()), *bodies[17:]]
     assert chain_from_runs(linked_runs([rehashed]), 40) is None  # event 18 no longer links to the forged 17
+
+
+def compiled_link_breaks():
+    if chain_module.link_breaks is chain_module._link_breaks_in_python:
+        require_service("the C build of the chain check", "lms/evidence/_chainscan.c was not compiled "
+                                                          "(needs a C compiler and OpenSSL's headers)")
+    return chain_module.link_breaks
+
+
+def test_the_compiled_check_agrees_with_the_python_reference_on_intact_and_tampered_rows():
+    compiled, reference = compiled_link_breaks(), chain_module._link_breaks_in_python
+    rows = chain_rows(60)
+    forged = rows[29][1].replace(b'"n":30', b'"n":31')
+    cases = {
+        "intact": (rows, 0, GENESIS.encode()),
+        "second half": (rows[30:], 30, rows[29][2]),
+        "shuffled": (random.Random(3).sample(rows, len(rows)), 0, GENESIS.encode()),
+        "one missing": ([*rows[:10], *rows[11:]], 0, GENESIS.encode()),
+        "wrong start": (rows, 5, GENESIS.encode()),
+        "forged body": ([*rows[:29], (30, forged, rows[29][2]), *rows[30:]], 0, GENESIS.encode()),
+        "rehashed forgery": ([*rows[:29], (30, forged, event_hash(forged.decode()).encode()), *rows[30:]], 0,
+                             GENESIS.encode()),
+        "seq out of step": ([*rows[:5], (99, rows[5][1], rows[5][2]), *rows[6:]], 0, GENESIS.encode()),
+        "no link marker": ([(1, b'{"seq":1}', event_hash('{"seq":1}').encode())], 0, GENESIS.encode()),
+        "empty": ([], 0, GENESIS.encode()),
+    }
+    for name, (batch, last_seq, last_hash) in cases.items():
+        assert compiled(batch, last_seq, last_hash) == reference(batch, last_seq, last_hash), name
+    assert compiled(rows, 0, GENESIS.encode()) == []
+    assert compiled(cases["shuffled"][0], 0, GENESIS.encode())  # cuts where storage order leaves seq order
+    assert compiled(cases["forged body"][0], 0, GENESIS.encode()) is None
+    assert compiled(cases["rehashed forgery"][0], 0, GENESIS.encode()) == [30]  # event 31 no longer links
+
+
+def test_the_compiled_check_refuses_rows_of_the_wrong_shape():
+    compiled = compiled_link_breaks()
+    with pytest.raises(TypeError):
+        compiled([(1, "text, not bytes", b"0" * 64)], 0, GENESIS.encode())
+    with pytest.raises(TypeError):
+        compiled([(1, b"{}")], 0, GENESIS.encode())
