@@ -74,10 +74,12 @@ def register_extensions(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL lets readers and one writer work at once; SQLite leaves foreign keys off unless asked."""
+    """WAL lets readers and one writer work at once; every commit waits for the disk (FULL) unless
+    lms.commits says otherwise; SQLite leaves foreign keys off unless asked."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()

@@ -69,6 +69,11 @@ def _forget_head(session, transaction) -> None:
         session.info.pop(_HEAD, None)
 
 
+def appended_in_transaction() -> bool:
+    """Whether the session's open transaction has appended events (its commit must be durable)."""
+    return _HEAD in db.session.info
+
+
 def _lock_and_read_head() -> tuple[int, str]:
     # Updating the lock row first makes concurrent appenders queue here until we commit,
     # so the head we read is still the head when we insert. A transaction that already holds

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from lms import clock, evidence, notify
+from lms.commits import commit_without_waiting_for_disk
 from lms.exams.certificates import issue_certificate
 from lms.exams.content import question_clause
 from lms.exams.models import CoachingTask, ExamAttempt, ExamVersion, QuestionBank
@@ -206,8 +207,8 @@ def save_answer(attempt: ExamAttempt, number: int, choices: dict[str, list[str]]
     answers = dict(attempt.answers or {})
     for slot in slots:
         answers[slot] = sorted(set(choices.get(slot, [])))
-    saved = db.session.execute(_SAVE_ANSWERS, {"attempt_id": attempt.id, "answers": answers}).rowcount
-    db.session.commit()
+    with commit_without_waiting_for_disk():  # an autosave: the submit is what must be durable
+        saved = db.session.execute(_SAVE_ANSWERS, {"attempt_id": attempt.id, "answers": answers}).rowcount
     return answers if saved else None
 
 
