@@ -96,8 +96,14 @@ def subject(case_id: int) -> str:
 
 
 def day_end(day: date) -> datetime:
-    """The UTC instant a local day is over: after it, the day's absence is a fact and its alerts stale."""
+    """The UTC instant a local day is over: after it, the day's absence is a fact."""
     return clock.as_utc(datetime.combine(day + timedelta(days=1), time(0)))
+
+
+def stale_from(due_at: datetime) -> datetime:
+    """When a step due at `due_at` comes too late to help anyone: once the local day it falls on is
+    over. A late shift's alert, due after midnight, is live that night, not stale at midnight."""
+    return day_end(clock.local(due_at).date())
 
 
 def _insert(model):
@@ -212,8 +218,7 @@ def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict,
         if len(opened) < len(new_ids):  # another scan opened some of them meanwhile: read those
             cases.update(_open_cases_for([e for e in new_ids if e not in opened]))
     shift_of = _shift_by_employee(absent, shifts)
-    stale = closed  # the day is over: its alert would come too late to help anyone
-    starts = {}  # shift → its start on `day`: a handful of shifts for thousands of employees
+    due_of = {}  # shift → its alert time on `day`: a handful of shifts for thousands of employees
     step_rows = []
     for employee_id in absent:
         case = cases[employee_id]
@@ -223,11 +228,12 @@ def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict,
         if kind == "reminder" and day <= case.alert1_day:
             continue
         shift = shift_of[employee_id]
-        if shift not in starts:
-            starts[shift] = shift.start_on(day)
+        if shift not in due_of:
+            due_of[shift] = shift.start_on(day) + rules.first_alert_after
+        stale = at >= stale_from(due_of[shift])
         step_rows.append({
             "case_id": case.id, "key": "alert1" if kind == "alert1" else f"reminder:{day.isoformat()}",
-            "kind": kind, "day": day, "due_at": starts[shift] + rules.first_alert_after,
+            "kind": kind, "day": day, "due_at": due_of[shift],
             "status": "skipped" if stale else "queued",
             "done_at": at if stale else None, "skip_reason": "day_closed" if stale else None,
         })
@@ -422,7 +428,7 @@ def _skip_reason(step: CaseStep, case: AbsenceCase, now: datetime) -> str | None
     present = _present_on(case.employee_id, step.day)
     if present:
         return present
-    if now >= day_end(step.day):
+    if now >= stale_from(step.due_at):
         return "day_closed"
     return None
 

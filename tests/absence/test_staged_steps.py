@@ -123,7 +123,7 @@ def test_steps_are_queued_once_per_case(absence_setup):
     assert db.session.scalar(select(func.count()).select_from(CaseStep)) == 2  # alert 1 and alert 2
 
 
-def test_a_late_shift_is_still_counted_when_its_alert_time_falls_after_midnight(absence_setup):
+def test_a_late_shift_gets_its_alert_after_midnight_and_the_day_is_counted(absence_setup):
     from datetime import time
 
     from lms.absence import schedules
@@ -136,4 +136,19 @@ def test_a_late_shift_is_still_counted_when_its_alert_time_falls_after_midnight(
     run_ticks(datetime(2026, 6, 15, 0, 0), datetime(2026, 6, 16, 2, 0))
     case = _case_of(org.learner)
     assert case.counted_days == [date(2026, 6, 15)]
-    assert {s.key: s.skip_reason for s in case.steps} == {"alert1": "day_closed"}  # 00:30 is the next day
+    steps = {s.key: s for s in case.steps}
+    # Due at 00:30 on the 16th, sent by the 01:00 tick: the shift's night, not a closed day.
+    assert (steps["alert1"].status, steps["alert1"].day) == ("sent", date(2026, 6, 15))
+    assert clock.local(steps["alert1"].done_at).replace(tzinfo=None) == datetime(2026, 6, 16, 1, 0)
+    assert steps["alert2"].status == "queued"
+    assert clock.local(steps["alert2"].due_at).replace(tzinfo=None) == datetime(2026, 6, 16, 5, 0)
+
+
+def test_an_alert_whose_own_day_is_over_is_skipped_not_sent_late(absence_setup):
+    org = absence_setup
+    everyone_present(org, date(2026, 6, 1), date(2026, 6, 19), but=[org.learner])
+    add_leave(org.learner, date(2026, 6, 1), date(2026, 6, 14))
+    run_ticks(datetime(2026, 6, 16, 0, 30), datetime(2026, 6, 16, 0, 30))  # the scheduler was down on the 15th
+    case = _case_of(org.learner)
+    assert case.counted_days == [date(2026, 6, 15)]
+    assert {s.key: (s.status, s.skip_reason) for s in case.steps} == {"alert1": ("skipped", "day_closed")}
