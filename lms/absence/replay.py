@@ -9,6 +9,7 @@ its own: the timeline it prints is read back from the evidence log.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -96,7 +97,11 @@ def replay(path: Path) -> tuple[list[Entry], list[str]]:
         })
         with app.app_context():
             try:
-                upgrade()
+                logging.disable(logging.INFO)  # the throw-away database's migrations are not news
+                try:
+                    upgrade()
+                finally:
+                    logging.disable(logging.NOTSET)
                 _set_up(scenario)
                 _run(scenario)
                 timeline = _timeline()
