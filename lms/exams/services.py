@@ -226,13 +226,25 @@ def _grade_item(item: dict, chosen: list[str], partial: bool) -> Decimal:
     return Decimal(0)
 
 
+_CLAIM_SUBMISSION = (update(ExamAttempt)
+                     .where(ExamAttempt.id == bindparam("attempt_id"), ExamAttempt.submitted_at.is_(None))
+                     .values(submitted_at=bindparam("submitted_now")).returning(ExamAttempt.answers)
+                     .execution_options(synchronize_session=False))
+
+
 def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, actor=None) -> ExamAttempt:
     """Grade the attempt once. A second submission changes nothing; a late one counts only saved answers."""
     if attempt.submitted_at is not None:
         return attempt
     now = clock.now()
+    # Claim the submission before grading: of two submits racing (a double click, a retried
+    # request) one grades and the other finds it taken. The saved answers come back with the claim.
+    claimed = db.session.execute(_CLAIM_SUBMISSION, {"attempt_id": attempt.id, "submitted_now": now}).first()
+    if claimed is None:
+        db.session.rollback()
+        return attempt
     late = now > attempt.deadline_at + GRACE
-    answers = dict(attempt.answers or {})
+    answers = dict(claimed.answers or {})
     if final_choices and not late:
         answers.update({k: sorted(set(v)) for k, v in final_choices.items()})
     exam = attempt.exam_version

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -146,3 +147,27 @@ def test_nobody_else_can_see_or_answer_an_attempt(login_as, exam, org):
         client = login_as(who)
         assert client.get(f"/exams/attempts/{attempt.id}/1").status_code == 404
         assert client.post(f"/exams/attempts/{attempt.id}/submit").status_code == 404
+
+
+def test_two_submits_racing_grade_the_attempt_once(login_as, exam, org, app):
+    attempt_id = start(login_as("learner")).id
+    loaded = threading.Barrier(2)
+    outcomes = []
+
+    def submit_at_once():
+        with app.app_context():
+            attempt = db.session.get(ExamAttempt, attempt_id)
+            assert attempt.submitted_at is None
+            loaded.wait(timeout=10)  # both hold the open attempt before either submits
+            outcomes.append(services.submit(attempt, None).submitted_at)
+            db.session.remove()
+
+    threads = [threading.Thread(target=submit_at_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(outcomes) == 2 and outcomes[0] == outcomes[1]  # the loser reports the winner's submission
+    kinds = [event.kind for event in db.session.scalars(select(EvidenceEvent))]
+    assert kinds.count("exams.attempt_submitted") == 1 and kinds.count("exams.coaching_requested") == 1
+    assert len(db.session.scalars(select(CoachingTask)).all()) == 1
