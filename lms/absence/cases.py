@@ -326,7 +326,10 @@ def _count_day(day: date, at: datetime, cases: list[_OpenCase], rules: Rules, re
     evidence.record_many((("absence.day_counted", subject(case_id), {"day": day}) for case_id in inserted),
                          actor="system")
     new = set(inserted)
-    reached = _threshold_reached(day, [c for c in cases if c.id in new and c.state != "threshold_reached"], rules)
+    # A paused case (a reply or a return waiting for HR) counts its days but does not escalate:
+    # HR's "continue" checks the threshold then (_escalate_after_pause).
+    reached = _threshold_reached(day, [c for c in cases if c.id in new and c.state != "threshold_reached"
+                                       and c.paused_at is None], rules)
     _mark_thresholds(reached, day, rules)
     report.thresholds += len(reached)
 
@@ -373,11 +376,13 @@ def consecutive_run(day: date, counted: set[date], infos: dict, since: date) -> 
     return sorted(run)
 
 
-def _mark_thresholds(reached: list[tuple[int, str, list[date]]], day: date, rules: Rules) -> None:
-    """The cases whose count reached a threshold on `day`: state, HR's to-do, evidence; in bulk."""
+def _mark_thresholds(reached: list[tuple[int, str, list[date]]], day: date, rules: Rules,
+                     at: datetime | None = None) -> None:
+    """The cases whose count reached a threshold on `day` (marked at the day's end, or `at`): state,
+    HR's to-do, evidence; in bulk."""
     if not reached:
         return
-    at, ids = day_end(day), [case_id for case_id, _criterion, _days in reached]
+    at, ids = at or day_end(day), [case_id for case_id, _criterion, _days in reached]
     for condition in among(AbsenceCase.id, ids):
         db.session.execute(update(AbsenceCase).where(condition)
                            .values(state="threshold_reached", threshold_reached_at=at)
@@ -719,7 +724,20 @@ def decide(case: AbsenceCase, decision: str, actor, note: str = "", leave_type: 
             evidence_subject=subject(case.id), actor=actor)
     else:
         case.paused_at = None
+        _escalate_after_pause(case, now)
     db.session.commit()
+
+
+def _escalate_after_pause(case: AbsenceCase, now: datetime) -> None:
+    """HR continues a paused case: if the days counted meanwhile reach the threshold, it is reached now."""
+    counted = [d.day for d in case.days if d.status == "counted"]
+    if case.state == "threshold_reached" or not counted:
+        return
+    db.session.flush()
+    last = max(counted)
+    waiting = _OpenCase(case.employee_id, case.id, case.state, None, case.first_day, None)
+    rules = rules_in_force()
+    _mark_thresholds(_threshold_reached(last, [waiting], rules), last, rules, at=now)
 
 
 def _name_of(actor) -> str:

@@ -38,8 +38,10 @@ def test_a_reply_in_the_scenario_pauses_the_reminders(app, tmp_path):
     scenario = tmp_path / "reply.yaml"
     scenario.write_text(text, encoding="utf-8")
     timeline, differences = replay.replay(scenario)
-    # No second alert, no reminders; the days still count (they are facts) and HR decides.
-    assert _steps(timeline) == [("06-15 11:00", "alert1"), ("06-18 00:00", "threshold_reached")]
+    # No second alert, no reminders, no threshold: the days still count (they are facts), and the
+    # escalation waits for HR's decision on the reply.
+    assert _steps(timeline) == [("06-15 11:00", "alert1")]
+    assert [e.detail for e in timeline if e.event == "day_counted"] == ["2026-06-15", "2026-06-16", "2026-06-17"]
     assert [(e.event, e.detail) for e in timeline if e.event.endswith("skipped")] == [("alert2 skipped", "paused")]
     assert "expected 2026-06-15T15:00 E0013 alert2, did not happen" in differences
     assert [e.event for e in timeline if e.event == "reply_received"] == ["reply_received"]

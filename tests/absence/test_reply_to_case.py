@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from lms import clock
 from lms.absence.models import AbsenceCase, Leave
+from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
 from lms.notify.models import Delivery, SmsOutbox
 from tests.absence.conftest import add_leave, add_punch, everyone_present, run_ticks
@@ -100,6 +101,28 @@ def test_hr_continues_and_the_reminders_resume(login_as, alerted):
     assert steps["alert2"] == ("skipped", "replied")
     assert steps["reminder:2026-06-16"] == ("sent", None)
     assert case.paused_at is None and case.replies[0].decision == "continued"
+
+
+def test_a_paused_case_counts_its_days_but_reaches_the_threshold_only_when_hr_continues(login_as, alerted):
+    client = login_as("hr")
+    case_id = alerted.case.id
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 15, 14, 0))):
+        client.post(f"/absence/cases/{case_id}/phone", data={"text": "说在外地处理家事，未说何时回来"})
+    run_ticks(datetime(2026, 6, 15, 15, 0), datetime(2026, 6, 18, 9, 0))
+    case = db.session.get(AbsenceCase, case_id)
+    assert case.counted_days == [date(2026, 6, 15), date(2026, 6, 16), date(2026, 6, 17)]  # the facts go on
+    assert case.state != "threshold_reached" and case.paused_at is not None  # the escalation waits for HR
+    assert "prepare_return_notice" not in [t.kind for t in case.todos]
+
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 18, 10, 0))):
+        assert client.post(f"/absence/cases/{case_id}/decide", data={"decision": "continue"}).status_code == 302
+    db.session.expire_all()
+    case = db.session.get(AbsenceCase, case_id)
+    assert case.state == "threshold_reached" and case.paused_at is None
+    assert clock.local(case.threshold_reached_at).replace(tzinfo=None) == datetime(2026, 6, 18, 10, 0)
+    assert [t.kind for t in case.todos if t.done_at is None][-1] == "prepare_return_notice"
+    reached = db.session.scalars(select(EvidenceEvent).where(body_field("kind") == "absence.threshold_reached")).one()
+    assert reached.payload["counted_days"] == ["2026-06-15", "2026-06-16", "2026-06-17"]
 
 
 def test_a_decision_needs_something_to_decide(login_as, alerted):
