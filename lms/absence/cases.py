@@ -218,7 +218,7 @@ def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict,
         if len(opened) < len(new_ids):  # another scan opened some of them meanwhile: read those
             cases.update(_open_cases_for([e for e in new_ids if e not in opened]))
     shift_of = _shift_by_employee(absent, shifts)
-    due_of = {}  # shift → its alert time on `day`: a handful of shifts for thousands of employees
+    due_of = {}  # shift → (its alert time on `day`, stale?): a handful of shifts for thousands of employees
     step_rows = []
     for employee_id in absent:
         case = cases[employee_id]
@@ -229,11 +229,12 @@ def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict,
             continue
         shift = shift_of[employee_id]
         if shift not in due_of:
-            due_of[shift] = shift.start_on(day) + rules.first_alert_after
-        stale = at >= stale_from(due_of[shift])
+            due = shift.start_on(day) + rules.first_alert_after
+            due_of[shift] = (due, at >= stale_from(due))
+        due_at, stale = due_of[shift]
         step_rows.append({
             "case_id": case.id, "key": "alert1" if kind == "alert1" else f"reminder:{day.isoformat()}",
-            "kind": kind, "day": day, "due_at": due_of[shift],
+            "kind": kind, "day": day, "due_at": due_at,
             "status": "skipped" if stale else "queued",
             "done_at": at if stale else None, "skip_reason": "day_closed" if stale else None,
         })
