@@ -328,7 +328,7 @@ def _count_day(day: date, at: datetime, cases: list[_OpenCase], rules: Rules, re
                          actor="system")
     new = set(inserted)
     # A paused case (a reply or a return waiting for HR) counts its days but does not escalate:
-    # HR's "continue" checks the threshold then (_escalate_after_pause).
+    # HR's "continue" checks the threshold then (_threshold_now).
     reached = _threshold_reached(day, [c for c in cases if c.id in new and c.state != "threshold_reached"
                                        and c.paused_at is None], rules)
     _mark_thresholds(reached, day, rules)
@@ -533,6 +533,7 @@ def reconcile(employee_ids: Iterable[int] | None = None, actor=None) -> None:
         if not ids:
             return
         _uncount_closed_cases(ids, actor)
+        _recount_days_left_without_leave(ids, actor)
         cases = [c for condition in among(AbsenceCase.employee_id, ids)
                  for c in db.session.scalars(query.where(condition))]
     if not cases:
@@ -568,6 +569,39 @@ def _uncount_closed_cases(employee_ids: list[int], actor) -> None:
             case_day.status = "punched" if was_punched else "leave"
             evidence.record("absence.day_uncounted", subject(case_day.case_id),
                             {"day": case_day.day, "because": case_day.status}, actor=actor)
+
+
+def _days_left_without_leave(employee_ids: list[int]):
+    """Case days un-counted for leave that is no longer on record (it was cancelled), and not punched."""
+    on_leave = exists().where(Leave.employee_id == CaseDay.employee_id, Leave.starts_on <= CaseDay.day,
+                              Leave.ends_on >= CaseDay.day)
+    punched = exists().where(Punch.employee_id == CaseDay.employee_id, Punch.work_day == CaseDay.day,
+                             Punch.punched_at <= clock.now())
+    for condition in among(CaseDay.employee_id, employee_ids):
+        yield from db.session.execute(select(CaseDay, AbsenceCase).join(AbsenceCase).where(
+            condition, CaseDay.status == "leave", ~on_leave, ~punched)).all()
+
+
+def _recount_days_left_without_leave(employee_ids: list[int], actor) -> None:
+    """On an open case, a day un-counted for leave that was then cancelled counts again, and may
+    reach the threshold. A resolved case stays as HR or the leave left it (see cases_left_without_leave)."""
+    now, recounted = clock.now(), {}
+    for case_day, case in _days_left_without_leave(employee_ids):
+        if case.state == "resolved":
+            continue
+        case_day.status = "counted"
+        evidence.record("absence.day_recounted", subject(case.id), {"day": case_day.day, "because": "leave_cancelled"},
+                        actor=actor)
+        recounted[case.id] = case
+    for case in recounted.values():
+        if case.paused_at is None:
+            _threshold_now(case, now)
+        db.session.expire(case)  # the threshold is marked in bulk, behind the session's back
+
+
+def cases_left_without_leave(employee_id: int) -> list[int]:
+    """Resolved cases with days that only a since-cancelled leave explained: HR should look again."""
+    return sorted({case.id for _day, case in _days_left_without_leave([employee_id]) if case.state == "resolved"})
 
 
 def _reconcile_case(case: AbsenceCase, punches: list, leaves: list[Leave], actor) -> None:
@@ -725,12 +759,13 @@ def decide(case: AbsenceCase, decision: str, actor, note: str = "", leave_type: 
             evidence_subject=subject(case.id), actor=actor)
     else:
         case.paused_at = None
-        _escalate_after_pause(case, now)
+        _threshold_now(case, now)  # the days counted while it was paused
     db.session.commit()
 
 
-def _escalate_after_pause(case: AbsenceCase, now: datetime) -> None:
-    """HR continues a paused case: if the days counted meanwhile reach the threshold, it is reached now."""
+def _threshold_now(case: AbsenceCase, now: datetime) -> None:
+    """Outside the daily count (HR continued a paused case, a cancelled leave's days count again):
+    if the counted days reach the threshold, it is reached now."""
     counted = [d.day for d in case.days if d.status == "counted"]
     if case.state == "threshold_reached" or not counted:
         return

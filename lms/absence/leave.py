@@ -229,8 +229,12 @@ def import_leave_file(filename: str, data: bytes, *, actor=None) -> list[Leave]:
     return record_leaves(read_leave_file(filename, data), source="csv", actor=actor, details={"file": filename})
 
 
-def cancel_leave(leave_id: int, reason: str, actor=None) -> None:
-    """Delete a leave entered in error; the evidence event keeps what it said and why it went."""
+def cancel_leave(leave_id: int, reason: str, actor=None) -> list[int]:
+    """Delete a leave entered in error; the evidence event keeps what it said and why it went.
+
+    Days of an open case that the leave had un-counted count again. Returns the resolved cases
+    that only this leave had explained, for HR to look at again (they are not reopened).
+    """
     reason = (reason or "").strip()
     if not reason:
         raise InvalidRecords([FieldError(0, "reason", MESSAGES["required"])])
@@ -252,3 +256,4 @@ def cancel_leave(leave_id: int, reason: str, actor=None) -> None:
         db.session.rollback()
         raise
     cases.reconcile([employee_id], actor=actor)
+    return cases.cases_left_without_leave(employee_id)

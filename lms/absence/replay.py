@@ -32,7 +32,8 @@ from lms.people.models import Employee
 # The evidence kinds that make up a case's timeline, and how the timeline names them.
 TIMELINE_KINDS = ("absence.case_opened", "absence.step_sent", "absence.step_skipped", "absence.day_counted",
                   "absence.threshold_reached", "absence.reply_received", "absence.decided",
-                  "absence.returned_after_threshold", "absence.case_resolved", "absence.day_uncounted")
+                  "absence.returned_after_threshold", "absence.case_resolved", "absence.day_uncounted",
+                  "absence.day_recounted")
 
 
 class ScenarioError(ValueError):
@@ -207,7 +208,7 @@ def _timeline() -> list[Entry]:
                 name, detail = f"{name} skipped", payload["reason"]
             else:
                 detail = payload.get("day", "")
-        elif event.kind == "absence.day_counted":
+        elif event.kind in ("absence.day_counted", "absence.day_uncounted", "absence.day_recounted"):
             detail = payload["day"]
         elif event.kind == "absence.threshold_reached":
             detail = f"{payload['criterion']}: {', '.join(payload['counted_days'])}"

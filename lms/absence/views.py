@@ -203,10 +203,13 @@ def cancel_leave(leave_id: int):
         flash(_("Give the reason for removing the leave."), "error")
         return redirect(url_for("absence.leave_page")), 303
     try:
-        leave.cancel_leave(leave_id, form.reason.data, actor=current_user)
+        to_review = leave.cancel_leave(leave_id, form.reason.data, actor=current_user)
     except InvalidRecords:
         abort(404)
     flash(_("Leave #%(id)s removed.", id=leave_id), "success")
+    if to_review:
+        flash(_("Case %(cases)s was closed on the strength of this leave and stays closed: look at it again.",
+                cases=", ".join(f"#{case_id}" for case_id in to_review)), "warning")
     return redirect(url_for("absence.leave_page")), 303
 
 
