@@ -9,7 +9,7 @@ absent, and monitoring on from that day. Each repetition works on a fresh copy o
 SQLite file in WAL mode, a PostgreSQL database made from the built one as template) and times,
 in the same run:
   bare — `SELECT e.id FROM employee e WHERE NOT EXISTS (punch that day)`, warmed up, median of 5;
-  scan — `cases.scan(at)` at 11:30 local (shift start + 2 h, before the day closes): it detects
+  scan — `detection.scan(at)` at 11:30 local (shift start + 2 h, before the day closes): it detects
          the absentees, opens their cases, queues alert 1 for each and records the evidence.
 Sending (`send_due_steps`) is a separate job and not timed; the `reconcile()` the scan runs after
 committing is timed with it. Within a repetition the sizes run back to back, so a noisy neighbour
@@ -39,7 +39,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import Date, bindparam, create_engine, func, insert, select, text  # noqa: E402
 
 from lms import clock, create_app  # noqa: E402
-from lms.absence import calendar, cases, schedules  # noqa: E402
+from lms.absence import calendar, cases, detection, rules, schedules  # noqa: E402
 from lms.absence.models import AbsenceCase, CaseStep, Leave, Punch  # noqa: E402
 from lms.courses import services as courses  # noqa: E402
 from lms.extensions import db  # noqa: E402
@@ -90,7 +90,7 @@ def build(url: str, employees: int) -> None:
         upgrade()
         with clock.frozen(datetime(2026, 6, 14, 12, 0)):
             courses.sync_content()
-            assert cases.rules_in_force(), "no rule set in force"
+            assert rules.rules_in_force(), "no rule set in force"
             assert calendar.day_info(DAY).is_workday, f"{DAY} is not a working day"
             db.session.execute(insert(Department), [{"name": name} for name in DEPARTMENTS])
             departments = list(db.session.scalars(select(Department.id).order_by(Department.id)))
@@ -143,10 +143,10 @@ def measure(url: str) -> dict:
         db.session.rollback()
         before = clock.as_utc(PREVIOUS_TICK)
         with clock.frozen(before):
-            cases.scan(before)
+            detection.scan(before)
         at = clock.as_utc(SCAN_AT)
         with clock.frozen(at):
-            scan_s, report = timed(lambda: cases.scan(at))
+            scan_s, report = timed(lambda: detection.scan(at))
         opened = db.session.scalar(select(func.count()).select_from(AbsenceCase))
         queued = db.session.scalar(select(func.count()).select_from(CaseStep).where(CaseStep.status == "queued"))
         assert (report.opened, report.queued) == (opened, queued), (report, opened, queued)
@@ -256,7 +256,7 @@ def main() -> None:
             "back to back within a repetition).\n"
             "One working day (Mon 2026-06-15): ~97 % punched, ~0.5 % on leave (no punch, so among the bare "
             "query's absentees but given no case), ~3 % absent; monitoring on from that day. "
-            "scan = `cases.scan()` at 11:30 local: detect, open the cases, queue alert 1, record the evidence, "
+            "scan = `detection.scan()` at 11:30 local: detect, open the cases, queue alert 1, record the evidence, "
             "and the `reconcile()` the scan runs after committing; sending is a separate job and not timed. "
             "Each repetition uses a new app; an untimed scan at 10:30, when nothing is due yet, stands for the "
             "minute tick before it, so the connection and statement cache have seen the queries once, as in "

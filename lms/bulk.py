@@ -1,11 +1,13 @@
-"""Conditions over many values that fit each database's limits on one statement."""
+"""Statements over many values that fit each database's limits: IN conditions, bulk inserts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import any_, bindparam
+from sqlalchemy import any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lms.extensions import db
 
@@ -24,3 +26,23 @@ def among(column, values: list) -> Iterable:
         return
     for chunk in chunks(values):
         yield column.in_(chunk)
+
+
+def insert_ignoring_conflicts(table, rows: list[dict], returning: list, **conflict) -> list:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING for many rows (all with the same keys).
+
+    On PostgreSQL one statement binds one array per column and inserts from unnest(): parsing
+    and binding thousands of VALUES tuples costs several times more than inserting the rows.
+    Elsewhere an executemany, which SQLAlchemy sends as multi-row VALUES compiled once.
+    """
+    if not rows:
+        return []
+    if db.engine.dialect.name != "postgresql":
+        return db.session.execute(sqlite_insert(table).on_conflict_do_nothing(**conflict).returning(*returning),
+                                  rows).all()
+    names = list(rows[0])
+    arrays = [bindparam(f"rows_{name}", [row[name] for row in rows], type_=ARRAY(table.c[name].type))
+              for name in names]
+    source = func.unnest(*arrays).table_valued(*names).render_derived()
+    statement = pg_insert(table).from_select(names, select(*(source.c[name] for name in names)))
+    return db.session.execute(statement.on_conflict_do_nothing(**conflict).returning(*returning)).all()

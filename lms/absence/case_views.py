@@ -19,7 +19,7 @@ from wtforms import DateField, DateTimeLocalField, SelectChoice, SelectField, Te
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms import clock
-from lms.absence import calendar, cases
+from lms.absence import calendar, cases, decisions
 from lms.absence.leave import LEAVE_TYPE_LABELS
 from lms.absence.models import AbsenceCase, CaseReply, CaseTodo
 from lms.absence.views import bp
@@ -177,7 +177,7 @@ def _act(case_id: int, form_class, action) -> object:
 @bp.post("/cases/<int:case_id>/phone")
 @roles_required("hr", "admin")
 def record_phone_call(case_id: int):
-    return _act(case_id, PhoneForm, lambda case, form: cases.record_reply(
+    return _act(case_id, PhoneForm, lambda case, form: decisions.record_reply(
         case, form.text.data, "phone", current_user,
         received_at=form.received_at.data if form.received_at.data else None))
 
@@ -185,14 +185,14 @@ def record_phone_call(case_id: int):
 @bp.post("/cases/<int:case_id>/decide")
 @roles_required("hr", "admin")
 def decide(case_id: int):
-    return _act(case_id, DecideForm, lambda case, form: cases.decide(
+    return _act(case_id, DecideForm, lambda case, form: decisions.decide(
         case, form.decision.data, current_user, form.note.data or "", leave_type=form.leave_type.data or None))
 
 
 @bp.post("/cases/<int:case_id>/notes")
 @roles_required("hr", "admin")
 def add_note(case_id: int):
-    return _act(case_id, NoteForm, lambda case, form: cases.add_note(case, form.text.data, current_user))
+    return _act(case_id, NoteForm, lambda case, form: decisions.add_note(case, form.text.data, current_user))
 
 
 @bp.post("/cases/<int:case_id>/todos/<int:todo_id>")
@@ -201,7 +201,7 @@ def complete_todo(case_id: int, todo_id: int):
     todo = db.session.get(CaseTodo, todo_id)
     if todo is None or todo.case_id != case_id:
         abort(404)
-    return _act(case_id, FlaskForm, lambda case, form: cases.complete_todo(todo, current_user))
+    return _act(case_id, FlaskForm, lambda case, form: decisions.complete_todo(todo, current_user))
 
 
 # ---------------------------------------------------------------- the employee
@@ -211,7 +211,7 @@ def _reply_page(case: AbsenceCase, channel: str, actor, template_args: dict):
     form = ReplyForm()
     if form.validate_on_submit():
         try:
-            cases.record_reply(case, form.text.data, channel, actor)
+            decisions.record_reply(case, form.text.data, channel, actor)
         except cases.CaseError as exc:
             flash(str(exc), "error")
             return render_template("absence/reply.html", form=form, case=case, **template_args), 409
@@ -224,7 +224,7 @@ def _reply_page(case: AbsenceCase, channel: str, actor, template_args: dict):
 @bp.route("/r/<token>", methods=["GET", "POST"])
 def reply_by_link(token: str):
     """The signed link in the SMS: the employee explains without signing in."""
-    case = cases.case_for_token(token)
+    case = decisions.case_for_token(token)
     if case is None:
         return render_template("absence/reply.html", form=None, case=None, invalid=True), 404
     return _reply_page(case, "link", f"employee:{case.employee_id}", {})

@@ -77,12 +77,12 @@ def scan_command(at_iso: str | None):
     from datetime import datetime
 
     from lms import clock
-    from lms.absence import cases
+    from lms.absence import detection, steps
 
     at = clock.as_utc(datetime.fromisoformat(at_iso)) if at_iso else clock.now()
     with clock.frozen(at):
-        report = cases.scan(at)
-        handed = cases.send_due_steps(at)
+        report = detection.scan(at)
+        handed = steps.send_due_steps(at)
     click.echo(f"scanned {len(report.days)} day(s): {report.opened} case(s) opened, {report.queued} step(s) queued, "
                f"{report.skipped} skipped as stale, {report.counted} day(s) counted, "
                f"{report.thresholds} threshold(s) reached; {handed} step(s) sent")

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from lms import clock
-from lms.absence import calendar, cases, leave, punches, schedules
+from lms.absence import calendar, cases, decisions, detection, leave, punches, rules, schedules, steps
 from lms.absence.models import AbsenceCase
 from lms.extensions import db
 from lms.people.models import Employee
@@ -26,8 +26,8 @@ WAREHOUSE = ("E0024", "E0025", "E0026", "E0027", "E0028", "E0029", "E0030")
 
 def load_absence_demo() -> None:
     try:
-        cases.rules_in_force()
-    except cases.RulesMissing:  # no rules synced: nothing to watch by
+        rules.rules_in_force()
+    except rules.RulesMissing:  # no rules synced: nothing to watch by
         return
     today = clock.today()
     start = today - timedelta(days=10)
@@ -73,12 +73,12 @@ def _run_scheduler(start: date, today: date) -> None:
         moments += [clock.as_utc(datetime.combine(day, time(hour))) for hour in (0, 9, 10, 11, 15)]
     for moment in [m for m in moments if m <= now] + [now]:
         with clock.frozen(moment):
-            cases.scan(moment)
-            cases.send_due_steps(moment)
+            detection.scan(moment)
+            steps.send_due_steps(moment)
 
 
 def _reply_for(employee_no: str, text: str) -> None:
     case = db.session.scalars(select(AbsenceCase).join(Employee).where(
         Employee.employee_no == employee_no, AbsenceCase.state != "resolved")).first()
     if case is not None:
-        cases.record_reply(case, text, "link", actor=f"employee:{case.employee_id}")
+        decisions.record_reply(case, text, "link", actor=f"employee:{case.employee_id}")

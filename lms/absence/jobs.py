@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from lms import jobs
-from lms.absence import cases
+from lms.absence import detection, steps
 
 
 @jobs.tick_handler("absence.scan", every=timedelta(minutes=1))
 def scan_and_send(now: datetime) -> None:
-    cases.scan(now)
-    cases.send_due_steps(now)
+    detection.scan(now)
+    steps.send_due_steps(now)

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lms import evidence
-from lms.absence import cases
+from lms.absence import reconcile
 from lms.absence.models import LEAVE_TYPES, Leave
 from lms.extensions import db
 from lms.people.models import Employee
@@ -160,7 +160,7 @@ def record_leaves(records: Sequence[tuple[int, Mapping[str, object]]], *, source
     except Exception:
         db.session.rollback()
         raise
-    cases.reconcile(sorted({leave.employee_id for leave in leaves}), actor=actor)
+    reconcile.reconcile(sorted({leave.employee_id for leave in leaves}), actor=actor)
     return leaves
 
 
@@ -255,5 +255,5 @@ def cancel_leave(leave_id: int, reason: str, actor=None) -> list[int]:
     except Exception:
         db.session.rollback()
         raise
-    cases.reconcile([employee_id], actor=actor)
-    return cases.cases_left_without_leave(employee_id)
+    reconcile.reconcile([employee_id], actor=actor)
+    return reconcile.cases_left_without_leave(employee_id)

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lms import clock, evidence
-from lms.absence import cases
+from lms.absence import reconcile
 from lms.absence.models import Punch
 from lms.bulk import among
 from lms.extensions import db
@@ -340,7 +340,7 @@ def save_punches(batch: PunchBatch, *, source: str, actor=None, details: Mapping
         db.session.rollback()
         raise
     if employee_ids:
-        cases.reconcile(employee_ids, actor=actor)
+        reconcile.reconcile(employee_ids, actor=actor)
     return PunchReport(new=len(created), duplicates=len(parsed) - len(created), skipped=skipped,
                        employee_ids=tuple(employee_ids), employee_nos=tuple(sorted(numbers[i] for i in employee_ids)),
                        days=tuple(days), layout=batch.layout)

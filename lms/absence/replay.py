@@ -21,7 +21,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from lms import clock, jobs
-from lms.absence import calendar, cases, leave, punches
+from lms.absence import calendar, cases, decisions, leave, punches
 from lms.absence.models import AbsenceCase
 from lms.courses.services import CONTENT_DIR, sync_content
 from lms.evidence.models import EvidenceEvent
@@ -174,9 +174,9 @@ def _apply(kind: str, data: dict) -> None:
         if case is None:
             raise ScenarioError(f"{kind} for {data['employee_no']}: no open case at that time")
         if kind == "reply":
-            cases.record_reply(case, data["text"], data.get("channel", "link"), "replay")
+            decisions.record_reply(case, data["text"], data.get("channel", "link"), "replay")
         else:
-            cases.decide(case, data["decision"], "replay", data.get("note", ""), leave_type=data.get("leave_type"))
+            decisions.decide(case, data["decision"], "replay", data.get("note", ""), leave_type=data.get("leave_type"))
 
 
 def _run(scenario: dict) -> None:

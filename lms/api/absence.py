@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms import clock
-from lms.absence import cases
+from lms.absence import cases, decisions
 from lms.absence.models import LEAVE_TYPES, REPLY_CHANNELS, AbsenceCase
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
@@ -113,7 +113,7 @@ class ReplyIn(Schema):
 
 
 class DecisionIn(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(cases.DECISIONS), metadata={
+    decision = fields.String(required=True, validate=validate.OneOf(decisions.DECISIONS), metadata={
         "description": "accept: the counted days become leave (with leave_type) or excused, and the case is "
                        "resolved; warn: the days stay counted, a written warning goes out, the case is resolved; "
                        "continue: the procedure resumes."})
@@ -211,7 +211,7 @@ class Replies(MethodView):
         if not case.is_open:
             return api_error(409, _("This case is already resolved."))
         try:
-            return cases.record_reply(case, data["text"], data["channel"], g.api_token,
+            return decisions.record_reply(case, data["text"], data["channel"], g.api_token,
                                       received_at=data["received_at"])
         except cases.CaseError as exc:
             return api_error(422, str(exc))
@@ -231,7 +231,7 @@ class Decisions(MethodView):
         """HR's decision on a reply or a return, as on the case page; returns the case as it now stands."""
         case = _case_or_404(case_id)
         try:
-            cases.decide(case, data["decision"], g.api_token, data["note"], leave_type=data["leave_type"])
+            decisions.decide(case, data["decision"], g.api_token, data["note"], leave_type=data["leave_type"])
         except cases.CaseError as exc:
             db.session.rollback()
             return api_error(409, str(exc))

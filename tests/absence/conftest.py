@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from lms import clock, jobs
-from lms.absence import cases
+from lms.absence import cases, reconcile
 from lms.absence.models import Leave, Punch
 from lms.extensions import db
 
@@ -30,7 +30,7 @@ def add_leave(employee, start: date, end: date, kind: str = "personal") -> Leave
     leave = Leave(employee_id=employee.id, type=kind, starts_on=start, ends_on=end, source="test", created_by="test")
     db.session.add(leave)
     db.session.commit()
-    cases.reconcile([employee.id])
+    reconcile.reconcile([employee.id])
     return leave
 
 
@@ -38,7 +38,7 @@ def add_punch(employee, moment: datetime) -> None:
     at = clock.as_utc(moment)
     db.session.add(Punch(employee_id=employee.id, punched_at=at, work_day=moment.date(), source="test"))
     db.session.commit()
-    cases.reconcile([employee.id])
+    reconcile.reconcile([employee.id])
 
 
 def everyone_present(org, start: date, end: date, but=()) -> None:

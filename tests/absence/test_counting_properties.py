@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from lms import clock
-from lms.absence import calendar, cases
+from lms.absence import calendar, detection, reconcile
 from lms.absence.models import (
     AbsenceCase,
     CalendarOverride,
@@ -96,14 +96,14 @@ def test_counting_obeys_the_rules_whatever_happens(absence_setup, situation):
     for hour in sorted(situation["ticks"]):
         at = first + timedelta(hours=hour)
         with clock.frozen(at):
-            cases.scan(at)
+            detection.scan(at)
     for index in situation["late_uploads"] & situation["punched"]:
         _punch(org, index)
     db.session.commit()
-    cases.reconcile([org.learner.id])
+    reconcile.reconcile([org.learner.id])
     end = first + timedelta(days=DAYS, hours=1)
     with clock.frozen(end):
-        cases.scan(end)
+        detection.scan(end)
 
     counted = _counted()
     infos = calendar.classify(SPAN)

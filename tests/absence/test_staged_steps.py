@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, select
 
 from lms import clock
-from lms.absence import cases
+from lms.absence import detection, steps
 from lms.absence.models import AbsenceCase, CaseStep, Punch
 from lms.extensions import db
 from lms.notify.models import Message
@@ -60,8 +60,8 @@ def test_a_second_tick_at_the_same_instant_sends_nothing_new(absence_setup):
     run_ticks(datetime(2026, 6, 15, 11, 0), datetime(2026, 6, 15, 11, 0))
     before = db.session.scalar(select(func.count()).select_from(Message))
     run_ticks(datetime(2026, 6, 15, 11, 0), datetime(2026, 6, 15, 11, 0))
-    cases.scan(clock.as_utc(datetime(2026, 6, 15, 11, 0)))
-    cases.send_due_steps(clock.as_utc(datetime(2026, 6, 15, 11, 0)))
+    detection.scan(clock.as_utc(datetime(2026, 6, 15, 11, 0)))
+    steps.send_due_steps(clock.as_utc(datetime(2026, 6, 15, 11, 0)))
     assert before == 3
     assert db.session.scalar(select(func.count()).select_from(Message)) == before
 
@@ -119,7 +119,7 @@ def test_steps_are_queued_once_per_case(absence_setup):
     everyone_present(org, date(2026, 6, 1), date(2026, 6, 19), but=[org.learner])
     add_leave(org.learner, date(2026, 6, 1), date(2026, 6, 14))
     run_ticks(datetime(2026, 6, 15, 11, 0), datetime(2026, 6, 15, 11, 0))
-    cases.scan(clock.as_utc(datetime(2026, 6, 15, 11, 30)))
+    detection.scan(clock.as_utc(datetime(2026, 6, 15, 11, 30)))
     assert db.session.scalar(select(func.count()).select_from(CaseStep)) == 2  # alert 1 and alert 2
 
 

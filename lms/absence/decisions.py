@@ -1,0 +1,190 @@
+"""What the employee says and what HR decides: replies (signed link, in-app, phone, API), HR's
+decisions (accept, warn, continue), notes and to-dos."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from lms import clock, evidence, notify
+from lms.absence import leave, thresholds
+from lms.absence.cases import CaseError, resolve, step_key, subject
+from lms.absence.models import (
+    REPLY_CHANNELS,
+    AbsenceCase,
+    CaseReply,
+    CaseTodo,
+    Leave,
+)
+from lms.extensions import db
+from lms.people.models import ApiToken, User
+from lms.people.records import InvalidRecords
+from lms.ui import external_url
+
+REPLY_LINK_DAYS = 7
+
+
+# ---------------------------------------------------------------- replies and HR decisions
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="absence-reply")
+
+
+def reply_token(case: AbsenceCase) -> str:
+    return _serializer().dumps([case.id, case.employee_id])  # a list keeps the SMS link short
+
+
+def reply_url(case: AbsenceCase) -> str:
+    """The signed link in the SMS: no login needed, valid for REPLY_LINK_DAYS days, this case only."""
+    return external_url("absence.reply_by_link", token=reply_token(case))
+
+
+def case_for_token(token: str) -> AbsenceCase | None:
+    """The case a reply link is for, or None if the link is forged, expired or the case is gone."""
+    try:
+        data = _serializer().loads(token, max_age=REPLY_LINK_DAYS * 86400)
+    except BadSignature:
+        return None
+    if not (isinstance(data, list) and len(data) == 2 and all(isinstance(n, int) for n in data)):
+        return None
+    case = db.session.get(AbsenceCase, data[0])
+    return case if case is not None and case.employee_id == data[1] else None
+
+
+def record_reply(case: AbsenceCase, text: str, channel: str, actor=None, received_at: datetime | None = None
+                 ) -> CaseReply:
+    """The employee explained (or HR heard it on the phone): escalation pauses and HR decides."""
+    text = (text or "").strip()
+    now = clock.now()
+    received_at = clock.as_utc(received_at) if received_at else now
+    if channel not in REPLY_CHANNELS:
+        raise CaseError(_l("Unknown reply channel “%(channel)s”.", channel=channel))
+    if not text:
+        raise CaseError(_l("The reply is empty."))
+    if len(text) > 2000:
+        raise CaseError(_l("The reply is longer than 2,000 characters."))
+    if received_at > now + timedelta(minutes=5):
+        raise CaseError(_l("The reply's time is in the future."))
+    if not case.is_open:
+        raise CaseError(_l("This case is already resolved."))
+    reply = CaseReply(case_id=case.id, channel=channel, text=text, received_at=received_at,
+                      recorded_by=evidence.actor_of(actor))
+    db.session.add(reply)
+    case.paused_at = case.paused_at or received_at
+    if not any(t.kind == "decide_reply" and t.done_at is None for t in case.todos):
+        db.session.add(CaseTodo(case_id=case.id, kind="decide_reply", created_at=now))
+    db.session.flush()
+    evidence.record("absence.reply_received", subject(case.id), {
+        "reply_id": reply.id, "channel": channel, "text": text, "received_at": received_at}, actor=actor)
+    db.session.commit()
+    return reply
+
+
+DECISIONS = ("accept", "warn", "continue")
+REPLY_DECISIONS = {"accept": "accepted", "warn": "warned", "continue": "continued"}
+
+
+def decide(case: AbsenceCase, decision: str, actor, note: str = "", leave_type: str | None = None) -> None:
+    """HR's answer to a reply or a return (SPEC §4): accept, warn, or continue the procedure.
+
+    Accepting resolves the case: its counted days become approved leave of `leave_type` (one
+    leave record per run of days), or, without a type, excused absence. Warning resolves it too,
+    but the days stay counted (they are unpaid, and on the record) and the employee is sent a
+    written warning naming them.
+    """
+    if decision not in DECISIONS:
+        raise CaseError(_l("Decide “accept”, “warn” or “continue”."))
+    if not case.is_open:
+        raise CaseError(_l("This case is already resolved."))
+    if case.paused_at is None:
+        raise CaseError(_l("Nothing is waiting for a decision on this case."))
+    counted = [d for d in case.days if d.status == "counted"]
+    if decision == "warn" and not counted:
+        raise CaseError(_l("No day is counted as absence without leave: there is nothing to warn about."))
+    if decision == "accept" and leave_type and counted:
+        _record_as_leave(case, [d.day for d in counted], leave_type, actor, note)
+        db.session.refresh(case)
+    now, actor_ref = clock.now(), evidence.actor_of(actor)
+    for reply in case.replies:
+        if reply.decision is None:
+            reply.decision = REPLY_DECISIONS[decision]
+            reply.decided_at, reply.decided_by = now, actor_ref
+    for todo in case.todos:
+        if todo.kind in ("decide_reply", "decide_return") and todo.done_at is None:
+            todo.done_at, todo.done_by = now, actor_ref
+    evidence.record("absence.decided", subject(case.id), {
+        "decision": decision, "leave_type": leave_type if decision == "accept" else None,
+        "note": note.strip()[:1000]}, actor=actor)
+    if decision == "accept":
+        excused = [d for d in case.days if d.status == "counted"]
+        for case_day in excused:
+            case_day.status = "excused"
+        if excused:
+            evidence.record("absence.days_excused", subject(case.id), {"days": [d.day for d in excused]},
+                            actor=actor)
+        if case.is_open:
+            resolve(case, "leave" if leave_type else "excused", actor=actor, commit=False)
+    elif decision == "warn":
+        resolve(case, "warned", actor=actor, commit=False)
+        db.session.commit()
+        notify.send(step_key(case.id, "warning", "employee"), case.employee_id, "absence_warning", {
+            "employee_name": case.employee.name, "days": [d.day.isoformat() for d in counted],
+            "rule_version": case.rule_version, "note": note.strip()}, ("inapp", "sms"),
+            evidence_subject=subject(case.id), actor=actor)
+    else:
+        case.paused_at = None
+        thresholds.threshold_now(case, now)  # the days counted while it was paused
+    db.session.commit()
+
+
+def _name_of(actor) -> str:
+    """Who decided, as a leave record names its approver: the HR officer's name if we know it, or
+    the integration's (the API token's) name."""
+    if isinstance(actor, User):
+        return actor.employee.name if actor.employee else actor.username
+    if isinstance(actor, ApiToken):
+        return actor.name
+    return evidence.actor_of(actor)
+
+
+def _record_as_leave(case: AbsenceCase, days: list[date], leave_type: str, actor, note: str) -> None:
+    """The counted days as approved leave: one record per run of days not split by other leave."""
+    existing = db.session.scalars(select(Leave).where(Leave.employee_id == case.employee_id,
+                                                      Leave.ends_on >= days[0], Leave.starts_on <= days[-1])).all()
+    runs: list[list[date]] = [[days[0]]]
+    for day in days[1:]:
+        gap = [runs[-1][-1] + timedelta(days=n) for n in range(1, (day - runs[-1][-1]).days)]
+        split = any(other.starts_on <= gap_day <= other.ends_on for other in existing for gap_day in gap)
+        if split:
+            runs.append([day])
+        else:
+            runs[-1].append(day)
+    records = [(n, {"employee_no": case.employee.employee_no, "type": leave_type, "start": run[0], "end": run[-1],
+                    "approved_by": _name_of(actor), "note": (note.strip() or f"case {case.id}")[:500]})
+               for n, run in enumerate(runs, start=1)]
+    try:
+        leave.record_leaves(records, source=f"case:{case.id}", actor=actor)
+    except InvalidRecords as exc:
+        raise CaseError("; ".join(str(error.message) for error in exc.errors)) from exc
+
+
+def add_note(case: AbsenceCase, text: str, actor) -> None:
+    """An HR note on the case: it lives in the evidence log, with who wrote it and when."""
+    text = (text or "").strip()
+    if not text:
+        raise CaseError(_l("The note is empty."))
+    evidence.record("absence.note", subject(case.id), {"text": text[:2000]}, actor=actor)
+    db.session.commit()
+
+
+def complete_todo(todo: CaseTodo, actor) -> None:
+    if todo.done_at is not None:
+        raise CaseError(_l("This to-do is already done."))
+    todo.done_at, todo.done_by = clock.now(), evidence.actor_of(actor)
+    evidence.record("absence.todo_done", subject(todo.case_id), {"todo": todo.kind}, actor=actor)
+    db.session.commit()
