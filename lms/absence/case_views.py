@@ -6,7 +6,7 @@ from the input pages.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from lms import clock
 from lms.absence import calendar, cases, decisions
 from lms.absence.leave import LEAVE_TYPE_LABELS
-from lms.absence.models import AbsenceCase, CaseReply, CaseTodo
+from lms.absence.models import AbsenceCase, CaseReply, CaseTodo, ScanDay
 from lms.absence.views import bp
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
@@ -29,7 +29,7 @@ from lms.people.access import can_see_employee, roles_required, visible_employee
 from lms.people.models import Employee
 
 STATE_LABELS = {
-    "opened": _l("opened"), "alerted": _l("alerted"), "warned": _l("warned (treated as 旷工 if unexplained)"),
+    "review": _l("found after the fact: HR confirms its days"), "opened": _l("opened"), "alerted": _l("alerted"), "warned": _l("warned (treated as 旷工 if unexplained)"),
     "reminded": _l("reminded"), "threshold_reached": _l("threshold reached"), "resolved": _l("resolved"),
 }
 STEP_LABELS = {"alert1": _l("first alert"), "alert2": _l("second alert"), "reminder": _l("daily reminder"),
@@ -45,12 +45,16 @@ TODO_LABELS = {
     "decide_reply": _l("Decide on the employee's reply"),
     "decide_return": _l("The employee returned after the threshold: decide"),
     "prepare_return_notice": _l("Prepare the return-to-work notice (限期返岗通知书)"),
+    "threshold_withdrawn": _l("The threshold no longer holds: a day stopped counting; review the case"),
+    "confirm_days": _l("Confirm or excuse the days found after the fact"),
+    "not_reported": _l("New hire has not reported for work (未报到): contact them; no absence case is opened"),
 }
 RESOLUTION_LABELS = {"returned": _l("returned to work"), "excused": _l("explanation accepted"),
                      "warned": _l("back at work, written warning"),
                      "leave": _l("covered by leave")}
 ROLE_LABELS = {"employee": _l("employee"), "manager": _l("manager"), "hr": _l("HR")}
-CHANNEL_LABELS = {"link": _l("reply link"), "inapp": _l("in-app"), "phone": _l("phone call"), "api": _l("API")}
+CHANNEL_LABELS = {"link": _l("reply link"), "inapp": _l("in-app"), "phone": _l("phone call"), "api": _l("API"),
+                  "manager": _l("told the manager")}
 
 
 def labels() -> dict:
@@ -79,6 +83,20 @@ class DecideForm(FlaskForm):
     leave_type = SelectField(_l("If accepted, the days counted become"), choices=[
         SelectChoice("", _l("excused absence")),
         *(SelectChoice(code, label) for code, label in LEAVE_TYPE_LABELS.items())], default="")
+    note = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
+
+
+class ManagerCallForm(FlaskForm):
+    text = TextAreaField(_l("What the employee told you, and the reason"),
+                         validators=[DataRequired(), Length(max=2000)])
+    received_at = DateTimeLocalField(_l("When they told you (empty: now)"), format="%Y-%m-%dT%H:%M",
+                                     validators=[Optional()])
+
+
+class ConfirmDaysForm(FlaskForm):
+    decision = SelectField(_l("These days were"), choices=[
+        SelectChoice("absence", _l("absence without leave (旷工): they count from now on")),
+        SelectChoice("excused", _l("not 旷工: excuse them"))])
     note = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
 
 
@@ -116,16 +134,20 @@ def review():
         .options(selectinload(CaseReply.case).selectinload(AbsenceCase.employee))
         .order_by(CaseReply.received_at)).all()
     todos = db.session.scalars(select(CaseTodo).where(CaseTodo.done_at.is_(None))
-                               .options(selectinload(CaseTodo.case).selectinload(AbsenceCase.employee))
+                               .options(selectinload(CaseTodo.case).selectinload(AbsenceCase.employee),
+                                        selectinload(CaseTodo.employee))
                                .order_by(CaseTodo.created_at)).all()
     today = clock.today()
     unknown = calendar.unknown_days(today - timedelta(days=7), today + timedelta(days=60))
+    no_rules = db.session.scalars(select(ScanDay.day).where(ScanDay.status == "no_rules")
+                                  .order_by(ScanDay.day.desc()).limit(366)).all()[::-1]
     recent = db.session.scalars(select(AbsenceCase).where(AbsenceCase.state == "resolved")
                                 .options(selectinload(AbsenceCase.employee))
                                 .order_by(AbsenceCase.resolved_at.desc()).limit(20)).all()
     return render_template("absence/review.html", monitoring=cases.monitoring(), form=form, open_cases=open_cases,
                            next_steps=next_steps, unanswered=unanswered, todos=todos, unknown=unknown,
-                           recent=recent, labels=labels())
+                           no_rules=no_rules, to_confirm=decisions.days_to_confirm(), recent=recent,
+                           labels=labels(), confirm_form=ConfirmDaysForm(formdata=None))
 
 
 @bp.get("/team")
@@ -155,7 +177,8 @@ def case_page(case_id: int):
                                   .order_by(EvidenceEvent.seq)).all()
     return render_template("absence/case.html", case=case, messages=messages, timeline=timeline, is_hr=is_hr,
                            phone_form=PhoneForm(formdata=None), decide_form=DecideForm(formdata=None),
-                           note_form=NoteForm(formdata=None), labels=labels())
+                           note_form=NoteForm(formdata=None), manager_form=ManagerCallForm(formdata=None),
+                           confirm_form=ConfirmDaysForm(formdata=None), labels=labels())
 
 
 def _act(case_id: int, form_class, action) -> object:
@@ -187,6 +210,30 @@ def record_phone_call(case_id: int):
 def decide(case_id: int):
     return _act(case_id, DecideForm, lambda case, form: decisions.decide(
         case, form.decision.data, current_user, form.note.data or "", leave_type=form.leave_type.data or None))
+
+
+@bp.post("/cases/<int:case_id>/manager-call")
+@roles_required("manager")
+def record_manager_call(case_id: int):
+    """The direct manager (or one above) records what the employee told them (rule leave.emergency):
+    it pauses the case like the employee's own reply, and HR decides."""
+    if not can_see_employee(current_user, _case_or_404(case_id).employee_id):
+        abort(404)
+    return _act(case_id, ManagerCallForm, lambda case, form: decisions.record_reply(
+        case, form.text.data, "manager", current_user,
+        received_at=form.received_at.data if form.received_at.data else None))
+
+
+@bp.post("/cases/<int:case_id>/confirm-days")
+@roles_required("hr", "admin")
+def confirm_days(case_id: int):
+    """HR confirms days found after the fact as 旷工, or excuses them (the days are the checked boxes)."""
+    try:
+        days = [date.fromisoformat(value) for value in request.form.getlist("days")]
+    except ValueError:
+        abort(400)
+    return _act(case_id, ConfirmDaysForm, lambda case, form: decisions.confirm_days(
+        case, days, form.decision.data, current_user, form.note.data or ""))
 
 
 @bp.post("/cases/<int:case_id>/notes")

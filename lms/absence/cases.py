@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from lms import clock, evidence
 from lms.absence.models import (
+    OPEN_STATES,
     AbsenceCase,
     CaseDay,
     CaseStep,
@@ -31,6 +32,10 @@ from lms.absence.models import (
 )
 from lms.extensions import db
 from lms.people.models import User
+
+# Steps move a case forward; a later step never moves it back.
+STATE_AFTER_STEP = {"alert1": "alerted", "alert2": "warned", "reminder": "reminded"}
+STATE_ORDER = {state: n for n, state in enumerate(OPEN_STATES)}
 
 
 class CaseError(ValueError):

@@ -1,5 +1,9 @@
-"""What the employee says and what HR decides: replies (signed link, in-app, phone, API), HR's
-decisions (accept, warn, continue), notes and to-dos."""
+"""What the employee says and what HR decides: replies (signed link, in-app, HR's or the manager's
+phone note, API), HR's decisions (accept — all days or some —, warn, continue), HR's confirmation
+of days found after the fact, notes and to-dos.
+
+A decision holds until a newer fact arrives (a punch after it, a new reply): `decided_at` is
+what reconcile compares returns with."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from lms import clock, evidence, notify
 from lms.absence import leave, thresholds
@@ -16,6 +21,7 @@ from lms.absence.cases import CaseError, resolve, step_key, subject
 from lms.absence.models import (
     REPLY_CHANNELS,
     AbsenceCase,
+    CaseDay,
     CaseReply,
     CaseTodo,
     Leave,
@@ -24,9 +30,6 @@ from lms.extensions import db
 from lms.people.models import ApiToken, User
 from lms.people.records import InvalidRecords
 from lms.ui import external_url
-
-REPLY_LINK_DAYS = 7
-
 
 # ---------------------------------------------------------------- replies and HR decisions
 
@@ -40,14 +43,15 @@ def reply_token(case: AbsenceCase) -> str:
 
 
 def reply_url(case: AbsenceCase) -> str:
-    """The signed link in the SMS: no login needed, valid for REPLY_LINK_DAYS days, this case only."""
+    """The signed link in the SMS: no login needed, this case only, valid until the case ends (a
+    notice period outlasts any fixed lifetime; a closed case's page says it is closed)."""
     return external_url("absence.reply_by_link", token=reply_token(case))
 
 
 def case_for_token(token: str) -> AbsenceCase | None:
-    """The case a reply link is for, or None if the link is forged, expired or the case is gone."""
+    """The case a reply link is for, or None if the link is forged or the case is gone."""
     try:
-        data = _serializer().loads(token, max_age=REPLY_LINK_DAYS * 86400)
+        data = _serializer().loads(token)
     except BadSignature:
         return None
     if not (isinstance(data, list) and len(data) == 2 and all(isinstance(n, int) for n in data)):
@@ -58,7 +62,7 @@ def case_for_token(token: str) -> AbsenceCase | None:
 
 def record_reply(case: AbsenceCase, text: str, channel: str, actor=None, received_at: datetime | None = None
                  ) -> CaseReply:
-    """The employee explained (or HR heard it on the phone): escalation pauses and HR decides."""
+    """The employee explained (or HR or the manager heard it on the phone): escalation pauses and HR decides."""
     text = (text or "").strip()
     now = clock.now()
     received_at = clock.as_utc(received_at) if received_at else now
@@ -89,13 +93,15 @@ DECISIONS = ("accept", "warn", "continue")
 REPLY_DECISIONS = {"accept": "accepted", "warn": "warned", "continue": "continued"}
 
 
-def decide(case: AbsenceCase, decision: str, actor, note: str = "", leave_type: str | None = None) -> None:
+def decide(case: AbsenceCase, decision: str, actor, note: str = "", leave_type: str | None = None,
+           days: list[date] | None = None) -> None:
     """HR's answer to a reply or a return (SPEC §4): accept, warn, or continue the procedure.
 
     Accepting resolves the case: its counted days become approved leave of `leave_type` (one
-    leave record per run of days), or, without a type, excused absence. Warning resolves it too,
-    but the days stay counted (they are unpaid, and on the record) and the employee is sent a
-    written warning naming them.
+    leave record per run of days), or, without a type, excused absence. Accepting only some of
+    the counted days (`days`) un-counts those and the procedure goes on for the rest — a threshold
+    that no longer holds is withdrawn. Warning resolves the case too, but the days stay counted
+    (they are unpaid, and on the record) and the employee is sent a written warning naming them.
     """
     if decision not in DECISIONS:
         raise CaseError(_l("Decide “accept”, “warn” or “continue”."))
@@ -106,10 +112,21 @@ def decide(case: AbsenceCase, decision: str, actor, note: str = "", leave_type: 
     counted = [d for d in case.days if d.status == "counted"]
     if decision == "warn" and not counted:
         raise CaseError(_l("No day is counted as absence without leave: there is nothing to warn about."))
+    if days is not None and decision != "accept":
+        raise CaseError(_l("Days can be named only when accepting an explanation."))
+    partial = None
+    if days is not None:
+        counted_days = {d.day for d in counted}
+        strange = sorted(set(days) - counted_days)
+        if not days or strange:
+            raise CaseError(_l("%(days)s is not a counted day of this case.",
+                               days=", ".join(d.isoformat() for d in strange) or "—"))
+        partial = sorted(set(days)) if set(days) != counted_days else None
     if decision == "accept" and leave_type and counted:
-        _record_as_leave(case, [d.day for d in counted], leave_type, actor, note)
+        _record_as_leave(case, partial or [d.day for d in counted], leave_type, actor, note)
         db.session.refresh(case)
     now, actor_ref = clock.now(), evidence.actor_of(actor)
+    case.decided_at = now
     for reply in case.replies:
         if reply.decision is None:
             reply.decision = REPLY_DECISIONS[decision]
@@ -119,8 +136,12 @@ def decide(case: AbsenceCase, decision: str, actor, note: str = "", leave_type: 
             todo.done_at, todo.done_by = now, actor_ref
     evidence.record("absence.decided", subject(case.id), {
         "decision": decision, "leave_type": leave_type if decision == "accept" else None,
-        "note": note.strip()[:1000]}, actor=actor)
-    if decision == "accept":
+        "days": partial, "note": note.strip()[:1000]}, actor=actor)
+    if partial:
+        _accept_days(case, partial, actor)
+        case.paused_at = None  # the rest of the procedure goes on
+        thresholds.threshold_now(case, now)
+    elif decision == "accept":
         excused = [d for d in case.days if d.status == "counted"]
         for case_day in excused:
             case_day.status = "excused"
@@ -140,6 +161,67 @@ def decide(case: AbsenceCase, decision: str, actor, note: str = "", leave_type: 
         case.paused_at = None
         thresholds.threshold_now(case, now)  # the days counted while it was paused
     db.session.commit()
+
+
+def _accept_days(case: AbsenceCase, days: list[date], actor) -> None:
+    """HR accepted the explanation for these days only: each still counted is excused; a threshold
+    that no longer holds is withdrawn."""
+    excused = [d for d in case.days if d.day in days and d.status == "counted"]
+    for case_day in excused:
+        case_day.status = "excused"
+    if excused:
+        evidence.record("absence.days_excused", subject(case.id), {"days": [d.day for d in excused]}, actor=actor)
+    for day in days:
+        if thresholds.withdraw_if_not_held(case, day, "accepted", actor):
+            break
+
+
+CONFIRMATIONS = ("absence", "excused")
+
+
+def confirm_days(case: AbsenceCase, days: list[date], as_: str, actor, note: str = "") -> None:
+    """HR's review of days found after the fact (or left by a case that resolved by itself): each is
+    confirmed as 旷工 — from then on it counts toward the thresholds — or excused."""
+    if as_ not in CONFIRMATIONS:
+        raise CaseError(_l("Confirm the days as absence without leave or excuse them."))
+    waiting = {d.day: d for d in case.days if d.status == "counted" and d.needs_confirmation and d.confirmed_at is None}
+    strange = sorted(set(days) - set(waiting))
+    if not days or strange:
+        raise CaseError(_l("%(days)s is not a day waiting for confirmation on this case.",
+                           days=", ".join(d.isoformat() for d in strange) or "—"))
+    now, actor_ref = clock.now(), evidence.actor_of(actor)
+    chosen = [waiting[day] for day in sorted(set(days))]
+    for case_day in chosen:
+        if as_ == "absence":
+            case_day.confirmed_at, case_day.confirmed_by = now, actor_ref
+        else:
+            case_day.status = "excused"
+    evidence.record("absence.days_confirmed" if as_ == "absence" else "absence.days_excused", subject(case.id), {
+        "days": [d.day for d in chosen], "because": "hr_review", "note": note.strip()[:1000]}, actor=actor)
+    if not case.days_to_confirm:
+        for todo in case.todos:
+            if todo.kind == "confirm_days" and todo.done_at is None:
+                todo.done_at, todo.done_by = now, actor_ref
+    if case.is_open and case.state == "review" and not case.counted_days:
+        resolve(case, "excused", actor=actor, commit=False)
+    # A confirmed day may complete a threshold: on this case, or on the employee's open case.
+    open_case = case if case.is_open else db.session.scalar(select(AbsenceCase).where(
+        AbsenceCase.employee_id == case.employee_id, AbsenceCase.state != "resolved"))
+    if as_ == "absence" and open_case is not None:
+        thresholds.threshold_now(open_case, now)
+    db.session.commit()
+
+
+def days_to_confirm(limit: int = 200) -> list[tuple[AbsenceCase, list[date]]]:
+    """Cases with counted days HR has not yet confirmed, oldest first, for the review page."""
+
+
+    ids = select(CaseDay.case_id).where(CaseDay.status == "counted", CaseDay.needs_confirmation.is_(True),
+                                        CaseDay.confirmed_at.is_(None)).distinct()
+    waiting = db.session.scalars(select(AbsenceCase).where(AbsenceCase.id.in_(ids)).options(
+        selectinload(AbsenceCase.employee), selectinload(AbsenceCase.days))
+        .order_by(AbsenceCase.first_day).limit(limit)).all()
+    return [(case, case.days_to_confirm) for case in waiting]
 
 
 def _name_of(actor) -> str:

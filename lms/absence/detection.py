@@ -4,11 +4,24 @@
 with no punch and no leave by shift start + the first-alert delay gets a case (or the open
 one gets the day) and a message step is queued — unless the day is already over, in which case
 the step is recorded as skipped: a scheduler that was down sends no stale alerts. When a day
-is over its absences are counted and the threshold checked.
+is over its absences are counted (with the rule version in force on that day) and the threshold
+checked.
+
+Each day is judged under the rule set in force on that day; a day before any is in force is
+recorded as `no_rules` and never counted. A day the calendar does not know is recorded as
+`unknown` and scanned again once HR enters its year or an override. Days that were over before
+anyone could be told — before monitoring was switched on, or unknown at the time — are found
+*after the fact*: their cases open in state `review`, nothing is sent, and each day counts toward
+a threshold only once HR confirms it.
+
+An employee is watched from the first day they actually worked (a punch on or after the hire
+date): a new hire who never reports has no labour relationship yet (《劳动合同法》第七条) and is
+a 未报到 to-do for HR, not an absence case.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -22,15 +35,19 @@ from lms.absence.models import (
     AbsenceCase,
     CaseDay,
     CaseStep,
+    CaseTodo,
     Leave,
     Punch,
+    ScanDay,
     ShiftAssignment,
 )
-from lms.absence.rules import Rules, rules_in_force
+from lms.absence.rules import Rules, rules_by_day
 from lms.absence.thresholds import OpenCase
 from lms.bulk import among, insert_ignoring_conflicts
 from lms.extensions import db
 from lms.people.models import Employee
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- the scan
 
@@ -43,25 +60,52 @@ class ScanReport:
     skipped: int = 0
     counted: int = 0
     thresholds: int = 0
+    not_reported: int = 0
     unknown_days: list[date] = field(default_factory=list)
+    no_rules_days: list[date] = field(default_factory=list)
+    revisited_days: list[date] = field(default_factory=list)
 
 
-def absent_employee_ids(day: date, group_ids: Sequence[int | None], default_included: bool) -> list[int]:
-    """Employees watched on `day`, in the given shift groups, with no punch and no leave that day."""
-    watched = and_(Employee.status != "terminated", Employee.hire_date <= day)
+def absent_employee_ids(day: date, group_ids: Sequence[int | None], default_included: bool,
+                        monitoring_from: date | None = None) -> list[int]:
+    """Employees watched on `day`, in the given shift groups, with no punch and no leave that day.
+
+    Watched: not terminated, and either hired before monitoring began (their work predates our
+    records) or having actually worked — a punch on or after the hire date — by `day`.
+    """
+    has_worked = exists().where(Punch.employee_id == Employee.id, Punch.work_day >= Employee.hire_date,
+                                Punch.work_day <= day)
+    started = Employee.hire_date < monitoring_from if monitoring_from else False
+    watched = and_(Employee.status != "terminated", Employee.hire_date <= day, or_(started, has_worked))
     no_punch = ~exists().where(Punch.employee_id == Employee.id, Punch.work_day == day)
     no_leave = ~exists().where(Leave.employee_id == Employee.id, Leave.starts_on <= day, Leave.ends_on >= day)
     query = select(Employee.id).where(watched, no_punch, no_leave)
+    return list(db.session.scalars(_in_groups(query, group_ids, default_included)))
+
+
+def _in_groups(query, group_ids: Sequence[int | None], default_included: bool):
+    """`query` over Employee narrowed to the given shift groups (None: the default group's)."""
     explicit = [g for g in group_ids if g is not None]
     in_group = exists().where(ShiftAssignment.employee_id == Employee.id, ShiftAssignment.shift_group_id.in_(explicit))
     assigned = exists().where(ShiftAssignment.employee_id == Employee.id)
     if default_included:
-        query = query.where(or_(~assigned, in_group) if explicit else ~assigned)
-    elif explicit:
-        query = query.where(in_group)
-    else:
-        return []
-    return list(db.session.scalars(query))
+        return query.where(or_(~assigned, in_group) if explicit else ~assigned)
+    if explicit:
+        return query.where(in_group)
+    return query.where(text("1 = 0"))
+
+
+def not_reported_ids(day: date, group_ids: Sequence[int | None], default_included: bool,
+                     monitoring_from: date) -> list[int]:
+    """New hires (hired since monitoring began) due by `day` who never reported — no punch since the
+    hire date, no leave on it — and have no 未报到 to-do yet."""
+    reported = exists().where(Punch.employee_id == Employee.id, Punch.work_day >= Employee.hire_date)
+    on_leave = exists().where(Leave.employee_id == Employee.id, Leave.starts_on <= Employee.hire_date,
+                              Leave.ends_on >= Employee.hire_date)
+    known = exists().where(CaseTodo.employee_id == Employee.id, CaseTodo.kind == "not_reported")
+    query = select(Employee.id).where(Employee.status != "terminated", Employee.hire_date <= day,
+                                      Employee.hire_date >= monitoring_from, ~reported, ~on_leave, ~known)
+    return list(db.session.scalars(_in_groups(query, group_ids, default_included)))
 
 
 def _groups_due(day: date, at: datetime, rules: Rules, shifts: dict) -> tuple[list[int | None], bool]:
@@ -82,24 +126,44 @@ def scan(at: datetime | None = None) -> ScanReport:
     watch = monitoring()
     if watch is None:
         return report
-    rules = rules_in_force()
     today = at.astimezone(clock.zone()).date()
     start = max(watch.started_on, (watch.closed_through + timedelta(days=1)) if watch.closed_through else date.min)
-    if start > today:
-        return report
     span = [start + timedelta(days=n) for n in range((today - start).days + 1)]
-    infos = calendar.classify(span)
+    revisit = list(db.session.scalars(select(ScanDay.day).where(ScanDay.status == "unknown").order_by(ScanDay.day)))
+    if not span and not revisit:
+        return report
+    infos = calendar.classify(span + revisit)
+    revisit = [day for day in revisit if infos[day].kind != calendar.UNKNOWN]  # still unknown: still waiting
+    rules_of = rules_by_day(span + revisit)
     shifts = schedules.shifts_by_group()
-    for day in span:
+    for day in revisit + span:
         closed = at >= day_end(day)
-        info = infos[day]
+        # Over before anyone could be told: before monitoring was switched on, or unknown then.
+        after_the_fact = day in revisit or day_end(day) <= watch.started_at
+        info, rules = infos[day], rules_of[day]
         report.days.append(day)
         if info.kind == calendar.UNKNOWN:
+            status = "unknown"
             report.unknown_days.append(day)
+        elif rules is None:
+            status = "no_rules"
+            if closed:  # said once per day, when the day is recorded, not on every pass through it
+                report.no_rules_days.append(day)
         elif info.is_workday:
-            _scan_day(day, at, closed, rules, shifts, report)
+            status = "scanned"
+            _scan_day(day, at, closed, rules, shifts, report, after_the_fact, watch.started_on)
+        else:
+            status = "rest"
+        if day in revisit:
+            report.revisited_days.append(day)
         if closed:
-            watch.closed_through = day
+            db.session.merge(ScanDay(day=day, status=status, rule_version=rules.version if rules else None,
+                                     after_the_fact=after_the_fact, scanned_at=at))
+            if not watch.closed_through or day > watch.closed_through:
+                watch.closed_through = day
+    if report.no_rules_days:
+        log.warning("absence scan: no rule set with the absence procedure's values is in force on %s; "
+                    "those days are not counted", ", ".join(d.isoformat() for d in report.no_rules_days))
     db.session.commit()
     # After the days, not before: a case this scan opened for a day the employee has since come
     # back from (the scheduler was down) resolves now, instead of being opened again next time.
@@ -107,30 +171,41 @@ def scan(at: datetime | None = None) -> ScanReport:
     return report
 
 
-def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict, report: ScanReport) -> None:
+def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict, report: ScanReport,
+              after_the_fact: bool, monitoring_from: date) -> None:
     groups, default_due = _groups_due(day, at, rules, shifts)
-    absent = absent_employee_ids(day, groups, default_due)
+    if not after_the_fact:
+        report.not_reported += _not_reported(day, groups, default_due, at, monitoring_from)
+    absent = absent_employee_ids(day, groups, default_due, monitoring_from)
     if not absent:
         return
     cases = _open_cases_for(absent)
     new_ids = [employee_id for employee_id in absent if employee_id not in cases]
     if new_ids:
-        opened = _open_cases(new_ids, day, at, rules)
+        opened = _open_cases(new_ids, day, at, rules, "review" if after_the_fact else "opened")
         report.opened += len(opened)
         cases.update(opened)
         if len(opened) < len(new_ids):  # another scan opened some of them meanwhile: read those
             cases.update(_open_cases_for([e for e in new_ids if e not in opened]))
-    shift_of = _shift_by_employee(absent, shifts)
+    if not after_the_fact:
+        _queue_steps(day, at, rules, shifts, [cases[e] for e in absent], report)
+    if closed:
+        _count_day(day, at, [cases[e] for e in absent], rules, report, after_the_fact)
+
+
+def _queue_steps(day: date, at: datetime, rules: Rules, shifts: dict, cases: list[OpenCase],
+                 report: ScanReport) -> None:
+    """Alert 1 (or the day's reminder) for each case, due at its shift's start + the first-alert delay."""
+    shift_of = _shift_by_employee([c.employee_id for c in cases], shifts)
     due_of = {}  # shift → (its alert time on `day`, stale?): a handful of shifts for thousands of employees
     step_rows = []
-    for employee_id in absent:
-        case = cases[employee_id]
+    for case in cases:
         if case.paused_at is not None or case.state == "threshold_reached":
             continue  # a reply or HR has the case; after the threshold the notice speaks
         kind = "alert1" if case.alert1_day is None else "reminder"
         if kind == "reminder" and day <= case.alert1_day:
             continue
-        shift = shift_of[employee_id]
+        shift = shift_of[case.employee_id]
         if shift not in due_of:
             due = shift.start_on(day) + rules.first_alert_after
             due_of[shift] = (due, at >= stale_from(due))
@@ -146,8 +221,21 @@ def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict,
         inserted = [status for (status,) in insert_ignoring_conflicts(table, step_rows, [table.c.status])]
         report.queued += sum(1 for status in inserted if status == "queued")
         report.skipped += sum(1 for status in inserted if status == "skipped")
-    if closed:
-        _count_day(day, at, [cases[e] for e in absent], rules, report)
+
+
+def _not_reported(day: date, groups: list[int | None], default_due: bool, at: datetime,
+                  monitoring_from: date) -> int:
+    """未报到: a 未报到 to-do for each new hire due by now who never came (never an absence case)."""
+    ids = not_reported_ids(day, groups, default_due, monitoring_from)
+    if not ids:
+        return 0
+    table = CaseTodo.__table__
+    inserted = insert_ignoring_conflicts(table, [{"employee_id": e, "kind": "not_reported", "created_at": at}
+                                                 for e in ids], [table.c.employee_id],
+                                         index_elements=["employee_id"], index_where=text("kind = 'not_reported'"))
+    evidence.record_many((("absence.not_reported", evidence.subject_of("employee", employee_id), {"day": day})
+                          for (employee_id,) in inserted), actor="system")
+    return len(inserted)
 
 
 def _shift_by_employee(employee_ids: list[int], shifts: dict) -> dict[int, schedules.Shift]:
@@ -171,35 +259,45 @@ def _open_cases_for(employee_ids: list[int]) -> dict[int, OpenCase]:
     return result
 
 
-def _open_cases(employee_ids: list[int], day: date, at: datetime, rules: Rules) -> dict[int, OpenCase]:
+def _open_cases(employee_ids: list[int], day: date, at: datetime, rules: Rules, state: str) -> dict[int, OpenCase]:
     """Open a case for each employee that has none open; the new ones by employee id."""
-    rows = [{"employee_id": e, "state": "opened", "first_day": day, "rule_version": rules.version,
+    rows = [{"employee_id": e, "state": state, "first_day": day, "rule_version": rules.version,
              "opened_at": at} for e in employee_ids]
     table = AbsenceCase.__table__
     # The partial unique index's own predicate, as SQL text: a bound literal cannot go in executemany().
-    inserted = insert_ignoring_conflicts(table, rows, [table.c.id, table.c.employee_id], index_elements=["employee_id"],
-                            index_where=text("state <> 'resolved'"))
+    inserted = insert_ignoring_conflicts(table, rows, [table.c.id, table.c.employee_id],
+                                         index_elements=["employee_id"], index_where=text("state <> 'resolved'"))
     evidence.record_many((("absence.case_opened", subject(case_id), {
         "employee": evidence.subject_of("employee", employee_id), "first_day": day,
-        "rule_version": rules.version}) for case_id, employee_id in inserted), actor="system")
-    return {employee_id: OpenCase(employee_id, case_id, "opened", None, day, None)
+        "rule_version": rules.version, "after_the_fact": state == "review"}) for case_id, employee_id in inserted),
+        actor="system")
+    if state == "review" and inserted:
+        db.session.execute(CaseTodo.__table__.insert(), [
+            {"case_id": case_id, "kind": "confirm_days", "created_at": at} for case_id, _employee_id in inserted])
+    return {employee_id: OpenCase(employee_id, case_id, state, None, day, None)
             for case_id, employee_id in inserted}
 
 
-def _count_day(day: date, at: datetime, cases: list[OpenCase], rules: Rules, report: ScanReport) -> None:
-    """The day is over and still unexplained: it counts, and may reach the threshold."""
-    rows = [{"case_id": c.id, "day": day, "employee_id": c.employee_id, "status": "counted", "counted_at": at}
-            for c in cases]
+def _count_day(day: date, at: datetime, cases: list[OpenCase], rules: Rules, report: ScanReport,
+               after_the_fact: bool) -> None:
+    """The day is over and still unexplained: it counts, and may reach the threshold.
+
+    A day found after the fact counts toward no threshold until HR confirms it."""
+    rows = [{"case_id": c.id, "day": day, "employee_id": c.employee_id, "status": "counted", "counted_at": at,
+             "rule_version": rules.version, "needs_confirmation": after_the_fact} for c in cases]
     table = CaseDay.__table__
     inserted = [case_id for (case_id,) in insert_ignoring_conflicts(table, rows, [table.c.case_id])]
     report.counted += len(inserted)
     if not inserted:
         return
-    evidence.record_many((("absence.day_counted", subject(case_id), {"day": day}) for case_id in inserted),
-                         actor="system")
+    evidence.record_many((("absence.day_counted", subject(case_id), {
+        "day": day, "rule_version": rules.version, "needs_confirmation": after_the_fact}) for case_id in inserted),
+        actor="system")
+    if after_the_fact:
+        return
     new = set(inserted)
     # A paused case (a reply or a return waiting for HR) counts its days but does not escalate:
-    # HR's "continue" checks the threshold then (_threshold_now).
+    # HR's "continue" checks the threshold then (thresholds.threshold_now).
     reached = thresholds.reached(day, [c for c in cases if c.id in new and c.state != "threshold_reached"
                                        and c.paused_at is None], rules)
     thresholds.mark(reached, day, rules)

@@ -117,10 +117,32 @@ class Monitoring(db.Model):
     closed_through: Mapped[date | None]
 
 
+SCAN_DAY_STATUSES = ("scanned", "rest", "unknown", "no_rules")
+
+
+class ScanDay(db.Model):
+    """What the scan made of one monitored day, once the day was over.
+
+    `unknown` (the calendar did not know the day) and `no_rules` (no rule set was in force on it)
+    are never counted; an unknown day is scanned again once HR enters its year or an override.
+    """
+
+    __table_args__ = (CheckConstraint("status IN ('scanned', 'rest', 'unknown', 'no_rules')", name="status_known"),
+                      Index("ix_scan_day_status", "status"))
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    rule_version: Mapped[str | None] = mapped_column(String(40))  # the rule set in force on the day
+    after_the_fact: Mapped[bool] = mapped_column(default=False)  # closed before it was scanned as a live day
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # ---------------------------------------------------------------- cases
 
-# opened (detected, alert 1 queued) → alerted → warned (alert 2) → reminded → threshold_reached; any → resolved.
-CASE_STATES = ("opened", "alerted", "warned", "reminded", "threshold_reached", "resolved")
+# review (found after the fact: nothing sent, HR confirms its days) → opened (detected, alert 1 queued) →
+# alerted → warned (alert 2) → reminded → threshold_reached (back to the step state if withdrawn);
+# any → resolved.
+CASE_STATES = ("review", "opened", "alerted", "warned", "reminded", "threshold_reached", "resolved")
 OPEN_STATES = CASE_STATES[:-1]
 
 
@@ -128,7 +150,8 @@ class AbsenceCase(db.Model):
     """One episode of unexplained absence of one employee, from the first missed working day."""
 
     __table_args__ = (
-        CheckConstraint("state IN ('opened', 'alerted', 'warned', 'reminded', 'threshold_reached', 'resolved')",
+        CheckConstraint("state IN ('review', 'opened', 'alerted', 'warned', 'reminded', 'threshold_reached', "
+                        "'resolved')",
                         name="state_known"),
         # At most one open case per employee: two scans at once cannot open two.
         Index("uq_absence_case_open_employee", "employee_id", unique=True,
@@ -144,8 +167,9 @@ class AbsenceCase(db.Model):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     threshold_reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a reply or a return awaits HR
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # HR's last decision: older facts are answered
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resolution: Mapped[str | None] = mapped_column(String(20))  # returned | excused | leave | covered
+    resolution: Mapped[str | None] = mapped_column(String(20))  # returned | excused | leave | warned
 
     employee: Mapped[Employee] = relationship()
     days: Mapped[list[CaseDay]] = relationship(order_by="CaseDay.day", back_populates="case")
@@ -161,9 +185,19 @@ class AbsenceCase(db.Model):
     def counted_days(self) -> list[date]:
         return [d.day for d in self.days if d.status == "counted"]
 
+    @property
+    def days_to_confirm(self) -> list[date]:
+        """Counted days found after the fact (or left by a case that resolved by itself) that HR has
+        not yet confirmed as 旷工: they count toward no threshold until HR does."""
+        return [d.day for d in self.days if d.status == "counted" and d.needs_confirmation and d.confirmed_at is None]
+
 
 class CaseDay(db.Model):
-    """A working day of the case: counted as 旷工, or no longer (excused by HR, covered by leave, a punch)."""
+    """A working day of the case: counted as 旷工, or no longer (excused by HR, covered by leave, a punch).
+
+    A day found after the fact (monitoring switched on for past days, a day the calendar did not
+    know, a case that resolved by itself) needs HR's confirmation before it counts toward a threshold.
+    """
 
     __table_args__ = (CheckConstraint("status IN ('counted', 'excused', 'leave', 'punched')", name="status_known"),
                       Index("ix_case_day_employee_id_day", "employee_id", "day"))
@@ -173,6 +207,10 @@ class CaseDay(db.Model):
     employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))  # for the per-month count
     status: Mapped[str] = mapped_column(String(10), default="counted")
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rule_version: Mapped[str | None] = mapped_column(String(40))  # the rule set in force on that day
+    needs_confirmation: Mapped[bool] = mapped_column(default=False)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))
 
     case: Mapped[AbsenceCase] = relationship(back_populates="days")
 
@@ -200,13 +238,13 @@ class CaseStep(db.Model):
     case: Mapped[AbsenceCase] = relationship(back_populates="steps")
 
 
-REPLY_CHANNELS = ("link", "inapp", "phone", "api")
+REPLY_CHANNELS = ("link", "inapp", "phone", "api", "manager")
 
 
 class CaseReply(db.Model):
-    """What the employee said (or HR heard on the phone); HR accepts it or continues."""
+    """What the employee said (or HR, or the manager, heard on the phone); HR decides on it."""
 
-    __table_args__ = (CheckConstraint("channel IN ('link', 'inapp', 'phone', 'api')", name="channel_known"),
+    __table_args__ = (CheckConstraint("channel IN ('link', 'inapp', 'phone', 'api', 'manager')", name="channel_known"),
                       Index("ix_case_reply_case_id", "case_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,20 +260,28 @@ class CaseReply(db.Model):
     case: Mapped[AbsenceCase] = relationship(back_populates="replies")
 
 
-TODO_KINDS = ("call_employee", "decide_reply", "decide_return", "prepare_return_notice")
+TODO_KINDS = ("call_employee", "decide_reply", "decide_return", "prepare_return_notice", "threshold_withdrawn",
+              "confirm_days", "not_reported")
 
 
 class CaseTodo(db.Model):
-    """Something HR must do on a case; done once, by someone, at a time."""
+    """Something HR must do on a case (or, for a new hire who never reported, about an employee);
+    done once, by someone, at a time."""
 
     __table_args__ = (UniqueConstraint("case_id", "kind", "created_at", name="uq_case_todo_case_id_kind_created_at"),
+                      # One 未报到 to-do per new hire, however many scans see them.
+                      Index("uq_case_todo_not_reported", "employee_id", unique=True,
+                            sqlite_where=text("kind = 'not_reported'"), postgresql_where=text("kind = 'not_reported'")),
+                      CheckConstraint("case_id IS NOT NULL OR employee_id IS NOT NULL", name="about_something"),
                       Index("ix_case_todo_done_at", "done_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("absence_case.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("absence_case.id"), index=True)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))  # a to-do about no case
     kind: Mapped[str] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[str | None] = mapped_column(String(100))
 
-    case: Mapped[AbsenceCase] = relationship(back_populates="todos")
+    case: Mapped[AbsenceCase | None] = relationship(back_populates="todos")
+    employee: Mapped[Employee | None] = relationship()

@@ -123,6 +123,7 @@ def cases_left_without_leave(employee_id: int) -> list[int]:
 
 def _reconcile_case(case: AbsenceCase, punches: list, leaves: list[Leave], actor) -> None:
     punched_days = {work_day for work_day, _at in punches if work_day >= case.first_day}
+    uncounted = []
     for case_day in case.days:
         if case_day.status != "counted":
             continue
@@ -133,11 +134,19 @@ def _reconcile_case(case: AbsenceCase, punches: list, leaves: list[Leave], actor
         else:
             continue
         case_day.status = new_status
+        uncounted.append(case_day)
         evidence.record("absence.day_uncounted", subject(case.id), {"day": case_day.day, "because": new_status},
                         actor=actor)
-    returned = next((at for work_day, at in punches if work_day >= case.first_day), None)
+    for case_day in uncounted:
+        if thresholds.withdraw_if_not_held(case, case_day.day, case_day.status, actor):
+            break
+    returned = _return(case, punches)
     if returned is not None:
         if case.state != "threshold_reached":
+            # Nobody decided on these days: they count toward the month only once HR confirms them.
+            for case_day in case.days:
+                if case_day.status == "counted" and case_day.confirmed_at is None:
+                    case_day.needs_confirmation = True
             resolve(case, "returned", actor=actor, at=returned, commit=False)
         elif case.paused_at is None:
             case.paused_at = returned
@@ -148,3 +157,12 @@ def _reconcile_case(case: AbsenceCase, punches: list, leaves: list[Leave], actor
     covered = any(leave.starts_on <= case.first_day <= leave.ends_on for leave in leaves)
     if covered and case.state != "threshold_reached" and not case.counted_days:
         resolve(case, "leave", actor=actor, commit=False)
+
+
+def _return(case: AbsenceCase, punches: list):
+    """When the employee came back: the first punch on or after the case's last day that is newer than
+    HR's last decision (a decision holds until a newer fact arrives). A punch for a day between
+    counted days is no return: it un-counts that day and the episode goes on."""
+    last_day = max((d.day for d in case.days), default=case.first_day)
+    return next((at for work_day, at in punches
+                 if work_day >= last_day and (case.decided_at is None or at > case.decided_at)), None)

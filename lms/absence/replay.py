@@ -33,7 +33,8 @@ from lms.people.models import Employee
 TIMELINE_KINDS = ("absence.case_opened", "absence.step_sent", "absence.step_skipped", "absence.day_counted",
                   "absence.threshold_reached", "absence.reply_received", "absence.decided",
                   "absence.returned_after_threshold", "absence.case_resolved", "absence.day_uncounted",
-                  "absence.day_recounted")
+                  "absence.day_recounted", "absence.threshold_withdrawn", "absence.days_excused",
+                  "absence.days_confirmed")
 
 
 class ScenarioError(ValueError):
@@ -176,7 +177,9 @@ def _apply(kind: str, data: dict) -> None:
         if kind == "reply":
             decisions.record_reply(case, data["text"], data.get("channel", "link"), "replay")
         else:
-            decisions.decide(case, data["decision"], "replay", data.get("note", ""), leave_type=data.get("leave_type"))
+            days = [date.fromisoformat(str(day)) for day in data["days"]] if data.get("days") else None
+            decisions.decide(case, data["decision"], "replay", data.get("note", ""), leave_type=data.get("leave_type"),
+                             days=days)
 
 
 def _run(scenario: dict) -> None:
@@ -210,6 +213,10 @@ def _timeline() -> list[Entry]:
                 detail = payload.get("day", "")
         elif event.kind in ("absence.day_counted", "absence.day_uncounted", "absence.day_recounted"):
             detail = payload["day"]
+        elif event.kind == "absence.threshold_withdrawn":
+            detail = f"{payload['day']} ({payload['because']})"
+        elif event.kind in ("absence.days_excused", "absence.days_confirmed"):
+            detail = ", ".join(payload["days"])
         elif event.kind == "absence.threshold_reached":
             detail = f"{payload['criterion']}: {', '.join(payload['counted_days'])}"
         elif event.kind in ("absence.case_resolved", "absence.decided"):

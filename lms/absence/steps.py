@@ -8,24 +8,18 @@ from sqlalchemy import exists, select, update
 
 from lms import clock, evidence, jobs, notify
 from lms.absence import schedules
-from lms.absence.cases import hr_employee_ids, stale_from, step_key, subject
+from lms.absence.cases import STATE_AFTER_STEP, STATE_ORDER, hr_employee_ids, stale_from, step_key, subject
 from lms.absence.decisions import reply_url
 from lms.absence.models import (
-    OPEN_STATES,
     AbsenceCase,
     CaseStep,
     CaseTodo,
     Leave,
     Punch,
 )
-from lms.absence.rules import rules_in_force
+from lms.absence.rules import rules_on
 from lms.extensions import db
 from lms.ui import external_url
-
-# Steps move a case forward; a later step never moves it back.
-STATE_AFTER_STEP = {"alert1": "alerted", "alert2": "warned", "reminder": "reminded"}
-STATE_ORDER = {state: n for n, state in enumerate(OPEN_STATES)}
-
 
 # ---------------------------------------------------------------- sending
 
@@ -81,11 +75,11 @@ def send_step(step_id: int) -> str:
             evidence.record("absence.step_skipped", subject(case.id), {"step": step.key, "reason": reason})
         db.session.commit()
         return "skipped"
-    rules = rules_in_force()
+    rules = rules_on(step.day)  # the message and the second alert's delay follow the day's rules
     employee = case.employee
     context = {"employee_name": employee.name, "day": step.day, "case_id": case.id,
                "shift_start": schedules.shift_for(employee.id).starts_at.strftime("%H:%M"),
-               "rule_version": case.rule_version, "reply_url": reply_url(case),
+               "rule_version": rules.version, "reply_url": reply_url(case),
                "case_url": external_url("absence.case_page", case_id=case.id)}
     template = f"absence_{step.kind}"
     notify.send(step_key(case.id, step.key, "employee"), employee, template, context, ("sms", "inapp"),

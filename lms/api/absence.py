@@ -77,10 +77,20 @@ class TodoOut(Schema):
     done_at = LocalDateTime(allow_none=True)
 
 
+class CaseDayOut(Schema):
+    day = fields.Date()
+    status = fields.String(metadata={"description": "counted, punched, leave or excused"})
+    rule_version = fields.String(allow_none=True, metadata={"description": "The rule set in force on that day."})
+    needs_confirmation = fields.Boolean(metadata={"description": "Found after the fact: counts toward no "
+                                                                 "threshold until HR confirms it."})
+    confirmed_at = LocalDateTime(allow_none=True)
+
+
 class CaseSummary(Schema):
     id = fields.Integer()
     employee_no = fields.Function(lambda c: c.employee.employee_no)
-    state = fields.String()
+    state = fields.String(metadata={"description": "review, opened, alerted, warned, reminded, threshold_reached "
+                                                   "or resolved"})
     first_day = fields.Date()
     counted_days = fields.List(fields.Date())
     threshold_reached_at = LocalDateTime(allow_none=True)
@@ -96,6 +106,7 @@ class CaseList(Schema):
 
 class CaseOut(CaseSummary):
     rule_version = fields.String(allow_none=True)
+    days = fields.List(fields.Nested(CaseDayOut))
     steps = fields.List(fields.Nested(StepOut))
     messages = fields.List(fields.Nested(MessageOut))
     replies = fields.List(fields.Nested(ReplyOut))
@@ -120,6 +131,14 @@ class DecisionIn(Schema):
     leave_type = fields.String(load_default=None, validate=validate.OneOf(LEAVE_TYPES),
                                metadata={"description": "With accept only: record the counted days as this leave."})
     note = fields.String(load_default="", validate=validate.Length(max=1000))
+    days = fields.List(fields.Date(), load_default=None, validate=validate.Length(min=1, max=366), metadata={
+        "description": "With accept only: the counted days the explanation covers (default: all). The "
+                       "procedure goes on for the others; a threshold that no longer holds is withdrawn."})
+
+    @validates_schema
+    def _days_only_when_accepting(self, data, **_kwargs):
+        if data.get("days") and data.get("decision") != "accept":
+            raise ValidationError(_("Days go with “accept” only."), "days")
 
     @validates_schema
     def _leave_type_only_when_accepting(self, data, **_kwargs):
@@ -141,7 +160,7 @@ def _case_detail(case: AbsenceCase) -> dict:
                  .order_by(EvidenceEvent.seq))]
     return {**{name: getattr(case, name) for name in (
         "id", "employee", "state", "first_day", "counted_days", "threshold_reached_at", "paused_at", "resolution",
-        "opened_at", "resolved_at", "rule_version", "steps", "replies", "todos")},
+        "opened_at", "resolved_at", "rule_version", "days", "steps", "replies", "todos")},
         "messages": messages, "notes": notes, "documents": [], "dispatches": []}
 
 
@@ -231,7 +250,8 @@ class Decisions(MethodView):
         """HR's decision on a reply or a return, as on the case page; returns the case as it now stands."""
         case = _case_or_404(case_id)
         try:
-            decisions.decide(case, data["decision"], g.api_token, data["note"], leave_type=data["leave_type"])
+            decisions.decide(case, data["decision"], g.api_token, data["note"], leave_type=data["leave_type"],
+                             days=data["days"])
         except cases.CaseError as exc:
             db.session.rollback()
             return api_error(409, str(exc))
