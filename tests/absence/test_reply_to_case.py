@@ -206,3 +206,13 @@ def test_managers_see_their_teams_cases_only(login_as, alerted):
     director = login_as("director").get("/absence/team").get_data(as_text=True)
     assert director.count('data-test="team-case"') == 1  # reports of reports too
     assert login_as("learner").get("/absence/team").status_code == 403
+
+
+def test_the_reply_link_is_still_valid_a_month_later_while_the_case_is_open(client, alerted, monkeypatch):
+    import time
+
+    path = "/absence/r/" + _reply_link().rsplit("/absence/r/", 1)[1]
+    later = time.time() + 31 * 86400  # the notice period outlasts any fixed lifetime of the link
+    monkeypatch.setattr(time, "time", lambda: later)
+    page = client.get(path)
+    assert page.status_code == 200 and "王芳" in page.get_data(as_text=True)
