@@ -95,8 +95,9 @@ def test_monitoring_switched_on_for_past_days_opens_a_review_case_and_sends_noth
 
 @pytest.mark.parametrize("count_warned_days", [False, True])
 def test_warned_days_count_again_only_if_the_rules_say_so(app, org, content, count_warned_days):
+    flag = str(count_warned_days).lower()
     content.write("rules/2026-01.yaml", RULES.replace(
-        "days_per_calendar_month: 5", f"days_per_calendar_month: 3, count_warned_days: {str(count_warned_days).lower()}"))
+        "days_per_calendar_month: 5", f"days_per_calendar_month: 3, count_warned_days: {flag}"))
     switch_on(content)
     absent = [date(2026, 6, 2), date(2026, 6, 3), date(2026, 6, 16)]
     _present_except(org, date(2026, 6, 1), date(2026, 6, 30), absent)
