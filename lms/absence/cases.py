@@ -18,14 +18,13 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from lms import clock, evidence
 from lms.absence.models import (
     OPEN_STATES,
     AbsenceCase,
-    CaseDay,
     CaseStep,
     CaseTodo,
     Monitoring,
@@ -141,10 +140,3 @@ def case_messages(case_ids: Iterable[int]) -> dict[int, list]:
         if parsed:
             result[subjects[message.evidence_subject]].append((message, *parsed))
     return result
-
-
-def counted_in_month(employee_id: int, month_start: date) -> int:
-    next_month = (month_start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return db.session.scalar(select(func.count()).select_from(CaseDay).where(
-        CaseDay.employee_id == employee_id, CaseDay.status == "counted",
-        CaseDay.day >= month_start, CaseDay.day < next_month))

@@ -85,7 +85,7 @@ def test_the_shipped_question_bank_and_exams(app):
 
 
 def test_the_rule_set_in_force_from_1_july_2026_is_2026_07(app):
-    from lms.absence.cases import rules_in_force
+    from lms.absence.rules import rules_in_force
 
     services.sync_content()
     with clock.frozen(datetime(2026, 6, 30, 23, 59)):
