@@ -29,7 +29,8 @@ from lms.people.access import can_see_employee, roles_required, visible_employee
 from lms.people.models import Employee
 
 STATE_LABELS = {
-    "review": _l("found after the fact: HR confirms its days"), "opened": _l("opened"), "alerted": _l("alerted"), "warned": _l("warned (treated as 旷工 if unexplained)"),
+    "review": _l("found after the fact: HR confirms its days"), "opened": _l("opened"), "alerted": _l("alerted"),
+    "warned": _l("warned (treated as 旷工 if unexplained)"),
     "reminded": _l("reminded"), "threshold_reached": _l("threshold reached"), "resolved": _l("resolved"),
 }
 STEP_LABELS = {"alert1": _l("first alert"), "alert2": _l("second alert"), "reminder": _l("daily reminder"),
