@@ -19,7 +19,7 @@ from wtforms import DateField, DateTimeLocalField, SelectChoice, SelectField, Te
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms import clock
-from lms.absence import calendar, cases, decisions
+from lms.absence import calendar, cases, decisions, workdays
 from lms.absence.leave import LEAVE_TYPE_LABELS
 from lms.absence.models import AbsenceCase, CaseReply, CaseTodo, ScanDay
 from lms.absence.views import bp
@@ -142,11 +142,13 @@ def review():
     unknown = calendar.unknown_days(today - timedelta(days=7), today + timedelta(days=60))
     no_rules = db.session.scalars(select(ScanDay.day).where(ScanDay.status == "no_rules")
                                   .order_by(ScanDay.day.desc()).limit(366)).all()[::-1]
+    missing_rosters = workdays.missing_rosters(today - timedelta(days=7), today + timedelta(days=60))
     recent = db.session.scalars(select(AbsenceCase).where(AbsenceCase.state == "resolved")
                                 .options(selectinload(AbsenceCase.employee))
                                 .order_by(AbsenceCase.resolved_at.desc()).limit(20)).all()
     return render_template("absence/review.html", monitoring=cases.monitoring(), form=form, open_cases=open_cases,
                            next_steps=next_steps, unanswered=unanswered, todos=todos, unknown=unknown,
+                           missing_rosters=missing_rosters,
                            no_rules=no_rules, to_confirm=decisions.days_to_confirm(), recent=recent,
                            labels=labels(), confirm_form=ConfirmDaysForm(formdata=None))
 

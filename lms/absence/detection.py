@@ -17,6 +17,10 @@ a threshold only once HR confirms it.
 An employee is watched from the first day they actually worked (a punch on or after the hire
 date): a new hire who never reports has no labour relationship yet (《劳动合同法》第七条) and is
 a 未报到 to-do for HR, not an absence case.
+
+Whether a day is a working day for someone is their shift group's pattern (the national
+calendar, fixed weekdays, a group roster) or their own roster that month (`workdays`); a day
+the national calendar does not know is left for the revisit, whatever the pattern.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, text
 
 from lms import clock, evidence
-from lms.absence import calendar, reconcile, schedules, thresholds
+from lms.absence import calendar, reconcile, schedules, thresholds, workdays
 from lms.absence.cases import day_end, monitoring, stale_from, subject
 from lms.absence.models import (
     AbsenceCase,
@@ -67,8 +71,9 @@ class ScanReport:
 
 
 def absent_employee_ids(day: date, group_ids: Sequence[int | None], default_included: bool,
-                        monitoring_from: date | None = None) -> list[int]:
-    """Employees watched on `day`, in the given shift groups, with no punch and no leave that day.
+                        monitoring_from: date | None = None, among_ids=None) -> list[int]:
+    """Employees watched on `day`, in the given shift groups, with no punch and no leave that day
+    (given `among_ids`, a SELECT of employee ids: only those).
 
     Watched: not terminated, and either hired before monitoring began (their work predates our
     records) or having actually worked — a punch on or after the hire date — by `day`.
@@ -80,6 +85,8 @@ def absent_employee_ids(day: date, group_ids: Sequence[int | None], default_incl
     no_punch = ~exists().where(Punch.employee_id == Employee.id, Punch.work_day == day)
     no_leave = ~exists().where(Leave.employee_id == Employee.id, Leave.starts_on <= day, Leave.ends_on >= day)
     query = select(Employee.id).where(watched, no_punch, no_leave)
+    if among_ids is not None:
+        query = query.where(Employee.id.in_(among_ids))
     return list(db.session.scalars(_in_groups(query, group_ids, default_included)))
 
 
@@ -136,6 +143,7 @@ def scan(at: datetime | None = None) -> ScanReport:
     revisit = [day for day in revisit if infos[day].kind != calendar.UNKNOWN]  # still unknown: still waiting
     rules_of = rules_by_day(span + revisit)
     shifts = schedules.shifts_by_group()
+    plans = workdays.plan(revisit + span, infos, shifts)
     for day in revisit + span:
         closed = at >= day_end(day)
         # Over before anyone could be told: before monitoring was switched on, or unknown then.
@@ -149,9 +157,9 @@ def scan(at: datetime | None = None) -> ScanReport:
             status = "no_rules"
             if closed:  # said once per day, when the day is recorded, not on every pass through it
                 report.no_rules_days.append(day)
-        elif info.is_workday:
+        elif plans[day].watched:  # a working day for some group, or someone's own roster
             status = "scanned"
-            _scan_day(day, at, closed, rules, shifts, report, after_the_fact, watch.started_on)
+            _scan_day(day, at, closed, rules, shifts, report, after_the_fact, watch.started_on, plans[day])
         else:
             status = "rest"
         if day in revisit:
@@ -172,11 +180,15 @@ def scan(at: datetime | None = None) -> ScanReport:
 
 
 def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict, report: ScanReport,
-              after_the_fact: bool, monitoring_from: date) -> None:
+              after_the_fact: bool, monitoring_from: date, plan: workdays.DayPlan) -> None:
     groups, default_due = _groups_due(day, at, rules, shifts)
+    working, default_working = plan.working(groups)  # the due groups whose members work this day
     if not after_the_fact:
-        report.not_reported += _not_reported(day, groups, default_due, at, monitoring_from)
-    absent = absent_employee_ids(day, groups, default_due, monitoring_from)
+        report.not_reported += _not_reported(day, working, default_working, at, monitoring_from)
+    absent = absent_employee_ids(day, working, default_working, monitoring_from)
+    if plan.own_rostered:  # their own roster decides, whatever their group's day: one more anti-join
+        absent = [e for e in absent if e not in plan.own_rostered]
+        absent += absent_employee_ids(day, groups, default_due, monitoring_from, among_ids=workdays.rostered_on(day))
     if not absent:
         return
     cases = _open_cases_for(absent)

@@ -40,9 +40,13 @@ class ShiftGroup(db.Model):
 
     The group marked default applies to everyone without an assignment; with none marked, the
     built-in standard day 09:00–18:00 does (`schedules.default_shift`). Shifts end on the day they start.
+    Which days are working days is the group's `pattern` (`workdays`): the national calendar, fixed
+    weekdays (`weekdays`, ISO digits "12345" = Monday–Friday; national holidays off if
+    `observes_holidays`), or a roster entered per month (`RosterMonth`).
     """
 
     __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+                      CheckConstraint("pattern IN ('calendar', 'weekly', 'roster')", name="pattern_known"),
                       Index("uq_shift_group_one_default", "is_default", unique=True,
                             sqlite_where=text("is_default"), postgresql_where=text("is_default")))
 
@@ -52,6 +56,9 @@ class ShiftGroup(db.Model):
     ends_at: Mapped[time]
     is_default: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    pattern: Mapped[str] = mapped_column(String(8), default="calendar", server_default="calendar")
+    weekdays: Mapped[str] = mapped_column(String(7), default="12345", server_default="12345")
+    observes_holidays: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
 
 
 class ShiftAssignment(db.Model):
@@ -63,6 +70,33 @@ class ShiftAssignment(db.Model):
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     shift_group: Mapped[ShiftGroup] = relationship()
+
+
+class RosterMonth(db.Model):
+    """The working dates of one month for one employee (overriding their group's pattern that month)
+    or for a roster group (its members without their own). Its days are `RosterDay` rows."""
+
+    __table_args__ = (CheckConstraint("(employee_id IS NULL) <> (shift_group_id IS NULL)", name="one_target"),
+                      UniqueConstraint("employee_id", "month", name="uq_roster_month_employee_id_month"),
+                      UniqueConstraint("shift_group_id", "month", name="uq_roster_month_shift_group_id_month"),
+                      Index("ix_roster_month_month", "month"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))
+    shift_group_id: Mapped[int | None] = mapped_column(ForeignKey("shift_group.id"))
+    month: Mapped[date]  # the first day of the month
+    source: Mapped[str] = mapped_column(String(40))  # page, csv, xlsx, api:<token name>, replay
+    saved_by: Mapped[str] = mapped_column(String(100))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RosterDay(db.Model):
+    """A working date of a roster month; the month's other dates are rest days."""
+
+    __table_args__ = (Index("ix_roster_day_day", "day"),)
+
+    roster_id: Mapped[int] = mapped_column(ForeignKey("roster_month.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
 
 
 class Punch(db.Model):

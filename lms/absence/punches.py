@@ -2,8 +2,10 @@
 
 Every row is checked before anything is written: one bad row rejects the whole batch, with
 every problem listed. The same punch twice (same employee, same instant) is stored once, so
-importing a file again adds nothing. A punch's work day is the company-local date of its
-instant: it proves presence on that day.
+importing a file again adds nothing. A punch's work day is the shift day it belongs to
+(`schedules.Shift.shift_day`): the local date, except that a punch after midnight and before the
+cut-off of the employee's shift (01:30 for 09:00–18:00) ends the previous day's shift and
+proves presence on that day only. A DingTalk row marked 次日 is the punch of its 考勤日期.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lms import clock, evidence
-from lms.absence import reconcile
+from lms.absence import reconcile, schedules
 from lms.absence.models import Punch
 from lms.bulk import among
 from lms.extensions import db
@@ -202,15 +204,16 @@ def _clock_time(text: str) -> time | None:
         return None
 
 
-def _dingtalk_instant(raw: Mapping[str, object], errors: dict[str, str]) -> datetime | None:
+def _dingtalk_instant(raw: Mapping[str, object], errors: dict[str, str]) -> tuple[datetime | None, date | None]:
+    """The punch's instant, and its shift day when the row says it (次日: the 考勤日期's shift)."""
     value = raw.get("punched_at")
     if isinstance(value, datetime):
-        return parse_instant(value)
+        return parse_instant(value), None
     day = _attendance_day(raw.get("day"))
     if day is None:
         errors["day"] = MESSAGES["required"] if cell_text(raw.get("day")) == "" else MESSAGES["day"]
     if isinstance(value, time):
-        return clock.as_utc(_whole_second(datetime.combine(day, value))) if day else None
+        return (clock.as_utc(_whole_second(datetime.combine(day, value))) if day else None), None
     text = cell_text(value)
     next_day = text.startswith(_NEXT_DAY)
     text = text.removeprefix(_NEXT_DAY).strip()
@@ -218,12 +221,14 @@ def _dingtalk_instant(raw: Mapping[str, object], errors: dict[str, str]) -> date
     if moment is None:
         full = parse_instant(text)
         if full is not None:
-            return full
+            return full, None
         errors["punched_at"] = MESSAGES["time"]
-        return None
+        return None, None
     if day is None:
-        return None
-    return clock.as_utc(datetime.combine(day + timedelta(days=1 if next_day else 0), moment))
+        return None, None
+    if next_day:  # the end of the 考勤日期's shift, after midnight: presence on that day, not the next
+        return clock.as_utc(datetime.combine(day + timedelta(days=1), moment)), day
+    return clock.as_utc(datetime.combine(day, moment)), None
 
 
 def _is_no_punch(raw: Mapping[str, object]) -> bool:
@@ -234,8 +239,10 @@ def _is_no_punch(raw: Mapping[str, object]) -> bool:
     return not isinstance(value, (datetime, time)) and cell_text(value) in _EMPTY_TIMES
 
 
-def _parse_row(raw: Mapping[str, object], layout: str, now: datetime) -> tuple[str, datetime | None, dict]:
+def _parse_row(raw: Mapping[str, object], layout: str, now: datetime
+               ) -> tuple[str, datetime | None, date | None, dict]:
     errors: dict[str, str] = {}
+    shift_day = None
     number = raw.get("employee_no")
     if number is not None and not isinstance(number, (str, int, float)):
         errors["employee_no"] = MESSAGES["text"]
@@ -243,7 +250,7 @@ def _parse_row(raw: Mapping[str, object], layout: str, now: datetime) -> tuple[s
     if not employee_no and "employee_no" not in errors:
         errors["employee_no"] = MESSAGES["required"]
     if layout == "dingtalk":
-        instant = _dingtalk_instant(raw, errors)
+        instant, shift_day = _dingtalk_instant(raw, errors)
     else:
         value = raw.get("punched_at")
         instant = parse_instant(value)
@@ -252,7 +259,7 @@ def _parse_row(raw: Mapping[str, object], layout: str, now: datetime) -> tuple[s
             errors["punched_at"] = MESSAGES["required"] if empty else MESSAGES["instant"]
     if instant is not None and instant > now + FUTURE_TOLERANCE:
         errors["punched_at"] = MESSAGES["future"] % {"now": clock.local(now).strftime("%Y-%m-%d %H:%M")}
-    return employee_no, instant, errors
+    return employee_no, instant, shift_day, errors
 
 
 def _employee_ids(numbers: Iterable[str]) -> dict[str, int]:
@@ -296,7 +303,7 @@ def save_punches(batch: PunchBatch, *, source: str, actor=None, details: Mapping
     SHA-256, the employees and days, and a digest of the new punches), not one per punch.
     """
     now = clock.now()
-    parsed: list[tuple[int, str, datetime]] = []
+    parsed: list[tuple[int, str, datetime, date | None]] = []
     errors: list[FieldError] = []
     skipped = 0
 
@@ -307,22 +314,27 @@ def save_punches(batch: PunchBatch, *, source: str, actor=None, details: Mapping
         if batch.layout == "dingtalk" and _is_no_punch(raw):
             skipped += 1
             continue
-        employee_no, instant, row_errors = _parse_row(raw, batch.layout, now)
+        employee_no, instant, shift_day, row_errors = _parse_row(raw, batch.layout, now)
         for name, message in row_errors.items():
             fail(row, name, message)
         if not row_errors:
-            parsed.append((row, employee_no, instant))
-    ids = _employee_ids(no for _, no, _ in parsed)
-    for row, employee_no, _ in parsed:
+            parsed.append((row, employee_no, instant, shift_day))
+    ids = _employee_ids(no for _, no, _, _ in parsed)
+    for row, employee_no, _, _ in parsed:
         if employee_no not in ids:
             fail(row, "employee_no", MESSAGES["unknown_employee"] % {"no": employee_no})
     if errors:
         raise InvalidRecords(sorted(errors, key=lambda e: e.row))
     if not parsed and not skipped:
         raise InvalidRecords([FieldError(0, "punches", MESSAGES["empty"])])
-    wanted = {(ids[no], instant) for _, no, instant in parsed}
-    rows = [{"employee_id": employee_id, "punched_at": instant, "work_day": clock.local(instant).date(),
-             "source": source, "imported_at": now} for employee_id, instant in sorted(wanted)]
+    stated: dict[tuple[int, datetime], date | None] = {}
+    for _, no, instant, shift_day in parsed:  # the same punch twice: a stated shift day wins
+        key = (ids[no], instant)
+        stated[key] = stated.get(key) or shift_day
+    shift_of = schedules.shifts_for({employee_id for employee_id, _ in stated})
+    rows = [{"employee_id": employee_id, "punched_at": instant,
+             "work_day": stated[(employee_id, instant)] or shift_of[employee_id].shift_day(instant),
+             "source": source, "imported_at": now} for employee_id, instant in sorted(stated)]
     try:
         created = _insert_ignoring_duplicates(rows)
         numbers = {employee_id: no for no, employee_id in ids.items()}

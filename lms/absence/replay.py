@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import yaml
@@ -21,7 +21,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from lms import clock, jobs
-from lms.absence import calendar, cases, decisions, leave, punches
+from lms.absence import calendar, cases, decisions, leave, punches, rosters, schedules
 from lms.absence.models import AbsenceCase
 from lms.courses.services import CONTENT_DIR, sync_content
 from lms.evidence.models import EvidenceEvent
@@ -65,6 +65,15 @@ def _moment(value, where: str) -> datetime:
         return clock.as_utc(datetime.fromisoformat(str(value)))
     except ValueError as exc:
         raise ScenarioError(f"{where}: {value!r} is not a date and time (YYYY-MM-DDTHH:MM)") from exc
+
+
+def _time(value, where: str) -> time:
+    if isinstance(value, int):  # YAML 1.1 reads an unquoted 13:00 as 780 (minutes, base 60)
+        return time(value // 60, value % 60)
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ScenarioError(f"{where}: {value!r} is not a time (HH:MM)") from exc
 
 
 def load(path: Path) -> dict:
@@ -131,6 +140,20 @@ def _set_up(scenario: dict) -> None:
         for raw in scenario.get("users") or []:
             people.create_user(raw["username"], "replay-" + raw["username"], raw["role"],
                                ids.get(str(raw.get("employee_no"))))
+        for n, item in enumerate(scenario.get("shift_groups") or [], start=1):
+            group = schedules.save_shift_group(
+                str(item["name"]), _time(item.get("starts_at", "09:00"), f"shift_groups[{n}].starts_at"),
+                _time(item.get("ends_at", "18:00"), f"shift_groups[{n}].ends_at"),
+                is_default=bool(item.get("default", False)), actor="replay",
+                pattern=str(item.get("pattern", "calendar")), weekdays=str(item.get("weekdays", "12345")),
+                observes_holidays=bool(item.get("holidays", True)))
+            if item.get("members"):
+                schedules.assign([str(no) for no in item["members"]], group.id, actor="replay")
+        if scenario.get("rosters"):
+            rosters.save_rosters([(n, {k: (str(v) if k in ("employee_no", "shift_group", "month") else v)
+                                       for k, v in item.items()})
+                                  for n, item in enumerate(scenario["rosters"], start=1)], source="replay",
+                                 actor="replay")
         for n, item in enumerate(scenario.get("calendar") or [], start=1):
             calendar.set_override(date.fromisoformat(str(item["day"])), bool(item["workday"]),
                                   str(item.get("name") or f"scenario {n}"), "replay")

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 
 from lms import clock, evidence
-from lms.absence import calendar
+from lms.absence import calendar, workdays
 from lms.absence.cases import STATE_AFTER_STEP, day_end, stale_from, subject
 from lms.absence.models import AbsenceCase, CaseDay, CaseStep, CaseTodo
 from lms.absence.rules import Rules, rules_by_day
@@ -59,10 +59,6 @@ def _countable_days(employee_ids: list[int], since: date, rules: Rules) -> dict[
     return counted
 
 
-def _span_infos(start: date, end: date) -> dict:
-    return calendar.classify(start + timedelta(days=n) for n in range((end - start).days + 1))
-
-
 def criterion(day: date, days: set[date], infos: dict, since: date, rules: Rules) -> tuple[str, list[date]] | None:
     """("consecutive" | "month", the days) if the counted `days` reach a threshold on `day`, else None."""
     if day not in days:
@@ -82,10 +78,12 @@ def reached(day: date, cases: list[OpenCase], rules: Rules) -> list[tuple[int, s
         return []
     earliest = min(min(c.first_day for c in cases), day.replace(day=1))
     counted = _countable_days([c.employee_id for c in cases], earliest, rules)
-    infos = _span_infos(earliest, day)
+    # Each person's own working days (their group's pattern, their roster): a rostered rest day
+    # neither counts nor breaks their run.
+    kinds = workdays.kinds_for([c.employee_id for c in cases], earliest, day)
     result = []
     for case in cases:
-        found = criterion(day, counted[case.employee_id], infos, case.first_day, rules)
+        found = criterion(day, counted[case.employee_id], kinds[case.employee_id], case.first_day, rules)
         if found:
             result.append((case.id, *found))
     return result
@@ -139,7 +137,7 @@ def holding(case: AbsenceCase) -> tuple[date, str, list[date], Rules] | None:
         return None
     rules_of = rules_by_day(own)
     earliest = min(case.first_day, own[0].replace(day=1))
-    infos = _span_infos(earliest, own[-1])
+    infos = workdays.kinds_for([case.employee_id], earliest, own[-1])[case.employee_id]
     countable_by_flag: dict[bool, set[date]] = {}
     for day in reversed(own):
         rules = rules_of[day]

@@ -1,4 +1,4 @@
-"""HR's absence inputs: the working-day calendar, punches, leave and shift groups."""
+"""HR's absence inputs: the working-day calendar, punches, leave, shift groups and rosters."""
 
 from __future__ import annotations
 
@@ -19,14 +19,16 @@ from wtforms import (
     HiddenField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
 )
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms import clock
-from lms.absence import calendar, leave, punches, schedules
+from lms.absence import calendar, leave, punches, rosters, schedules, workdays
 from lms.absence.models import Leave, Punch, ShiftAssignment, ShiftGroup
 from lms.extensions import db
 from lms.people.access import roles_required
@@ -219,6 +221,14 @@ class ShiftGroupForm(FlaskForm):
     starts_at = TimeField(_l("Starts at"), validators=[DataRequired()])
     ends_at = TimeField(_l("Ends at (same day)"), validators=[DataRequired()])
     is_default = BooleanField(_l("Default: everyone without a group works these hours"))
+    pattern = SelectField(_l("Working days"), choices=[SelectChoice(code, label)
+                                                       for code, label in schedules.PATTERN_LABELS.items()],
+                          default="calendar")
+    weekdays = SelectMultipleField(_l("Weekdays worked (fixed weekdays)"),
+                                   choices=[SelectChoice(d, label) for d, label in schedules.WEEKDAY_LABELS.items()],
+                                   default=list("12345"), widget=ListWidget(prefix_label=False),
+                                   option_widget=CheckboxInput())
+    observes_holidays = BooleanField(_l("Public holidays are rest days (fixed weekdays)"), default=True)
 
 
 class AssignForm(FlaskForm):
@@ -245,7 +255,9 @@ def shifts_page():
         try:
             saved = schedules.save_shift_group(group_form.name.data, group_form.starts_at.data,
                                                group_form.ends_at.data, is_default=group_form.is_default.data,
-                                               actor=current_user, group_id=group_id)
+                                               actor=current_user, group_id=group_id, pattern=group_form.pattern.data,
+                                               weekdays=group_form.weekdays.data or [],
+                                               observes_holidays=group_form.observes_holidays.data)
         except schedules.ScheduleError as exc:
             db.session.rollback()
             group_form.name.errors.append(str(exc))
@@ -268,6 +280,8 @@ def shifts_page():
         group_form.group_id.data, group_form.name.data = str(group.id), group.name
         group_form.starts_at.data, group_form.ends_at.data = group.starts_at, group.ends_at
         group_form.is_default.data = group.is_default
+        group_form.pattern.data, group_form.weekdays.data = group.pattern, list(group.weekdays)
+        group_form.observes_holidays.data = group.observes_holidays
     members_of = request.args.get("members", type=int)
     members = []
     if members_of:
@@ -279,4 +293,68 @@ def shifts_page():
     return render_template(
         "absence/shifts.html", groups=groups, unassigned=unassigned, default_shift=schedules.default_shift(),
         group_form=group_form, assign_form=assign_form, members_of=members_of, members=members,
+        pattern_labels=schedules.PATTERN_LABELS, weekday_labels=schedules.WEEKDAY_LABELS,
+    ), 422 if invalid else 200
+
+
+class RosterForm(FlaskForm):
+    target = StringField(_l("Employee number, or the name of a roster group"), validators=[DataRequired(),
+                                                                                           Length(max=80)])
+    month = StringField(_l("Month (YYYY-MM)"), validators=[DataRequired(), Length(max=20)])
+    working_days = TextAreaField(_l("Working dates: days of the month or dates, ranges allowed (1-5, 8, 2026-06-09); "
+                                    "无 for none"), validators=[DataRequired(), Length(max=2000)])
+
+
+class RosterUploadForm(FlaskForm):
+    file = FileField(_l("Roster file (.csv or .xlsx)"), validators=_UPLOAD)
+
+
+@bp.route("/rosters", methods=["GET", "POST"])
+@roles_required("hr", "admin")
+def rosters_page():
+    """Rosters: a month's view of who works which day; one roster by hand, or a file (all rows or none)."""
+    one, upload_form = RosterForm(prefix="one"), RosterUploadForm(prefix="file")
+    file_errors = None
+    action = request.form.get("action")
+    if action == "one" and one.validate_on_submit():
+        target = one.target.data.strip()
+        is_group = db.session.scalar(select(ShiftGroup.id).where(ShiftGroup.name == target)) is not None
+        try:
+            saved = rosters.save_roster(one.month.data, one.working_days.data, source="page", actor=current_user,
+                                        **({"shift_group": target} if is_group else {"employee_no": target}))
+        except InvalidRecords as exc:
+            for error in exc.errors:
+                target_field = {"month": one.month, "working_days": one.working_days}.get(error.field, one.target)
+                target_field.errors.append(error.message)
+        else:
+            flash(_("Roster of %(who)s for %(month)s saved (%(n)s working days).", who=saved.label,
+                    month=f"{saved.roster.month:%Y-%m}", n=len(saved.working_days)), "success")
+            return redirect(url_for("absence.rosters_page", month=f"{saved.roster.month:%Y-%m}"))
+    elif action == "file" and upload_form.validate_on_submit():
+        upload = upload_form.file.data
+        try:
+            saved_all = rosters.import_roster_file(upload.filename, upload.read(), actor=current_user)
+        except InvalidRecords as exc:
+            file_errors = exc.errors
+        else:
+            changed = sum(1 for saved in saved_all if saved.change != "unchanged")
+            flash(_("Imported %(file)s: %(n)s rosters, %(changed)s new or changed.", file=upload.filename,
+                    n=len(saved_all), changed=changed), "success")
+            return redirect(url_for("absence.rosters_page", month=f"{saved_all[0].roster.month:%Y-%m}"))
+    month = rosters.parse_month(request.args.get("month", "")) or workdays.month_of(clock.today())
+    if not 2000 <= month.year <= 2100:
+        abort(404)
+    employee_no = request.args.get("employee_no", "").strip()
+    rows, page, pages, total = rosters.rosters_of_month(month, employee_no, request.args.get("page", 1, type=int),
+                                                        PAGE_SIZE)
+    days = workdays.month_days(month)
+    previous, following = workdays.month_of(days[0] - timedelta(days=1)), days[-1] + timedelta(days=1)
+    today = clock.today()
+    missing = workdays.missing_rosters(today - timedelta(days=7), today + timedelta(days=60))
+    invalid = file_errors or (action == "one" and one.errors) or (action == "file" and upload_form.errors)
+    return render_template(
+        "absence/rosters.html", one=one, upload_form=upload_form, file_errors=file_errors, rows=rows, days=days,
+        month=month, previous=previous, following=following, page=page, pages=pages, total=total,
+        employee_no=employee_no, missing=missing, headings=rosters.HEADINGS,
+        infos=calendar.classify(days), weekday_labels=schedules.WEEKDAY_LABELS,
     ), 422 if invalid else 200

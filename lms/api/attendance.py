@@ -1,4 +1,4 @@
-"""/api/v1/punches and /api/v1/leaves: attendance facts pushed by time clocks and HR systems."""
+"""/api/v1/punches, /api/v1/leaves and /api/v1/rosters: attendance facts pushed by time clocks and HR systems."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from lms.absence import leave as leave_service
-from lms.absence import punches
+from lms.absence import punches, rosters
 from lms.absence.models import LEAVE_TYPES, Leave
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
@@ -24,7 +24,7 @@ from lms.people.records import InvalidRecords
 from lms.ui import api_error
 
 blp = Blueprint("api_attendance", __name__, url_prefix="/api/v1",
-                description="Punches and leave (SPEC §4). Tokens with role hr or admin.")
+                description="Punches, leave and rosters (SPEC §4). Tokens with role hr or admin.")
 
 
 def _source(prefix: str) -> str:
@@ -55,7 +55,9 @@ class PunchBatchOutput(Schema):
     new = fields.Integer(metadata={"description": "Punches stored by this request."})
     duplicates = fields.Integer(metadata={"description": "Punches already stored, or repeated in the batch."})
     employees = fields.List(fields.String(), metadata={"description": "Employees with new punches."})
-    days = fields.List(fields.Date(), metadata={"description": "Work days (company-local) with new punches."})
+    days = fields.List(fields.Date(), metadata={"description": "Shift days with new punches: the local date, or the "
+                                                                "previous day for a clock-out after midnight that "
+                                                                "ends that day's shift."})
 
 
 @blp.route("/punches")
@@ -148,3 +150,59 @@ class Leaves(MethodView):
             status = 409 if all(e.code == "overlap" for e in exc.errors) else 422
             return api_error(status, _("The leave was not recorded."), field=errors[0]["field"], errors=errors)
         return leave, 201
+
+
+class RosterInput(Schema):
+    # Checked by the service, not here, so every problem comes back together, each naming its field.
+    employee_no = fields.Raw(metadata={"description": "The employee number (or give `shift_group`).",
+                                       "example": "E0021", "type": "string"})
+    shift_group = fields.Raw(metadata={"description": "Instead of `employee_no`: a shift group whose pattern is "
+                                                      "roster; the roster applies to its members without their own.",
+                                       "type": "string"})
+    month = fields.Raw(metadata={"description": "Required. The month, YYYY-MM.", "example": "2026-06",
+                                 "type": "string"})
+    working_days = fields.Raw(metadata={
+        "description": "Required. The working dates of that month (YYYY-MM-DD); every other date of the month is "
+                       "a rest day. An empty list: no working day that month.",
+        "example": ["2026-06-01", "2026-06-02", "2026-06-05"], "type": "array", "items": {"type": "string"}})
+
+
+class RosterOutput(Schema):
+    employee_no = fields.String(allow_none=True)
+    shift_group = fields.String(allow_none=True)
+    month = fields.String(metadata={"example": "2026-06"})
+    working_days = fields.List(fields.Date())
+    change = fields.String(metadata={"description": "created, replaced (the month's roster before is replaced "
+                                                    "whole) or unchanged."})
+
+
+@blp.route("/rosters")
+class Rosters(MethodView):
+    decorators = [token_required("hr", "admin")]
+
+    @blp.arguments(RosterInput())
+    @blp.response(201, RosterOutput, description="The roster was created or replaced.")
+    @blp.alt_response(200, schema=RosterOutput, description="The same roster was stored already.")
+    @blp.alt_response(404, schema=ErrorResponse, description="No employee (or shift group) by that name.")
+    @blp.alt_response(422, schema=ErrorResponse, description="Nothing was stored; every problem is listed.")
+    def post(self, data):
+        """Put an employee on a roster for a month: these dates are working days, the month's others rest days.
+
+        It overrides the employee's shift-group pattern for that month. With `shift_group` instead,
+        the roster of a roster group for its members without their own.
+        """
+        try:
+            saved = rosters.save_roster(data.get("month"), data.get("working_days"),
+                                        employee_no=data.get("employee_no"), shift_group=data.get("shift_group"),
+                                        source=_source("api"), actor=g.api_token)
+        except InvalidRecords as exc:
+            errors = _errors(exc)
+            if all(e.code == "not_found" for e in exc.errors):
+                return api_error(404, str(exc.errors[0].message), field=errors[0]["field"], errors=errors)
+            return api_error(422, _("The roster was not saved: %(n)s problem(s).", n=len(errors)),
+                             field=errors[0]["field"], errors=errors)
+        body = {"employee_no": saved.label if saved.roster.employee_id else None,
+                "shift_group": None if saved.roster.employee_id else saved.label,
+                "month": f"{saved.roster.month:%Y-%m}", "working_days": list(saved.working_days),
+                "change": saved.change}
+        return body, 200 if saved.change == "unchanged" else 201

@@ -80,8 +80,8 @@ def test_a_gbk_dingtalk_export_with_title_rows(app, staff):
     assert [(no, at) for no, at, _day, _source in rows] == [
         ("D1", local(2026, 6, 15, 8, 51)), ("D1", local(2026, 6, 15, 18, 7)),
         ("D2", local(2026, 6, 16, 9, 17, 30)), ("D2", local(2026, 6, 17, 0, 40))]
-    # 次日 00:40 belongs to the night of the 16th but proves presence on the 17th, its local date.
-    assert rows[-1][2] == date(2026, 6, 17)
+    # 次日 00:40 ends the shift of the 16th, its 考勤日期: presence on the 16th, not on the 17th.
+    assert rows[-1][2] == date(2026, 6, 16)
     assert {source for *_rest, source in rows} == {"csv:dingtalk"}
 
 
@@ -170,12 +170,17 @@ def test_duplicates_in_the_file_and_on_reimport_are_ignored(app, staff):
     assert db.session.scalar(select(func.count()).select_from(Punch)) == 2
 
 
-def test_the_work_day_is_the_local_date(app, staff):
-    data = "employee_no,punched_at\nD1,2026-06-16 00:30\nD2,2026-06-15 23:59\nD3,2026-06-15T16:30:00Z\n"
+def test_the_work_day_is_the_shift_day(app, staff):
+    data = ("employee_no,punched_at\nD1,2026-06-16 00:30\nD2,2026-06-15 23:59\nD3,2026-06-15T16:30:00Z\n"
+            "D1,2026-06-16 01:30\n")
     punches.import_punch_file("night.csv", data.encode())
-    days = {no: day for no, _at, day, _source in stored()}
-    # 00:30 in Beijing is 16:30 UTC the day before; 16:30 UTC is 00:30 in Beijing the next day.
-    assert days == {"D1": date(2026, 6, 16), "D2": date(2026, 6, 15), "D3": date(2026, 6, 16)}
+    days = {(no, at): day for no, at, day, _source in stored()}
+    # 00:30 in Beijing is 16:30 UTC the day before. Before 01:30 (the midpoint between 18:00 and
+    # 09:00 of the standard day) a punch ends the previous day's shift; from 01:30 on it is the new day's.
+    assert days == {("D1", local(2026, 6, 16, 0, 30)): date(2026, 6, 15),
+                    ("D1", local(2026, 6, 16, 1, 30)): date(2026, 6, 16),
+                    ("D2", local(2026, 6, 15, 23, 59)): date(2026, 6, 15),
+                    ("D3", local(2026, 6, 16, 0, 30)): date(2026, 6, 15)}
 
 
 def test_one_evidence_event_describes_the_whole_import(app, staff, org):

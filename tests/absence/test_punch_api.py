@@ -30,7 +30,7 @@ def test_a_good_batch_is_stored(client, hr_token, staff):
     response = client.post("/api/v1/punches", json=batch, headers=auth(hr_token))
     assert response.status_code == 201, response.json
     assert response.json == {"new": 3, "duplicates": 0, "employees": ["P1", "P2"],
-                             "days": ["2026-06-15", "2026-06-16"]}
+                             "days": ["2026-06-15"]}  # 00:30 on the 16th ends the shift of the 15th
     punch = db.session.scalars(select(Punch).where(Punch.employee_id == staff[0].id)).one()
     assert punch.punched_at == clock.as_utc(datetime(2026, 6, 15, 8, 56, 12)) and punch.source == "api:hris"
     event = db.session.scalars(select(EvidenceEvent).where(body_field("kind") == "absence.punches_imported")).one()
@@ -86,9 +86,10 @@ def test_the_endpoints_are_in_the_openapi_document(client):
     assert {"get", "post"} <= set(paths["/api/v1/leaves"])
 
 
-def test_work_days_from_the_api_are_local(client, hr_token, staff):
-    batch = {"punches": [{"employee_no": "P1", "punched_at": "2026-06-15T16:30:00Z"},
+def test_work_days_from_the_api_are_shift_days(client, hr_token, staff):
+    batch = {"punches": [{"employee_no": "P1", "punched_at": "2026-06-15T16:30:00Z"},  # 00:30 local on the 16th
                          {"employee_no": "P2", "punched_at": "2026-06-15T23:59:00+08:00"}]}
     client.post("/api/v1/punches", json=batch, headers=auth(hr_token))
     days = dict(db.session.execute(select(Punch.employee_id, Punch.work_day)).all())
-    assert days == {staff[0].id: date(2026, 6, 16), staff[1].id: date(2026, 6, 15)}
+    # 00:30 is before the standard day's cut-off (01:30): the end of the 15th's shift.
+    assert days == {staff[0].id: date(2026, 6, 15), staff[1].id: date(2026, 6, 15)}

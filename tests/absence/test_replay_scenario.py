@@ -65,3 +65,11 @@ def test_the_command_prints_the_timeline_and_fails_on_a_difference(app, tmp_path
         "2026-06-17T11:00", "2026-06-17T10:00"), encoding="utf-8")
     failed = runner.invoke(args=["absence", "replay", str(changed)])
     assert failed.exit_code != 0 and "difference" in failed.output
+
+
+def test_a_rostered_guard_whose_rest_days_fall_midweek(app):
+    timeline, differences = replay.replay(SCENARIOS / "rostered_rest_midweek.yaml")
+    assert _steps(timeline) == [("06-15 10:00", "alert1"), ("06-15 14:00", "alert2"), ("06-18 10:00", "reminder"),
+                                ("06-19 10:00", "reminder"), ("06-20 00:00", "threshold_reached")]
+    assert [e.detail for e in timeline if e.event == "day_counted"] == ["2026-06-15", "2026-06-18", "2026-06-19"]
+    assert differences == []
