@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -36,10 +37,20 @@ SCHEDULER = "scheduler"  # the TickRun row every pass updates: proof the schedul
 
 
 class TickRun(db.Model):
-    """When each tick handler (and the scheduler itself) last ran."""
+    """When each tick handler (and the scheduler itself) last ran, and whether its last attempt failed.
+
+    A handler that raises keeps its `last_run_at` (so the next pass tries it again) and records
+    `last_failed_at` and the error; a later success clears the error. Health reads these rows.
+    """
 
     handler: Mapped[str] = mapped_column(String(80), primary_key=True)
-    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: it has failed every time
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))  # None once it succeeds again
+
+    @property
+    def is_failing(self) -> bool:
+        return self.last_error is not None
 
 
 @dataclass(frozen=True)
@@ -77,22 +88,56 @@ def _is_due(handler: TickHandler, last: datetime | None, at: datetime) -> bool:
     return last is None or at >= last + handler.every or at < last
 
 
-def run_tick(at_iso: str | None = None) -> list[str]:
-    """One scheduler pass as of `at_iso` (default now): run each due handler, return their names."""
+class TickResult(list):
+    """The names of the handlers a pass ran (a list, as before), and `failed`: those that raised."""
+
+    def __init__(self, ran=(), failed=()):
+        super().__init__(ran)
+        self.failed = list(failed)
+
+
+def run_tick(at_iso: str | None = None) -> TickResult:
+    """One scheduler pass as of `at_iso` (default now): run each due handler, return their names.
+
+    A handler that raises is logged with its name and recorded on its TickRun row (health reports
+    it); the pass goes on with the others, and the failed handler, not marked as run, is tried
+    again on the next pass.
+    """
     at = clock.as_utc(datetime.fromisoformat(at_iso)) if at_iso else clock.now()
-    ran = []
+    result = TickResult()
     with clock.frozen(at):
         for handler in handlers():
             state = db.session.get(TickRun, handler.name)
             if not _is_due(handler, state.last_run_at if state else None, at):
                 continue
-            handler.func(at)
-            db.session.merge(TickRun(handler=handler.name, last_run_at=at))
+            try:
+                handler.func(at)
+            except Exception as exc:
+                db.session.rollback()
+                log.exception("tick handler %s failed at %s", handler.name, at.isoformat())
+                _record_failure(handler.name, at, exc)
+                result.failed.append(handler.name)
+                continue
+            state = db.session.get(TickRun, handler.name) or TickRun(handler=handler.name)
+            state.last_run_at, state.last_error = at, None
+            db.session.add(state)
             db.session.commit()
-            ran.append(handler.name)
+            result.append(handler.name)
         db.session.merge(TickRun(handler=SCHEDULER, last_run_at=at))
         db.session.commit()
-    return ran
+    return result
+
+
+def _record_failure(name: str, at: datetime, exc: Exception) -> None:
+    try:
+        state = db.session.get(TickRun, name) or TickRun(handler=name)
+        state.last_failed_at = at
+        state.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        db.session.add(state)
+        db.session.commit()
+    except Exception:  # the database itself is failing: the log has it, the heartbeat will show it
+        db.session.rollback()
+        log.exception("could not record the failure of tick handler %s", name)
 
 
 def enqueue(func: Callable, *args, **kwargs):
@@ -150,9 +195,13 @@ def register_job_commands(app: Flask) -> None:
             except ValueError as exc:
                 raise click.BadParameter(f"not an ISO-8601 time: {at_iso}", param_hint="--at") from exc
         while True:
-            ran = run_tick(at_iso)
-            click.echo(f"tick at {at_iso or clock.now().isoformat()}: ran {', '.join(ran) if ran else 'nothing due'}")
+            result = run_tick(at_iso)
+            failed = f"; FAILED {', '.join(result.failed)} (see the log)" if result.failed else ""
+            click.echo(f"tick at {at_iso or clock.now().isoformat()}: "
+                       f"ran {', '.join(result) if result else 'nothing due'}{failed}")
             if not every or at_iso:
+                if result.failed:
+                    sys.exit(1)
                 return
             time.sleep(every)
 

@@ -1,20 +1,25 @@
-"""Pages that belong to no single domain: the home page, the language switch, health."""
+"""Pages that belong to no single domain: the home page, the language switch, liveness and health."""
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, has_request_context, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
-from lms import config
+from lms import config, health
 from lms.extensions import db
 from lms.people import services
 from lms.people.access import visible_employees
 from lms.people.models import Department, Employee
 
 bp = Blueprint("web", __name__)
+log = logging.getLogger(__name__)
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -56,8 +61,41 @@ def set_language():
     return redirect(safe_next(request.form.get("next"), url_for("web.home")))
 
 
-@bp.get("/healthz")
-def healthz():
-    """Liveness and database reachability for load balancers (no data shown)."""
+@bp.get("/livez")
+def livez():
+    """Liveness for load balancers: the process answers and the database is reachable (no data shown)."""
     db.session.execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 with {"status": "ok"} or {"status": "degraded", "reasons": [{"code", "message", …}]}; 503 when the
+    database cannot be reached. English unless the caller prefers Chinese; no personal data."""
+    locale = request.accept_languages.best_match(["en", "zh_CN", "zh"], default="en")
+    with force_locale("en" if locale == "en" else "zh_CN"):
+        try:
+            found = health.reasons()
+        except DBAPIError:
+            db.session.rollback()
+            log.exception("/healthz: the database cannot be reached")
+            return {"status": "down", "reasons": [{"code": "database_unreachable", "message": str(
+                _l("The database cannot be reached."))}]}, 503
+        if not found:
+            return {"status": "ok"}
+        return {"status": "degraded", "reasons": [reason.as_dict() for reason in found]}
+
+
+@bp.app_context_processor
+def health_banner():
+    """HR and admins see on every page what /healthz reports, in their language, with where to fix it."""
+    if not has_request_context() or not current_user or not current_user.is_authenticated \
+            or current_user.role not in ("hr", "admin"):
+        return {}
+    if "health_reasons" not in g:
+        try:
+            g.health_reasons = health.reasons()
+        except DBAPIError:
+            db.session.rollback()
+            g.health_reasons = []
+    return {"health_reasons": g.health_reasons}

@@ -7,9 +7,11 @@ use `require_service()`: they skip when it is absent, unless LMS_REQUIRE_SERVICE
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -43,8 +45,14 @@ def redis_url() -> str:
     return os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+# Checkouts of the project (git worktrees) may run the suite on one server at the same time: each
+# names its databases with a tag of its own path, so their workers never drop each other's.
+CHECKOUT_TAG = hashlib.sha1(str(Path(__file__).resolve().parents[1]).encode()).hexdigest()[:6]
+
+
 def create_postgres_database(name: str, admin_url: str | None = None) -> str:
-    """A fresh, empty PostgreSQL database; returns its URL."""
+    """A fresh, empty PostgreSQL database, named `name` plus this checkout's tag; returns its URL."""
+    name = f"{name}_{CHECKOUT_TAG}"
     url = make_url(admin_url or postgres_admin_url()).set(drivername="postgresql+psycopg")
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import DateField, DateTimeLocalField, SelectChoice, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, DateTimeLocalField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms import clock
@@ -64,7 +64,11 @@ def labels() -> dict:
 
 
 class MonitoringForm(FlaskForm):
+    # The past-date rules live in cases.check_monitoring_start; the page only shows its answer.
     started_on = DateField(_l("Watch absences from"), validators=[DataRequired()])
+    confirm_past = BooleanField(_l("The date is in the past: I confirm"))
+    reason = TextAreaField(_l("Why monitoring starts on a past date"),
+                           validators=[Optional(), Length(max=cases.REASON_MAX)])
 
 
 class ReplyForm(FlaskForm):
@@ -120,14 +124,21 @@ def _case_or_404(case_id: int) -> AbsenceCase:
 def review():
     """Today's open cases, who is due for which step next, unanswered replies, calendar warnings."""
     form = MonitoringForm(formdata=request.form if request.method == "POST" else None, started_on=clock.today())
-    if request.method == "POST" and form.validate():
-        try:
-            cases.start_monitoring(form.started_on.data, current_user)
-        except cases.CaseError as exc:
-            flash(str(exc), "error")
-        else:
-            flash(_("Absence monitoring is on from %(day)s.", day=form.started_on.data.isoformat()), "success")
-        return redirect(url_for("absence.review"))
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                cases.start_monitoring(form.started_on.data, current_user, confirm_past=form.confirm_past.data,
+                                       reason=form.reason.data)
+            except cases.MonitoringRefused as exc:
+                form[exc.field].errors = [*form[exc.field].errors, str(exc)]
+            except cases.CaseError as exc:
+                flash(str(exc), "error")
+                return redirect(url_for("absence.review"))
+            else:
+                flash(_("Absence monitoring is on from %(day)s.", day=form.started_on.data.isoformat()), "success")
+                return redirect(url_for("absence.review"))
+        status = 422
     open_cases = cases.open_cases()
     next_steps = {case.id: next((s for s in case.steps if s.status == "queued"), None) for case in open_cases}
     unanswered = db.session.scalars(select(CaseReply).join(AbsenceCase).where(
@@ -150,7 +161,7 @@ def review():
                            next_steps=next_steps, unanswered=unanswered, todos=todos, unknown=unknown,
                            missing_rosters=missing_rosters,
                            no_rules=no_rules, to_confirm=decisions.days_to_confirm(), recent=recent,
-                           labels=labels(), confirm_form=ConfirmDaysForm(formdata=None))
+                           labels=labels(), confirm_form=ConfirmDaysForm(formdata=None), today=today), status
 
 
 @bp.get("/team")

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from lms import clock, evidence
@@ -63,15 +64,81 @@ def monitoring() -> Monitoring | None:
     return db.session.get(Monitoring, 1)
 
 
-def start_monitoring(started_on: date, actor=None) -> Monitoring:
-    """Switch absence monitoring on from a date; no scan ever looks at a day before it."""
+class MonitoringAlreadyOn(CaseError):
+    """Monitoring is on already (it is switched on once)."""
+
+
+class MonitoringRefused(CaseError):
+    """A start date or its confirmation that cannot be accepted; `field` names what to correct."""
+
+    def __init__(self, field: str, message):
+        super().__init__(message)
+        self.field = field
+
+
+# How far from today monitoring may start: a year back at most (days found after the fact need HR's
+# confirmation one by one), a year ahead at most (a typo, not a plan). Never outside 1900–2100.
+MONITORING_REACH_DAYS = 366
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2100, 12, 31)
+REASON_MAX = 500
+
+
+def check_monitoring_start(started_on: date, *, confirm_past: bool = False, reason: str | None = None) -> str | None:
+    """The reason to store if `started_on` may start monitoring today; raises MonitoringRefused otherwise.
+
+    A date before today (company-local) is accepted only with `confirm_past` and a reason.
+    """
+    today = clock.today()
+    if not EARLIEST_DATE <= started_on <= LATEST_DATE:
+        raise MonitoringRefused("started_on", _l("Enter a date between 1900 and 2100."))
+    if started_on < today - timedelta(days=MONITORING_REACH_DAYS):
+        raise MonitoringRefused("started_on", _l(
+            "%(day)s is more than a year ago: monitoring can start at most a year back (from %(first)s).",
+            day=started_on.isoformat(), first=(today - timedelta(days=MONITORING_REACH_DAYS)).isoformat()))
+    if started_on > today + timedelta(days=MONITORING_REACH_DAYS):
+        raise MonitoringRefused("started_on", _l(
+            "%(day)s is more than a year ahead: monitoring can start at most a year from today (%(last)s).",
+            day=started_on.isoformat(), last=(today + timedelta(days=MONITORING_REACH_DAYS)).isoformat()))
+    if started_on >= today:
+        return None
+    if not confirm_past:
+        raise MonitoringRefused("confirm_past", _l(
+            "%(day)s is in the past (today is %(today)s): absences on the days since then would be found after "
+            "the fact. Confirm that the date is in the past and give the reason, or start from today.",
+            day=started_on.isoformat(), today=today.isoformat()))
+    reason = (reason or "").strip()
+    if not reason:
+        raise MonitoringRefused("reason", _l("Say why monitoring starts on a past date."))
+    if len(reason) > REASON_MAX:
+        raise MonitoringRefused("reason", _l("At most %(n)s characters.", n=REASON_MAX))
+    return reason
+
+
+def start_monitoring(started_on: date, actor=None, *, confirm_past: bool = False,
+                     reason: str | None = None) -> Monitoring:
+    """Switch absence monitoring on from a date; no scan ever looks at a day before it.
+
+    A date before today is refused unless `confirm_past` is set and a reason given; both are kept
+    on the row and in the evidence event. Raises MonitoringRefused (naming the field) or
+    MonitoringAlreadyOn.
+    """
     current = monitoring()
     if current is not None:
-        raise CaseError(_l("Monitoring has been on since %(day)s.", day=current.started_on.isoformat()))
-    row = Monitoring(id=1, started_on=started_on, started_by=evidence.actor_of(actor), started_at=clock.now())
-    db.session.add(row)
-    evidence.record("absence.monitoring_started", "absence:monitoring", {"started_on": started_on}, actor=actor)
-    db.session.commit()
+        raise MonitoringAlreadyOn(_l("Monitoring has been on since %(day)s.", day=current.started_on.isoformat()))
+    past_reason = check_monitoring_start(started_on, confirm_past=confirm_past, reason=reason)
+    is_past = past_reason is not None
+    row = Monitoring(id=1, started_on=started_on, started_by=evidence.actor_of(actor), started_at=clock.now(),
+                     is_past_confirmed=is_past, past_reason=past_reason)
+    try:
+        db.session.add(row)
+        evidence.record("absence.monitoring_started", "absence:monitoring", {
+            "started_on": started_on, "confirm_past": is_past, "reason": past_reason}, actor=actor)
+        db.session.commit()
+    except IntegrityError as exc:  # switched on by someone else at the same moment
+        db.session.rollback()
+        current = monitoring()
+        raise MonitoringAlreadyOn(_l("Monitoring has been on since %(day)s.",
+                                     day=current.started_on.isoformat() if current else "?")) from exc
     return row
 
 

@@ -46,6 +46,42 @@ def import_leave(path: Path):
     click.echo(f"imported {path.name}: {len(saved)} leave records")
 
 
+def _cli_actor() -> str:
+    """Who ran the command, as far as the shell knows ("cli:root")."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"[:100]
+    except (KeyError, OSError):
+        return "cli"
+
+
+@absence_cli.command("monitor")
+@click.option("--from", "started_on", required=True, metavar="YYYY-MM-DD",
+              help="The first day to watch (company-local). Before today only with --confirm-past and --reason.")
+@click.option("--confirm-past", is_flag=True, help="The date is in the past, and that is meant.")
+@click.option("--reason", default=None, help="Why monitoring starts on a past date (kept with the evidence).")
+def monitor_command(started_on: str, confirm_past: bool, reason: str | None):
+    """Switch absence monitoring on from a date (once); the minute tick then watches every employee."""
+    from datetime import date
+
+    from lms.absence import cases
+
+    try:
+        day = date.fromisoformat(started_on)
+    except ValueError as exc:
+        raise click.BadParameter(f"not a date (YYYY-MM-DD): {started_on}", param_hint="--from") from exc
+    try:
+        row = cases.start_monitoring(day, _cli_actor(), confirm_past=confirm_past, reason=reason)
+    except cases.MonitoringRefused as exc:
+        option = {"started_on": "--from", "confirm_past": "--confirm-past", "reason": "--reason"}[exc.field]
+        raise click.UsageError(f"{option}: {exc}") from exc
+    except cases.CaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    past = f" (a past date, confirmed: {row.past_reason})" if row.is_past_confirmed else ""
+    click.echo(f"absence monitoring is on from {row.started_on.isoformat()}{past}")
+
+
 @absence_cli.command("replay")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON lines.")

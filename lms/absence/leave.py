@@ -25,9 +25,16 @@ LEAVE_TYPE_LABELS = {
     "personal": _l("personal leave"), "sick": _l("sick leave"), "annual": _l("annual leave"),
     "marriage": _l("marriage leave"), "maternity": _l("maternity leave"),
     "bereavement": _l("bereavement leave"), "other": _l("other leave"),
+    "business_trip": _l("business trip or out of office"), "time_off_in_lieu": _l("time off in lieu"),
+    "work_injury": _l("work-injury leave"),
+    # 劳部发〔1995〕309号第二十八条: a worker detained by the authorities is not absent without cause (不算旷工).
+    "detention": _l("deprived of liberty (not 旷工)"),
 }
 TYPE_ALIASES = {"事假": "personal", "病假": "sick", "年假": "annual", "年休假": "annual", "带薪年假": "annual",
-                "婚假": "marriage", "产假": "maternity", "丧假": "bereavement", "其他": "other", "其它": "other"}
+                "婚假": "marriage", "产假": "maternity", "丧假": "bereavement", "其他": "other", "其它": "other",
+                "出差": "business_trip", "外出": "business_trip", "公出": "business_trip",
+                "调休": "time_off_in_lieu", "工伤": "work_injury", "工伤假": "work_injury",
+                "限制人身自由": "detention", "拘留": "detention", "羁押": "detention"}
 # Field → the column headings accepted for it.
 HEADINGS: dict[str, tuple[str, ...]] = {
     "employee_no": ("employee_no", "工号", "员工工号", "员工编号"),

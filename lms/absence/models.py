@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms import clock
@@ -113,15 +113,18 @@ class Punch(db.Model):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
-LEAVE_TYPES = ("personal", "sick", "annual", "marriage", "maternity", "bereavement", "other")
+# business_trip 出差/外出, time_off_in_lieu 调休, work_injury 工伤, detention 限制人身自由 (never 旷工:
+# 劳部发〔1995〕309号第二十八条) join the leave proper: on each of them the employee is not absent without cause.
+LEAVE_TYPES = ("personal", "sick", "annual", "marriage", "maternity", "bereavement", "other",
+               "business_trip", "time_off_in_lieu", "work_injury", "detention")
 
 
 class Leave(db.Model):
     """Approved leave, whole days from starts_on to ends_on inclusive."""
 
     __table_args__ = (CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
-                      CheckConstraint("type IN ('personal', 'sick', 'annual', 'marriage', 'maternity', "
-                                      "'bereavement', 'other')", name="type_known"),
+                      CheckConstraint(f"type IN ({', '.join(repr(kind) for kind in LEAVE_TYPES)})",
+                                      name="type_known"),
                       Index("ix_leave_employee_id_starts_on", "employee_id", "starts_on"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,12 +145,15 @@ class Monitoring(db.Model):
     """Absence monitoring switched on (one row): no scan ever looks at a day before `started_on`.
 
     `closed_through` is the last day whose absences are all counted; the next scan starts after it.
+    A start before the day it was switched on was confirmed as such, with the reason given.
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     started_on: Mapped[date]
     started_by: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    is_past_confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    past_reason: Mapped[str | None] = mapped_column(String(500))
     closed_through: Mapped[date | None]
 
 

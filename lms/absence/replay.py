@@ -159,7 +159,12 @@ def _set_up(scenario: dict) -> None:
                                   str(item.get("name") or f"scenario {n}"), "replay")
         if scenario.get("leave"):
             leave.record_leaves(list(enumerate(scenario["leave"], start=1)), source="replay", actor="replay")
-        cases.start_monitoring(date.fromisoformat(str(scenario["monitoring_from"])), "replay")
+        monitoring_from = date.fromisoformat(str(scenario["monitoring_from"]))
+        try:
+            cases.start_monitoring(monitoring_from, "replay", confirm_past=monitoring_from < clock.today(),
+                                   reason="scenario replay: monitoring_from is before run.from")
+        except cases.MonitoringRefused as exc:
+            raise ScenarioError(f"monitoring_from: {exc}") from exc
 
 
 def _inputs(scenario: dict) -> list[tuple[datetime, str, dict]]:

@@ -1,4 +1,4 @@
-"""/api/v1/absence/cases: absence cases, their steps and messages, replies and HR decisions (SPEC §4).
+"""/api/v1/absence: cases, their steps and messages, replies and HR decisions; monitoring (SPEC §4).
 
 Times are ISO-8601 in the company's time zone with its offset (e.g. 2026-06-15T11:00:00+08:00).
 """
@@ -256,3 +256,62 @@ class Decisions(MethodView):
             db.session.rollback()
             return api_error(409, str(exc))
         return _Case(_case_detail(db.session.get(AbsenceCase, case_id)))
+
+
+# ---------------------------------------------------------------- monitoring
+
+
+class MonitoringIn(Schema):
+    started_on = fields.Date(required=True, metadata={
+        "description": "The first day to watch (company-local). A day before today needs confirm_past and reason; "
+                       "at most a year back or ahead.", "example": "2026-06-01"})
+    confirm_past = fields.Boolean(load_default=False, metadata={
+        "description": "true: started_on is in the past, and that is meant."})
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=cases.REASON_MAX),
+                           metadata={"description": "Why monitoring starts on a past date (required with it)."})
+
+
+class MonitoringOut(Schema):
+    on = fields.Boolean(metadata={"description": "Whether absence monitoring is on."})
+    started_on = fields.Date(allow_none=True)
+    started_by = fields.String(allow_none=True, metadata={"description": "user:<id>, api-token:<id> or cli:<name>."})
+    started_at = LocalDateTime(allow_none=True)
+    confirm_past = fields.Boolean(metadata={"description": "Started on a past date, confirmed."})
+    reason = fields.String(allow_none=True, metadata={"description": "Why it started on a past date."})
+    closed_through = fields.Date(allow_none=True, metadata={
+        "description": "The last day whose absences are all counted."})
+
+
+def _monitoring_state() -> dict:
+    row = cases.monitoring()
+    if row is None:
+        return {"on": False, "started_on": None, "started_by": None, "started_at": None, "confirm_past": False,
+                "reason": None, "closed_through": None}
+    return {"on": True, "started_on": row.started_on, "started_by": row.started_by, "started_at": row.started_at,
+            "confirm_past": row.is_past_confirmed, "reason": row.past_reason, "closed_through": row.closed_through}
+
+
+@blp.route("/monitoring")
+class MonitoringState(MethodView):
+    decorators = [token_required("hr", "admin")]
+
+    @blp.response(200, MonitoringOut)
+    def get(self):
+        """Whether absence monitoring is on, since when, who switched it on, and how far days are counted."""
+        return _monitoring_state()
+
+    @blp.arguments(MonitoringIn())
+    @blp.response(201, MonitoringOut)
+    @blp.alt_response(409, schema=ErrorResponse, description="Monitoring is on already.")
+    @blp.alt_response(422, schema=ErrorResponse, description="The date, the confirmation or the reason; `field` "
+                                                             "names which.")
+    def post(self, data: dict):
+        """Switch absence monitoring on from a date (once). A past date needs confirm_past and a reason."""
+        try:
+            cases.start_monitoring(data["started_on"], g.api_token, confirm_past=data["confirm_past"],
+                                   reason=data["reason"])
+        except cases.MonitoringRefused as exc:
+            return api_error(422, str(exc), field=exc.field, errors=[{"field": exc.field, "message": str(exc)}])
+        except cases.MonitoringAlreadyOn as exc:
+            return api_error(409, str(exc), field="started_on")
+        return _monitoring_state()

@@ -90,7 +90,9 @@ class LeaveInput(Schema):
     employee_no = fields.String(required=True, metadata={"example": "E0013"})
     type = fields.String(required=True, validate=validate.OneOf(LEAVE_TYPES),
                          metadata={"description": "personal 事假, sick 病假, annual 年假, marriage 婚假, "
-                                                  "maternity 产假, bereavement 丧假, other 其他."})
+                                                  "maternity 产假, bereavement 丧假, other 其他, "
+                                                  "business_trip 出差/外出, time_off_in_lieu 调休, work_injury 工伤, "
+                                                  "detention 限制人身自由 (never 旷工)."})
     start = fields.Date(required=True, metadata={"description": "First day of leave.", "example": "2026-06-01"})
     end = fields.Date(required=True, metadata={"description": "Last day of leave (inclusive).",
                                                "example": "2026-06-14"})

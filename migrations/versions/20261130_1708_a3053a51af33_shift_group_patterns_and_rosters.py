@@ -4,7 +4,7 @@ Shift groups get a working-day pattern (calendar, weekly, roster); rosters are m
 dates per employee or per roster group. Existing groups keep today's behaviour: the calendar.
 
 Revision ID: a3053a51af33
-Revises: 82d9d6628603
+Revises: d3e86b63cbad
 Create Date: 2026-11-30 17:08:06.872488
 
 """
@@ -16,7 +16,7 @@ import lms.sqltypes
 
 # revision identifiers, used by Alembic.
 revision = 'a3053a51af33'
-down_revision = '82d9d6628603'
+down_revision = 'd3e86b63cbad'
 branch_labels = None
 depends_on = None
 

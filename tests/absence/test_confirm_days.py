@@ -76,7 +76,7 @@ def test_monitoring_switched_on_for_past_days_opens_a_review_case_and_sends_noth
     everyone_present(org, date(2026, 6, 1), date(2026, 6, 19), but=[org.learner])
     # Switched on at 6.18 10:00 for days from 6.15: the learner was absent 6.15–6.17 and is still away.
     with clock.frozen(clock.as_utc(datetime(2026, 6, 18, 10, 0))):
-        cases.start_monitoring(date(2026, 6, 15))
+        cases.start_monitoring(date(2026, 6, 15), confirm_past=True, reason="打卡数据已导入")
     run_ticks(datetime(2026, 6, 18, 10, 0), datetime(2026, 6, 18, 10, 0))
     case = db.session.scalars(select(AbsenceCase)).one()
     assert case.state == "review" and case.days_to_confirm == [date(2026, 6, d) for d in (15, 16, 17)]

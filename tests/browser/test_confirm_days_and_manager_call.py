@@ -21,7 +21,7 @@ def test_hr_confirms_past_days_and_the_manager_records_a_call(browser, page, liv
     content.sync()
     everyone_present(org, date(2026, 6, 1), date(2026, 6, 19), but=[org.learner])
     with clock.frozen(clock.as_utc(datetime(2026, 6, 18, 10, 0))):
-        cases.start_monitoring(date(2026, 6, 15))
+        cases.start_monitoring(date(2026, 6, 15), confirm_past=True, reason="打卡数据已导入")
     run_ticks(datetime(2026, 6, 18, 10, 0), datetime(2026, 6, 18, 11, 0))
     case = db.session.scalars(select(AbsenceCase)).one()
 
