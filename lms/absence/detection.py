@@ -9,8 +9,10 @@ checked.
 
 Each day is judged under the rule set in force on that day; a day before any is in force is
 recorded as `no_rules` and never counted. A day the calendar does not know is recorded as
-`unknown` and scanned again once HR enters its year or an override. Days that were over before
-anyone could be told — before monitoring was switched on, or unknown at the time — are found
+`unknown` and scanned again once HR enters its year or an override; so is an employee's day the
+scan could not judge because their roster month was missing (`ScanGap`), once the roster arrives.
+Days that were over before anyone could be told — before monitoring was switched on, or unknown at
+the time — are found
 *after the fact*: their cases open in state `review`, nothing is sent, and each day counts toward
 a threshold only once HR confirms it.
 
@@ -26,11 +28,12 @@ the national calendar does not know is left for the revisit, whatever the patter
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, text
+from sqlalchemy import and_, delete, exists, or_, select, text
 
 from lms import clock, evidence
 from lms.absence import calendar, reconcile, schedules, thresholds, workdays
@@ -43,6 +46,7 @@ from lms.absence.models import (
     Leave,
     Punch,
     ScanDay,
+    ScanGap,
     ShiftAssignment,
 )
 from lms.absence.rules import Rules, rules_by_day
@@ -137,8 +141,6 @@ def scan(at: datetime | None = None) -> ScanReport:
     start = max(watch.started_on, (watch.closed_through + timedelta(days=1)) if watch.closed_through else date.min)
     span = [start + timedelta(days=n) for n in range((today - start).days + 1)]
     revisit = list(db.session.scalars(select(ScanDay.day).where(ScanDay.status == "unknown").order_by(ScanDay.day)))
-    if not span and not revisit:
-        return report
     infos = calendar.classify(span + revisit)
     revisit = [day for day in revisit if infos[day].kind != calendar.UNKNOWN]  # still unknown: still waiting
     rules_of = rules_by_day(span + revisit)
@@ -157,11 +159,12 @@ def scan(at: datetime | None = None) -> ScanReport:
             status = "no_rules"
             if closed:  # said once per day, when the day is recorded, not on every pass through it
                 report.no_rules_days.append(day)
-        elif plans[day].watched:  # a working day for some group, or someone's own roster
-            status = "scanned"
-            _scan_day(day, at, closed, rules, shifts, report, after_the_fact, watch.started_on, plans[day])
         else:
-            status = "rest"
+            status = "scanned" if plans[day].watched else "rest"
+            if plans[day].watched:  # a working day for some group, or someone's own roster
+                _scan_day(day, at, closed, rules, shifts, report, after_the_fact, watch.started_on, plans[day])
+            if closed and plans[day].unknown_groups:
+                _record_gaps(day, at)
         if day in revisit:
             report.revisited_days.append(day)
         if closed:
@@ -169,6 +172,7 @@ def scan(at: datetime | None = None) -> ScanReport:
                                      after_the_fact=after_the_fact, scanned_at=at))
             if not watch.closed_through or day > watch.closed_through:
                 watch.closed_through = day
+    _revisit_gaps(at, shifts, watch.started_on, report)
     if report.no_rules_days:
         log.warning("absence scan: no rule set with the absence procedure's values is in force on %s; "
                     "those days are not counted", ", ".join(d.isoformat() for d in report.no_rules_days))
@@ -189,6 +193,12 @@ def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict,
     if plan.own_rostered:  # their own roster decides, whatever their group's day: one more anti-join
         absent = [e for e in absent if e not in plan.own_rostered]
         absent += absent_employee_ids(day, groups, default_due, monitoring_from, among_ids=workdays.rostered_on(day))
+    _take_absent(day, at, closed, rules, shifts, report, after_the_fact, absent)
+
+
+def _take_absent(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict, report: ScanReport,
+                 after_the_fact: bool, absent: list[int]) -> None:
+    """The absentees of `day`: their cases (opened in review after the fact), steps, the day counted."""
     if not absent:
         return
     cases = _open_cases_for(absent)
@@ -203,6 +213,38 @@ def _scan_day(day: date, at: datetime, closed: bool, rules: Rules, shifts: dict,
         _queue_steps(day, at, rules, shifts, [cases[e] for e in absent], report)
     if closed:
         _count_day(day, at, [cases[e] for e in absent], rules, report, after_the_fact)
+
+
+def _record_gaps(day: date, at: datetime) -> None:
+    """The employees whose day could not be judged (their roster month is missing), for a later revisit."""
+    ids = workdays.unknown_employee_ids(day)
+    table = ScanGap.__table__
+    insert_ignoring_conflicts(table, [{"employee_id": e, "day": day, "found_at": at} for e in ids],
+                              [table.c.employee_id])
+
+
+def _revisit_gaps(at: datetime, shifts: dict, monitoring_from: date, report: ScanReport) -> None:
+    """Gaps whose roster has arrived: scanned as they would have been, after the fact (review cases,
+    no messages, days for HR to confirm). Gaps still without a roster wait."""
+    gaps = db.session.execute(select(ScanGap.employee_id, ScanGap.day)).all()
+    if not gaps:
+        return
+    days = sorted({day for _e, day in gaps})
+    kinds = workdays.kinds_for([e for e, _day in gaps], days[0], days[-1])
+    rules_of = rules_by_day(days)
+    settled: dict[date, list[int]] = defaultdict(list)
+    for employee_id, day in gaps:
+        kind = kinds.get(employee_id, {}).get(day)
+        if kind is not None and kind.kind != calendar.UNKNOWN:
+            settled[day].append(employee_id)
+    for day, employee_ids in sorted(settled.items()):
+        working = [e for e in employee_ids if kinds[e][day].is_workday]
+        if working and rules_of[day] is not None:
+            absent = absent_employee_ids(day, list(shifts), True, monitoring_from, among_ids=working)
+            _take_absent(day, at, True, rules_of[day], shifts, report, True, absent)
+            report.revisited_days.append(day)
+        for condition in among(ScanGap.employee_id, employee_ids):
+            db.session.execute(delete(ScanGap).where(condition, ScanGap.day == day))
 
 
 def _queue_steps(day: date, at: datetime, rules: Rules, shifts: dict, cases: list[OpenCase],

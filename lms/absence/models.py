@@ -177,6 +177,17 @@ class ScanDay(db.Model):
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ScanGap(db.Model):
+    """An employee on a day the scan could not judge because their roster for that month was missing.
+
+    Scanned again, after the fact, once the roster arrives (never counted as 旷工 before: never guessed).
+    """
+
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # ---------------------------------------------------------------- cases
 
 # review (found after the fact: nothing sent, HR confirms its days) → opened (detected, alert 1 queued) →

@@ -36,3 +36,32 @@ def test_a_missing_roster_month_is_unknown_warned_and_watched_once_entered(absen
     [case] = cases_of(org.learner)
     assert case.first_day == date(2026, 7, 6)
     assert workdays.missing_rosters(date(2026, 7, 2), date(2026, 7, 31)) == []
+
+
+def test_days_without_a_roster_are_scanned_after_the_fact_once_it_arrives(absence_setup):
+    from sqlalchemy import func, select
+
+    from lms.absence.models import ScanGap
+    from lms.extensions import db
+    from lms.notify.models import Message
+
+    org = absence_setup
+    group = schedules.save_shift_group("保安班", time(9), time(18), pattern="roster")
+    schedules.assign([org.learner.employee_no], group.id)
+    rosters.save_roster("2026-06", "1-30", shift_group="保安班")  # July is missing
+    everyone_present(org, date(2026, 6, 1), date(2026, 7, 31), but=[org.learner])
+    punch_daily(org.learner, date(2026, 6, 1), date(2026, 6, 30))  # she stops coming on 7.1
+    run_ticks(datetime(2026, 7, 1, 8, 0), datetime(2026, 7, 3, 8, 0), every=timedelta(hours=4))
+    assert cases_of(org.learner) == []
+    assert sorted(day for _e, day in db.session.execute(select(ScanGap.employee_id, ScanGap.day))) == [
+        date(2026, 7, 1), date(2026, 7, 2)]
+    messages = db.session.scalar(select(func.count()).select_from(Message))
+    # July's roster arrives on 7.3 with 7.1–7.3 as her working days: the two past days are found
+    # after the fact (a case to review, nothing sent); 7.3 itself is a live day.
+    with clock.frozen(clock.as_utc(datetime(2026, 7, 3, 9, 0))):
+        rosters.save_roster("2026-07", "1-3, 6-10", shift_group="保安班")
+    run_ticks(datetime(2026, 7, 3, 9, 0), datetime(2026, 7, 3, 9, 0))
+    [case] = cases_of(org.learner)
+    assert case.state == "review" and case.days_to_confirm == [date(2026, 7, 1), date(2026, 7, 2)]
+    assert db.session.scalar(select(func.count()).select_from(Message)) == messages
+    assert db.session.execute(select(ScanGap.day)).all() == []
