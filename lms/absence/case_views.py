@@ -265,6 +265,25 @@ def complete_todo(case_id: int, todo_id: int):
     return _act(case_id, FlaskForm, lambda case, form: decisions.complete_todo(todo, current_user))
 
 
+@bp.post("/todos/<int:todo_id>")
+@roles_required("hr", "admin")
+def complete_employee_todo(todo_id: int):
+    """A to-do about an employee rather than a case (未报到), marked done from the review page."""
+    todo = db.session.get(CaseTodo, todo_id)
+    if todo is None or todo.case_id is not None:
+        abort(404)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        decisions.complete_todo(todo, current_user)
+    except cases.CaseError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("absence.review")), 409
+    flash(_("Saved."), "success")
+    return redirect(url_for("absence.review"))
+
+
 # ---------------------------------------------------------------- the employee
 
 

@@ -265,8 +265,10 @@ def add_note(case: AbsenceCase, text: str, actor) -> None:
 
 
 def complete_todo(todo: CaseTodo, actor) -> None:
+    """HR marks a to-do done (on a case, or about an employee: 未报到)."""
     if todo.done_at is not None:
         raise CaseError(_l("This to-do is already done."))
     todo.done_at, todo.done_by = clock.now(), evidence.actor_of(actor)
-    evidence.record("absence.todo_done", subject(todo.case_id), {"todo": todo.kind}, actor=actor)
+    about = subject(todo.case_id) if todo.case_id else evidence.subject_of("employee", todo.employee_id)
+    evidence.record("absence.todo_done", about, {"todo": todo.kind}, actor=actor)
     db.session.commit()

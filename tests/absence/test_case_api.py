@@ -137,3 +137,30 @@ def test_a_decision_that_cannot_be_taken_is_refused_with_the_reason(client, seed
     assert client.post(url, headers=auth(employee_token), json={"decision": "accept"}).status_code == 403
     resumed = client.post(url, headers=auth(hr_token), json={"decision": "continue"}).json
     assert resumed["paused"] is False and resumed["state"] == "threshold_reached"
+
+
+def test_the_case_lists_its_days_with_their_rule_version(client, seed_case, hr_token):
+    [summary] = client.get("/api/v1/absence/cases", headers=auth(hr_token)).json["items"]
+    case = client.get(f"/api/v1/absence/cases/{summary['id']}", headers=auth(hr_token)).json
+    assert [(d["day"], d["status"], d["rule_version"], d["needs_confirmation"]) for d in case["days"]] == [
+        (f"2026-06-{n}", "counted", "2026-01", False) for n in (15, 16, 17)]
+
+
+def test_accepting_some_days_by_api_withdraws_the_threshold(client, seed_case, hr_token):
+    [summary] = client.get("/api/v1/absence/cases", headers=auth(hr_token)).json["items"]
+    url = f"/api/v1/absence/cases/{summary['id']}"
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 18, 9, 0))):
+        assert client.post(f"{url}/replies", json={"text": "16号住院"}, headers=auth(hr_token)).status_code == 201
+    wrong = client.post(f"{url}/decisions", json={"decision": "continue", "days": ["2026-06-16"]},
+                        headers=auth(hr_token))
+    assert wrong.status_code == 422 and wrong.json["error"]["field"] == "days"
+    strange = client.post(f"{url}/decisions", json={"decision": "accept", "days": ["2026-06-19"]},
+                          headers=auth(hr_token))
+    assert strange.status_code == 409 and "2026-06-19" in strange.json["error"]["message"]
+    with clock.frozen(clock.as_utc(datetime(2026, 6, 18, 10, 0))):
+        done = client.post(f"{url}/decisions", json={"decision": "accept", "leave_type": "sick",
+                                                     "days": ["2026-06-16"]}, headers=auth(hr_token))
+    assert done.status_code == 200, done.json
+    assert done.json["state"] == "reminded" and done.json["counted_days"] == ["2026-06-15", "2026-06-17"]
+    assert done.json["threshold_reached_at"] is None
+    assert "threshold_withdrawn" in [t["kind"] for t in done.json["todos"]]
