@@ -27,7 +27,7 @@ from lms.absence.workdays import month_days, month_of
 from lms.extensions import db
 from lms.people.models import Employee
 from lms.people.records import MESSAGES as RECORD_MESSAGES
-from lms.people.records import FieldError, InvalidRecords, cell_text, parse_date, read_rows
+from lms.people.records import FieldError, InvalidRecords, cell_text, map_columns, parse_date, read_rows, records_of
 
 # Field → the column headings accepted for it (content/README.md, "Roster files").
 HEADINGS: dict[str, tuple[str, ...]] = {
@@ -248,27 +248,12 @@ def read_roster_file(filename: str, data: bytes) -> list[tuple[int, dict]]:
     rows = read_rows(filename, data)
     if not rows:
         raise InvalidRecords([FieldError(0, "file", MESSAGES["empty"])])
-    lookup = {alias: name for name, aliases in HEADINGS.items() for alias in aliases}
-    columns: dict[int, str] = {}
-    errors: list[FieldError] = []
-    for index, heading in enumerate(rows[0]):
-        label = cell_text(heading)
-        if label == "" or label.lower() in IGNORED_HEADINGS or label in IGNORED_HEADINGS:
-            continue
-        name = lookup.get(label, lookup.get(label.lower()))
-        if name is None:
-            errors.append(FieldError(1, label, MESSAGES["unknown_column"] % {"name": label}))
-        else:
-            columns[index] = name
-    present = set(columns.values())
-    errors.extend(FieldError(1, name, MESSAGES["missing_column"]) for name in ("month", "working_days")
-                  if name not in present)
-    if not present & {"employee_no", "shift_group"}:
+    columns, errors = map_columns(rows[0], HEADINGS, ("month", "working_days"), IGNORED_HEADINGS)
+    if not set(columns.values()) & {"employee_no", "shift_group"}:
         errors.append(FieldError(1, "employee_no", MESSAGES["missing_column"]))
     if errors:
         raise InvalidRecords(errors)
-    records = [(number, {name: row[i] if i < len(row) else None for i, name in columns.items()})
-               for number, row in enumerate(rows[1:], start=2) if any(cell_text(cell) for cell in row)]
+    records = records_of(rows, columns)
     if not records:
         raise InvalidRecords([FieldError(0, "file", MESSAGES["empty"])])
     return records

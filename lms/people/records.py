@@ -214,25 +214,35 @@ def parse_employee(raw: Mapping[str, object], today: date) -> tuple[dict, dict[s
     return values, errors
 
 
-def _column_map(headings: Iterable[object]) -> tuple[dict[int, str], list[FieldError]]:
-    lookup = {name: name for name in FIELDS}
-    for name, aliases in FIELDS.items():
-        lookup.update({alias: name for alias in aliases})
+def map_columns(headings: Iterable[object], aliases: Mapping[str, Iterable[str]], required: Iterable[str] = (),
+                ignored: Iterable[str] = ()) -> tuple[dict[int, str], list[FieldError]]:
+    """A file's header row as {column index: field}, by each field's accepted headings (and its own
+    name); an unknown heading or a missing required field is an error on row 1. `ignored` headings
+    (exported beside the data, e.g. a name beside the number) are skipped."""
+    lookup = {name: name for name in aliases}
+    for name, names in aliases.items():
+        lookup.update({alias: name for alias in names})
+    skipped = set(ignored)
     columns: dict[int, str] = {}
     errors: list[FieldError] = []
     for index, heading in enumerate(headings):
         label = _text(heading)
-        if label == "":
+        if label == "" or label in skipped or label.lower() in skipped:
             continue
         field = lookup.get(label, lookup.get(label.lower()))
         if field is None:
             errors.append(FieldError(1, label, MESSAGES["unknown_column"] % {"name": label}))
         else:
             columns[index] = field
-    for field in REQUIRED:
-        if field not in columns.values():
-            errors.append(FieldError(1, field, MESSAGES["missing_column"]))
+    errors.extend(FieldError(1, field, MESSAGES["missing_column"]) for field in required
+                  if field not in columns.values())
     return columns, errors
+
+
+def records_of(rows: list[list[object]], columns: Mapping[int, str]) -> list[tuple[int, dict]]:
+    """The data rows under the header as (spreadsheet row number, {field: raw value}); blank rows skipped."""
+    return [(number, {field: row[i] if i < len(row) else None for i, field in columns.items()})
+            for number, row in enumerate(rows[1:], start=2) if any(_text(cell) for cell in row)]
 
 
 def read_rows(filename: str, data: bytes) -> list[list[object]]:
@@ -255,14 +265,10 @@ def read_employee_file(filename: str, data: bytes) -> list[tuple[int, dict]]:
     rows = read_rows(filename, data)
     if not rows:
         raise InvalidEmployeeData([FieldError(0, "file", MESSAGES["empty"])])
-    columns, errors = _column_map(rows[0])
+    columns, errors = map_columns(rows[0], FIELDS, REQUIRED)
     if errors:
         raise InvalidEmployeeData(errors)
-    records = []
-    for number, row in enumerate(rows[1:], start=2):
-        if all(_text(cell) == "" for cell in row):
-            continue
-        records.append((number, {field: row[i] if i < len(row) else None for i, field in columns.items()}))
+    records = records_of(rows, columns)
     if not records:
         raise InvalidEmployeeData([FieldError(0, "file", MESSAGES["empty"])])
     return records
