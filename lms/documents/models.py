@@ -1,0 +1,52 @@
+"""Issued documents (notices): immutable once issued; a correction is a new document naming the one it replaces."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.extensions import db
+from lms.people.models import Employee
+from lms.sqltypes import UTCDateTime
+
+DOCUMENT_KINDS = ("return_to_work", "termination", "union_notice", "termination_certificate")
+# The number's prefix per kind: RTW-2026-000001 (counted per kind and year).
+NUMBER_PREFIXES = {"return_to_work": "RTW", "termination": "TRM", "union_notice": "UNN",
+                   "termination_certificate": "TRC"}
+
+
+class Document(db.Model):
+    """One issued document: what it says (its facts, its text), its PDF and that PDF's SHA-256.
+
+    Never changed after issue: `lms.documents.services` is the only writer and only inserts, and the
+    issue's evidence event carries the PDF's SHA-256, so a change would show. A correction is a new
+    document whose `replaces_id` names this one.
+    """
+
+    __table_args__ = (CheckConstraint("kind IN ('return_to_work', 'termination', 'union_notice', "
+                                      "'termination_certificate')", name="kind_known"),
+                      Index("ix_document_case_id", "case_id"),
+                      Index("ix_document_employee_id", "employee_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    number: Mapped[str] = mapped_column(String(40), unique=True)  # RTW-2026-000001
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("absence_case.id"))
+    template_slug: Mapped[str] = mapped_column(String(80))
+    template_version: Mapped[int]
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(10))  # the language of the text (zh_CN primary)
+    facts: Mapped[dict] = mapped_column(JSON)  # everything the text states, as data (dates ISO)
+    text: Mapped[str] = mapped_column(Text)  # the rendered text (Markdown) the PDF shows
+    stated_deadline: Mapped[date | None]  # the deadline the notice states (a return-to-work notice)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the PDF
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_by: Mapped[str] = mapped_column(String(100))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+
+    employee: Mapped[Employee] = relationship()
+    replaces: Mapped[Document | None] = relationship(remote_side=[id])
