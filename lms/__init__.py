@@ -97,10 +97,10 @@ def _postgresql_settings(dbapi_connection, connection_record):
 
 def register_blueprints(app: Flask) -> None:
     from lms.absence import case_views  # noqa: F401 - its routes hang on the absence blueprint
-    from lms.documents import models as _documents  # noqa: F401 - its tables (no pages of its own yet)
     from lms.absence.views import bp as absence_bp
     from lms.api import register_api
     from lms.courses.views import bp as courses_bp
+    from lms.documents import models as _documents  # noqa: F401 - its tables (no pages of its own yet)
     from lms.evidence.views import bp as evidence_bp
     from lms.exams.views import bp as exams_bp
     from lms.exams.views import verify_bp
