@@ -24,3 +24,11 @@ def scan_and_send(now: datetime) -> None:
         db.session.rollback()
         log.warning("absence.scan: no rule set in force for %s (%s); nothing is counted until one is",
                     clock.local(now).date().isoformat(), exc)
+
+
+@jobs.tick_handler("absence.service", every=timedelta(minutes=15))
+def service_deadlines(now: datetime) -> None:
+    """Keep each notice's service to-do current; record `deadline_passed` once an effective deadline's day ends."""
+    from lms.absence import service
+
+    service.mark_deadlines_passed(now)

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms import clock
+from lms.documents.models import Document
 from lms.extensions import db
 from lms.people.models import Employee
 from lms.sqltypes import UTCDateTime
@@ -312,7 +313,8 @@ class CaseReply(db.Model):
 
 
 TODO_KINDS = ("call_employee", "decide_reply", "decide_return", "prepare_return_notice", "threshold_withdrawn",
-              "confirm_days", "not_reported")
+              "confirm_days", "not_reported", "dispatch_notice", "check_tracking", "confirm_signature",
+              "try_another_address", "public_notice")
 
 
 class CaseTodo(db.Model):
@@ -336,3 +338,95 @@ class CaseTodo(db.Model):
 
     case: Mapped[AbsenceCase | None] = relationship(back_populates="todos")
     employee: Mapped[Employee | None] = relationship()
+
+
+# ---------------------------------------------------------------- service of documents (送达)
+
+DISPATCH_METHODS = ("ems", "registered_mail", "courier", "in_person", "electronic")
+ADDRESS_SOURCES = ("service_address", "contact_address", "household_address", "other")
+TRACKING_STATUSES = ("in_transit", "delivered", "refused", "returned", "returned_to_sender")
+SIGNERS = ("employee", "family_member", "other", "locker")
+RETURN_REASONS = ("no_such_person", "unclear_address", "not_collected", "refused", "other")
+TRACKING_SOURCES = ("page", "csv", "api", "replay")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+class Dispatch(db.Model):
+    """One sending of an issued document to the employee: how, where to (and where that address came
+    from), when. Its tracking events decide whether and when the document was served (`service`)."""
+
+    __table_args__ = (CheckConstraint(_one_of("method", DISPATCH_METHODS), name="method_known"),
+                      CheckConstraint(_one_of("address_source", ADDRESS_SOURCES), name="address_source_known"),
+                      Index("ix_dispatch_case_id", "case_id"),
+                      Index("ix_dispatch_document_id", "document_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("absence_case.id"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    document_sha256: Mapped[str] = mapped_column(String(64))  # the PDF sent, as printed on the dispatch record
+    method: Mapped[str] = mapped_column(String(16))
+    tracking_no: Mapped[str | None] = mapped_column(String(60))
+    dispatched_on: Mapped[date]
+    addressee: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(Text)
+    address_source: Mapped[str] = mapped_column(String(20))
+    # The employee confirmed this address for service in writing (HR records the signed confirmation).
+    confirmed_service_address: Mapped[bool] = mapped_column(default=False, server_default=false())
+    confirmation_note: Mapped[str | None] = mapped_column(String(500))
+    # A signature by someone else, or a parcel locker, counts only once HR confirms it.
+    signature_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signature_confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    signature_note: Mapped[str | None] = mapped_column(String(500))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    case: Mapped[AbsenceCase] = relationship()
+    document: Mapped[Document] = relationship()
+    events: Mapped[list[TrackingEvent]] = relationship(order_by=lambda: (TrackingEvent.day, TrackingEvent.id),
+                                                       back_populates="dispatch")
+
+
+class TrackingEvent(db.Model):
+    """What the carrier (or HR, or the employee's acknowledgement) says happened to a dispatch on a day."""
+
+    __table_args__ = (CheckConstraint(_one_of("status", TRACKING_STATUSES), name="status_known"),
+                      CheckConstraint(f"signed_by IS NULL OR {_one_of('signed_by', SIGNERS)}", name="signer_known"),
+                      CheckConstraint(f"reason IS NULL OR {_one_of('reason', RETURN_REASONS)}", name="reason_known"),
+                      CheckConstraint(_one_of("source", TRACKING_SOURCES), name="source_known"),
+                      Index("ix_tracking_event_dispatch_id", "dispatch_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispatch_id: Mapped[int] = mapped_column(ForeignKey("dispatch.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    day: Mapped[date]  # the local date it happened
+    signed_by: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(8))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    dispatch: Mapped[Dispatch] = relationship(back_populates="events")
+
+
+class PublicNotice(db.Model):
+    """公告送达: the document published in a newspaper or the company's official channel; served 30 days
+    after publication (参照 劳办发〔1995〕179号). Accepted only after a failed attempt or with HR's note
+    that the whereabouts are unknown."""
+
+    __table_args__ = (Index("ix_public_notice_case_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("absence_case.id"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    medium: Mapped[str] = mapped_column(String(200))
+    published_on: Mapped[date]
+    scan_sha256: Mapped[str | None] = mapped_column(String(64))
+    whereabouts_unknown_note: Mapped[str | None] = mapped_column(String(1000))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    document: Mapped[Document] = relationship()

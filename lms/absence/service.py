@@ -1,0 +1,559 @@
+"""Service of documents (送达) and the deadline that follows (SPEC §4, "Service of documents").
+
+Facts are recorded one by one — a dispatch, its tracking events, HR's confirmation of a signature,
+a public notice — each an evidence event on the case. Whether and when a notice was served is never
+stored: it is read from those facts by the small rules below, each with its basis, so the case page,
+the API and the tick all give the same answer.
+
+The deadline: D (stated on the notice) = dispatch date + postal allowance + return period calendar
+days (the start day excluded), moved to the next working day; the effective deadline = the later of
+D and service date + return period, moved the same way. Not served: no effective deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms import clock, evidence
+from lms.absence import calendar
+from lms.absence.cases import CaseError, day_end, subject
+from lms.absence.models import (
+    ADDRESS_SOURCES,
+    DISPATCH_METHODS,
+    RETURN_REASONS,
+    SIGNERS,
+    TRACKING_SOURCES,
+    TRACKING_STATUSES,
+    AbsenceCase,
+    CaseTodo,
+    Dispatch,
+    PublicNotice,
+    TrackingEvent,
+)
+from lms.absence.rules import RulesMissing
+from lms.courses.models import RuleSet
+from lms.documents.models import Document
+from lms.evidence.models import EvidenceEvent, body_field
+from lms.extensions import db
+
+PUBLIC_NOTICE_DAYS = 30  # 参照 劳办发〔1995〕179号: served 30 days after publication
+UNDELIVERABLE = ("no_such_person", "unclear_address", "not_collected", "other")
+# The order in which addresses are tried (the service address the employee confirmed first).
+ADDRESS_ORDER = ("service_address", "contact_address", "household_address")
+SERVICE_TODOS = ("dispatch_notice", "check_tracking", "confirm_signature", "try_another_address", "public_notice")
+
+BASIS = {
+    "signed_by_employee": _l("Delivered and signed for by the employee: served that day (参照 劳办发〔1995〕179号)."),
+    "signed_by_family": _l("Signed for by a family member living with the employee: served that day "
+                           "(参照 劳办发〔1995〕179号)."),
+    "signature_confirmed": _l("Signed for by someone else or left in a parcel locker; HR confirmed that it "
+                              "reached the employee: served on the delivery day."),
+    "refused": _l("Refused by the employee: served; the later of the refusal date and the date it was back at "
+                  "the sender is the service date."),
+    "confirmed_service_address": _l(
+        "Returned from the address the employee confirmed in writing for service: the return date is the "
+        "service date (参照 最高人民法院《关于进一步加强民事送达工作的若干意见》（法发〔2017〕19号）第八条)."),
+    "in_person": _l("Handed over in person and signed for by the employee: served that day."),
+    "electronic": _l("Sent electronically and acknowledged by the employee: served that day."),
+    "public_notice": _l("Public notice (公告送达): served 30 days after publication (参照 劳办发〔1995〕179号)."),
+}
+METHOD_LABELS = {"ems": _l("EMS"), "registered_mail": _l("registered mail (挂号信)"), "courier": _l("courier"),
+                 "in_person": _l("in person"), "electronic": _l("electronic (in-app message)")}
+ADDRESS_LABELS = {"service_address": _l("service address confirmed by the employee"),
+                  "contact_address": _l("contact address"), "household_address": _l("household registration address"),
+                  "other": _l("other address")}
+STATUS_LABELS = {"in_transit": _l("in transit"), "delivered": _l("delivered"), "refused": _l("refused"),
+                 "returned": _l("returned"), "returned_to_sender": _l("back at the sender")}
+SIGNER_LABELS = {"employee": _l("the employee"), "family_member": _l("a family member living with the employee"),
+                 "other": _l("someone else"), "locker": _l("a parcel locker")}
+REASON_LABELS = {"no_such_person": _l("no such person"), "unclear_address": _l("unclear address"),
+                 "not_collected": _l("not collected"), "refused": _l("refused"), "other": _l("other")}
+
+
+class ServiceRefused(CaseError):
+    """A service fact that cannot be recorded; the message says why."""
+
+
+class DeadlineUnknown(CaseError):
+    """The calendar does not know a day the deadline would fall on (HR enters the year first)."""
+
+
+# ---------------------------------------------------------------- the deadline
+
+
+def procedure_values(day: date) -> dict:
+    """`postal_allowance_days` and `return_period_days` of the rule set in force on `day`."""
+    rule_sets = db.session.scalars(select(RuleSet).where(RuleSet.effective_from <= day)
+                                   .options(selectinload(RuleSet.clauses))
+                                   .order_by(RuleSet.effective_from, RuleSet.adopted_on, RuleSet.id)).all()
+    for rule_set in reversed(rule_sets):
+        values = next((c.values or {} for c in rule_set.clauses if c.clause_id == "unreachable.procedure"), {})
+        try:
+            return {"postal_allowance_days": int(values["postal_allowance_days"]),
+                    "return_period_days": int(values["return_period_days"]), "version": rule_set.version}
+        except (KeyError, TypeError, ValueError):
+            continue
+    raise RulesMissing(f"no rule set in force on {day.isoformat()} gives the postal allowance and return period")
+
+
+def next_working_day(day: date) -> date:
+    """`day` if it is a working day (a 调休 working Saturday is), else the next one."""
+    for _n in range(60):
+        info = calendar.day_info(day)
+        if info.kind == calendar.WORKDAY:
+            return day
+        if info.kind == calendar.UNKNOWN:
+            raise DeadlineUnknown(_l("The calendar does not know %(day)s: enter that year's working days first.",
+                                     day=day.isoformat()))
+        day += timedelta(days=1)
+    raise DeadlineUnknown(_l("No working day within 60 days of %(day)s.", day=day.isoformat()))
+
+
+def _stated_deadline(dispatch_day: date, rules_values: dict) -> date:
+    """D: the dispatch day + postal allowance + return period calendar days, moved to the next working day."""
+    days = int(rules_values["postal_allowance_days"]) + int(rules_values["return_period_days"])
+    return next_working_day(dispatch_day + timedelta(days=days))
+
+
+def effective_deadline(stated: date, served_on: date, rules_values: dict) -> date:
+    """The later of D and the service date + return period (moved to the next working day)."""
+    return max(stated, next_working_day(served_on + timedelta(days=int(rules_values["return_period_days"]))))
+
+
+# ---------------------------------------------------------------- when is it served: one rule each
+
+
+@dataclass(frozen=True)
+class Served:
+    """A dispatch's (or public notice's) answer: `state` served | pending | awaiting_confirmation |
+    awaiting_return | failed; `on` the service date once served; `basis` a BASIS key; `day` and
+    `reason` the fact the state rests on."""
+
+    state: str
+    on: date | None = None
+    basis: str | None = None
+    day: date | None = None
+    reason: str | None = None
+    signed_by: str | None = None
+    back_on: date | None = None  # a refused letter: the day it was back at the sender
+
+
+def served_by_delivery(day: date, signed_by: str | None, method: str, signature_confirmed: bool) -> Served:
+    """Delivered: signed by the employee (or, on paper, a family member living with them) → served that
+    day; signed by anyone else or left in a locker → only once HR confirms."""
+    if signed_by == "employee":
+        basis = {"in_person": "in_person", "electronic": "electronic"}.get(method, "signed_by_employee")
+        return Served("served", day, basis, day, signed_by=signed_by)
+    if signed_by == "family_member" and method != "electronic":
+        return Served("served", day, "signed_by_family", day, signed_by=signed_by)
+    if signature_confirmed:
+        return Served("served", day, "signature_confirmed", day, signed_by=signed_by)
+    return Served("awaiting_confirmation", None, None, day, signed_by=signed_by)
+
+
+def served_by_refusal(refused_on: date, back_on: date | None) -> Served:
+    """Refused by the employee → served on the later of the refusal date and the date it is back at the
+    sender (both kept); until it is back, the service date is not known yet."""
+    if back_on is None:
+        return Served("awaiting_return", None, None, refused_on, "refused")
+    return Served("served", max(refused_on, back_on), "refused", refused_on, "refused", back_on=back_on)
+
+
+def served_by_return(returned_on: date, reason: str, address_source: str, confirmed_service_address: bool) -> Served:
+    """Returned undeliverable → not served, unless it went to the service address the employee confirmed
+    in writing: then the return date is the service date (法发〔2017〕19号第八条)."""
+    if address_source == "service_address" and confirmed_service_address:
+        return Served("served", returned_on, "confirmed_service_address", returned_on, reason)
+    return Served("failed", None, None, returned_on, reason)
+
+
+def served_by_public_notice(published_on: date) -> Served:
+    """Public notice → served 30 days after publication."""
+    return Served("served", published_on + timedelta(days=PUBLIC_NOTICE_DAYS), "public_notice", published_on)
+
+
+def dispatch_service(dispatch: Dispatch) -> Served:
+    """Whether and when one dispatch served its document, from its tracking events in date order."""
+    refused_on = None
+    for event in sorted(dispatch.events, key=lambda e: (e.day, e.id or 0)):
+        if event.status == "delivered":
+            return served_by_delivery(event.day, event.signed_by, dispatch.method,
+                                      dispatch.signature_confirmed_at is not None)
+        if event.status == "refused":
+            refused_on = refused_on or event.day
+        elif event.status in ("returned", "returned_to_sender"):
+            if refused_on is not None or event.reason == "refused":
+                return served_by_refusal(refused_on or event.day, event.day)
+            return served_by_return(event.day, event.reason or "other", dispatch.address_source,
+                                    dispatch.confirmed_service_address)
+    if refused_on is not None:
+        return served_by_refusal(refused_on, None)
+    return Served("pending")
+
+
+# ---------------------------------------------------------------- the case's service state
+
+
+@dataclass
+class CaseService:
+    """The notice currently in service, whether and when it was served, and the deadlines."""
+
+    document: Document | None = None
+    dispatches: list[Dispatch] = field(default_factory=list)
+    public_notices: list[PublicNotice] = field(default_factory=list)
+    answers: dict[int, Served] = field(default_factory=dict)  # dispatch id → its answer
+    served: Served | None = None  # the earliest service of the current document
+    stated: date | None = None
+    effective: date | None = None
+    rule_version: str | None = None
+    why_not: str | None = None  # why there is no effective deadline
+    next_action: str | None = None  # a SERVICE_TODOS kind
+    next_address: str | None = None  # the address source to try next
+    failed_sources: list[str] = field(default_factory=list)
+
+    @property
+    def served_on(self) -> date | None:
+        return self.served.on if self.served else None
+
+    @property
+    def basis(self) -> str | None:
+        return str(BASIS[self.served.basis]) if self.served and self.served.basis else None
+
+
+def _short(day: date) -> str:
+    return _("%(month)s/%(day)s", month=day.month, day=day.day)
+
+
+def case_documents(case: AbsenceCase) -> list[Document]:
+    return list(db.session.scalars(select(Document).where(Document.case_id == case.id,
+                                                          Document.kind == "return_to_work")
+                                   .order_by(Document.issued_at, Document.id)))
+
+
+def case_dispatches(case: AbsenceCase) -> list[Dispatch]:
+    return list(db.session.scalars(select(Dispatch).where(Dispatch.case_id == case.id)
+                                   .options(selectinload(Dispatch.events), selectinload(Dispatch.document))
+                                   .order_by(Dispatch.dispatched_on, Dispatch.id)))
+
+
+def case_public_notices(case: AbsenceCase) -> list[PublicNotice]:
+    return list(db.session.scalars(select(PublicNotice).where(PublicNotice.case_id == case.id)
+                                   .order_by(PublicNotice.published_on, PublicNotice.id)))
+
+
+def _next_address(case: AbsenceCase, failed: list[str]) -> str | None:
+    available = {"service_address": False,  # the employee's own confirmation arrives with the self-service issue
+                 "contact_address": bool(case.employee.contact_address),
+                 "household_address": bool(case.employee.household_address)}
+    return next((source for source in ADDRESS_ORDER if available[source] and source not in failed), None)
+
+
+def case_service(case: AbsenceCase) -> CaseService:
+    """Read the service state of the case's newest return-to-work notice from the recorded facts."""
+    documents = case_documents(case)
+    all_dispatches = case_dispatches(case)
+    result = CaseService()
+    result.answers = {d.id: dispatch_service(d) for d in all_dispatches}
+    result.failed_sources = [d.address_source for d in all_dispatches if result.answers[d.id].state == "failed"]
+    result.next_address = _next_address(case, result.failed_sources)
+    if not documents:
+        result.why_not = _("No return-to-work notice has been issued.")
+        return result
+    document = result.document = documents[-1]
+    result.dispatches = [d for d in all_dispatches if d.document_id == document.id]
+    result.public_notices = [p for p in case_public_notices(case) if p.document_id == document.id]
+    answers = [(d.dispatched_on, result.answers[d.id]) for d in result.dispatches]
+    answers += [(p.published_on, served_by_public_notice(p.published_on)) for p in result.public_notices]
+    if not answers:
+        result.why_not = _("The notice %(number)s has not been sent yet.", number=document.number)
+        result.next_action = "dispatch_notice"
+        return result
+    first_sent = min(day for day, _answer in answers)
+    try:
+        values = procedure_values(first_sent)
+        result.rule_version = values["version"]
+        computed = _stated_deadline(first_sent, values)
+        result.stated = max(document.stated_deadline, computed) if document.stated_deadline else computed
+        served = [answer for _day, answer in answers if answer.state == "served"]
+        if served:
+            result.served = min(served, key=lambda a: a.on)
+            result.effective = effective_deadline(result.stated, result.served.on, values)
+            return result
+    except (RulesMissing, DeadlineUnknown) as exc:
+        result.why_not = str(exc)
+        return result
+    states = {answer.state for _day, answer in answers}
+    if "awaiting_confirmation" in states:
+        result.why_not = _("Signed for by someone other than the employee: it counts only once HR confirms it "
+                           "reached the employee.")
+        result.next_action = "confirm_signature"
+    elif states & {"pending", "awaiting_return"}:
+        result.why_not = _("Not served yet: the notice is on its way, or refused and not yet back at the sender.")
+        result.next_action = "check_tracking"
+    else:
+        result.why_not = _("Not served: every dispatch of this notice came back undelivered.")
+        result.next_action = "try_another_address" if result.next_address else "public_notice"
+    return result
+
+
+def dispatch_words(answer: Served) -> str:
+    """The dispatch's state in words, e.g. 已送达：6月21日本人签收."""
+    if answer.state == "served":
+        if answer.basis == "refused":
+            return _("Served: refused on %(refused)s, back at the sender on %(back)s (service date %(day)s)",
+                     refused=_short(answer.day), back=_short(answer.back_on), day=_short(answer.on))
+        if answer.basis == "confirmed_service_address":
+            return _("Served: returned on %(day)s from the confirmed service address", day=_short(answer.on))
+        return _("Served: %(day)s, signed for by %(signer)s", day=_short(answer.on),
+                 signer=SIGNER_LABELS.get(answer.signed_by or "employee"))
+    if answer.state == "awaiting_confirmation":
+        return _("Delivered on %(day)s, signed for by %(signer)s: awaiting HR's confirmation",
+                 day=_short(answer.day), signer=SIGNER_LABELS.get(answer.signed_by or "other"))
+    if answer.state == "awaiting_return":
+        return _("Refused on %(day)s: served once it is back at the sender", day=_short(answer.day))
+    if answer.state == "failed":
+        return _("Not served: returned on %(day)s (%(reason)s)", day=_short(answer.day),
+                 reason=REASON_LABELS.get(answer.reason or "other"))
+    return _("Not served yet: in transit")
+
+
+def service_words(service: CaseService) -> str:
+    """The case's service state in one line, with what to do next when it failed."""
+    if service.served is not None:
+        if service.served.basis == "public_notice":
+            return _("Served: %(day)s, 30 days after the public notice of %(published)s",
+                     day=_short(service.served.on), published=_short(service.served.day))
+        return dispatch_words(service.served)
+    failed = [service.answers[d.id] for d in service.dispatches if service.answers[d.id].state == "failed"]
+    if service.next_action in ("try_another_address", "public_notice") and failed:
+        last = failed[-1]
+        then = (_("suggest sending a new notice to the %(address)s", address=ADDRESS_LABELS[service.next_address])
+                if service.next_action == "try_another_address" else _("suggest a public notice (公告送达)"))
+        return _("Not served: returned on %(day)s (%(reason)s) — %(then)s", day=_short(last.day),
+                 reason=REASON_LABELS.get(last.reason or "other"), then=then)
+    return service.why_not or ""
+
+
+# ---------------------------------------------------------------- recording the facts
+
+
+def _check_open(case: AbsenceCase) -> None:
+    if not case.is_open:
+        raise ServiceRefused(_l("This case is already resolved."))
+
+
+def record_dispatch(case: AbsenceCase, document: Document, *, method: str, dispatched_on: date, addressee: str,
+                    address: str, address_source: str, tracking_no: str | None = None,
+                    confirmed_service_address: bool = False, confirmation_note: str | None = None,
+                    actor=None, commit: bool = True) -> Dispatch:
+    """Record that an issued document of the case was sent; raises ServiceRefused with the reason."""
+    _check_open(case)
+    if document.case_id != case.id:
+        raise ServiceRefused(_l("The document %(number)s is not a notice of this case.", number=document.number))
+    if method not in DISPATCH_METHODS:
+        raise ServiceRefused(_l("Unknown dispatch method."))
+    if address_source not in ADDRESS_SOURCES:
+        raise ServiceRefused(_l("Unknown address source."))
+    if not (addressee or "").strip() or not (address or "").strip():
+        raise ServiceRefused(_l("Give the addressee and the address used."))
+    if dispatched_on < clock.local(document.issued_at).date():
+        raise ServiceRefused(_l("A document cannot be sent before it was issued (%(day)s).",
+                                day=clock.local(document.issued_at).date().isoformat()))
+    if dispatched_on > clock.today():
+        raise ServiceRefused(_l("The dispatch date is in the future."))
+    if confirmed_service_address and (address_source != "service_address" or not (confirmation_note or "").strip()):
+        raise ServiceRefused(_l("A confirmed service address needs the service address as its source and a note of "
+                                "the employee's signed confirmation."))
+    earlier = [d for d in case_dispatches(case) if d.document_id == document.id]
+    if any(dispatch_service(d).state == "failed" for d in earlier):
+        raise ServiceRefused(_l("A dispatch of %(number)s came back undelivered: issue a new notice (a re-sent notice "
+                                "is a new document with a new deadline).", number=document.number))
+    before = case_service(case)
+    dispatch = Dispatch(case_id=case.id, document_id=document.id, document_sha256=document.sha256, method=method,
+                        tracking_no=(tracking_no or "").strip() or None, dispatched_on=dispatched_on,
+                        addressee=addressee.strip(), address=address.strip(), address_source=address_source,
+                        confirmed_service_address=confirmed_service_address,
+                        confirmation_note=(confirmation_note or "").strip() or None,
+                        recorded_by=evidence.actor_of(actor), recorded_at=clock.now())
+    db.session.add(dispatch)
+    db.session.flush()
+    evidence.record("absence.dispatched", subject(case.id), {
+        "dispatch": dispatch.id, "document": document.id, "number": document.number, "sha256": document.sha256,
+        "method": method, "tracking_no": dispatch.tracking_no, "dispatched_on": dispatched_on,
+        "addressee": dispatch.addressee, "address": dispatch.address, "address_source": address_source,
+        "confirmed_service_address": confirmed_service_address, "confirmation_note": dispatch.confirmation_note},
+        actor=actor)
+    _after_change(case, before, actor)
+    if commit:
+        db.session.commit()
+    return dispatch
+
+
+def record_tracking(dispatch: Dispatch, *, status: str, day: date, signed_by: str | None = None,
+                    reason: str | None = None, note: str | None = None, source: str = "page", actor=None,
+                    commit: bool = True) -> TrackingEvent:
+    """Record one tracking event of a dispatch; raises ServiceRefused with the reason."""
+    case = dispatch.case
+    _check_open(case)
+    if status not in TRACKING_STATUSES or source not in TRACKING_SOURCES:
+        raise ServiceRefused(_l("Unknown tracking status or source."))
+    if status == "delivered" and signed_by not in SIGNERS:
+        raise ServiceRefused(_l("Say who signed for the delivery."))
+    if status != "delivered" and signed_by:
+        raise ServiceRefused(_l("Only a delivery is signed for."))
+    if status == "returned" and reason not in RETURN_REASONS:
+        raise ServiceRefused(_l("Give the reason it was returned."))
+    if status not in ("returned", "returned_to_sender") and reason:
+        raise ServiceRefused(_l("Only a return has a reason."))
+    if day < dispatch.dispatched_on:
+        raise ServiceRefused(_l("The event is dated before the dispatch (%(day)s).",
+                                day=dispatch.dispatched_on.isoformat()))
+    if day > clock.today():
+        raise ServiceRefused(_l("The event date is in the future."))
+    was = dispatch_service(dispatch)
+    if was.state in ("served", "failed"):
+        raise ServiceRefused(_l("This dispatch is settled already (%(state)s): record a new dispatch instead.",
+                                state=dispatch_words(was)))
+    before = case_service(case)
+    event = TrackingEvent(dispatch_id=dispatch.id, status=status, day=day, signed_by=signed_by or None,
+                          reason=reason or None, note=(note or "").strip() or None, source=source,
+                          recorded_by=evidence.actor_of(actor), recorded_at=clock.now())
+    db.session.add(event)
+    db.session.flush()
+    db.session.expire(dispatch, ["events"])
+    evidence.record("absence.tracking", subject(case.id), {
+        "dispatch": dispatch.id, "tracking_no": dispatch.tracking_no, "status": status, "day": day,
+        "signed_by": event.signed_by, "reason": event.reason, "note": event.note, "source": source}, actor=actor)
+    now = dispatch_service(dispatch)
+    if now.state == "failed":
+        after = case_service(case)
+        evidence.record("absence.service_failed", subject(case.id), {
+            "dispatch": dispatch.id, "document": dispatch.document_id, "returned_on": now.day, "reason": now.reason,
+            "address_source": dispatch.address_source, "next_address": after.next_address,
+            "next_action": after.next_action}, actor=actor)
+    _after_change(case, before, actor)
+    if commit:
+        db.session.commit()
+    return event
+
+
+def confirm_signature(dispatch: Dispatch, note: str, actor=None, commit: bool = True) -> None:
+    """HR confirms that a delivery signed by someone else (or left in a locker) reached the employee."""
+    _check_open(dispatch.case)
+    answer = dispatch_service(dispatch)
+    if answer.state != "awaiting_confirmation":
+        raise ServiceRefused(_l("Nothing to confirm: no delivery signed by someone else awaits confirmation."))
+    if not (note or "").strip():
+        raise ServiceRefused(_l("Say how you know it reached the employee."))
+    before = case_service(dispatch.case)
+    dispatch.signature_confirmed_at, dispatch.signature_confirmed_by = clock.now(), evidence.actor_of(actor)
+    dispatch.signature_note = note.strip()
+    evidence.record("absence.signature_confirmed", subject(dispatch.case_id), {
+        "dispatch": dispatch.id, "delivered_on": answer.day, "signed_by": answer.signed_by, "note": note.strip()},
+        actor=actor)
+    _after_change(dispatch.case, before, actor)
+    if commit:
+        db.session.commit()
+
+
+def can_publish(case: AbsenceCase, whereabouts_unknown_note: str | None = None) -> bool:
+    """Public notice only after a failed attempt is on record or HR documents unknown whereabouts."""
+    if (whereabouts_unknown_note or "").strip():
+        return True
+    return any(dispatch_service(d).state == "failed" for d in case_dispatches(case))
+
+
+def record_public_notice(case: AbsenceCase, document: Document, *, medium: str, published_on: date,
+                         scan_sha256: str | None = None, whereabouts_unknown_note: str | None = None,
+                         actor=None, commit: bool = True) -> PublicNotice:
+    """Record a public notice (公告送达); refused before a failed attempt or documented unknown whereabouts."""
+    _check_open(case)
+    if document.case_id != case.id:
+        raise ServiceRefused(_l("The document %(number)s is not a notice of this case.", number=document.number))
+    if not (medium or "").strip():
+        raise ServiceRefused(_l("Name the newspaper or channel the notice was published in."))
+    if published_on > clock.today():
+        raise ServiceRefused(_l("The publication date is in the future."))
+    if not can_publish(case, whereabouts_unknown_note):
+        raise ServiceRefused(_l("Public notice is allowed only after a failed attempt to serve the notice is on "
+                                "record, or when you document that the employee's whereabouts are unknown "
+                                "(参照 劳办发〔1995〕179号)."))
+    before = case_service(case)
+    notice = PublicNotice(case_id=case.id, document_id=document.id, medium=medium.strip(), published_on=published_on,
+                          scan_sha256=scan_sha256 or None,
+                          whereabouts_unknown_note=(whereabouts_unknown_note or "").strip() or None,
+                          recorded_by=evidence.actor_of(actor), recorded_at=clock.now())
+    db.session.add(notice)
+    db.session.flush()
+    evidence.record("absence.public_notice", subject(case.id), {
+        "public_notice": notice.id, "document": document.id, "number": document.number, "medium": notice.medium,
+        "published_on": published_on, "served_on": published_on + timedelta(days=PUBLIC_NOTICE_DAYS),
+        "scan_sha256": notice.scan_sha256, "whereabouts_unknown_note": notice.whereabouts_unknown_note}, actor=actor)
+    _after_change(case, before, actor)
+    if commit:
+        db.session.commit()
+    return notice
+
+
+def _after_change(case: AbsenceCase, before: CaseService, actor) -> None:
+    """Record `served` and `deadline_set` when a fact served the notice (or changed its date); sync to-dos."""
+    after = case_service(case)
+    changed = after.served_on is not None and (
+        before.served_on != after.served_on or before.document is not after.document
+        or before.effective != after.effective)
+    if changed:
+        payload = {"document": after.document.id, "number": after.document.number}
+        evidence.record("absence.served", subject(case.id), {
+            **payload, "served_on": after.served_on, "basis": after.served.basis}, actor=actor)
+        evidence.record("absence.deadline_set", subject(case.id), {
+            **payload, "stated": after.stated, "effective": after.effective, "served_on": after.served_on,
+            "rule_version": after.rule_version}, actor=actor)
+    sync_todos(case, after)
+
+
+def sync_todos(case: AbsenceCase, service: CaseService | None = None) -> None:
+    """One open to-do for the next service action (none once served); others of its family are done."""
+    service = service or case_service(case)
+    now = clock.now()
+    wanted = service.next_action if case.is_open else None
+    for todo in case.todos:
+        if todo.kind in SERVICE_TODOS and todo.done_at is None and todo.kind != wanted:
+            todo.done_at, todo.done_by = now, "system"
+    if wanted and not any(t.kind == wanted and t.done_at is None for t in case.todos):
+        db.session.add(CaseTodo(case_id=case.id, kind=wanted, created_at=now))
+
+
+# ---------------------------------------------------------------- the tick
+
+
+def _passed_already(case_id: int, document_id: int, effective: date) -> bool:
+    events = db.session.scalars(select(EvidenceEvent).where(
+        body_field("subject") == subject(case_id), body_field("kind") == "absence.deadline_passed"))
+    return any(e.payload.get("document") == document_id and e.payload.get("effective") == effective.isoformat()
+               for e in events)
+
+
+def mark_deadlines_passed(now: datetime) -> int:
+    """Record `deadline_passed` once for each open case whose effective deadline's day has ended; keep each
+    case's service to-do current. Nothing else happens here (termination is another issue)."""
+    case_ids = set(db.session.scalars(select(Document.case_id).join(AbsenceCase, AbsenceCase.id == Document.case_id)
+                                      .where(AbsenceCase.state != "resolved")))
+    marked = 0
+    for case_id in sorted(case_ids):
+        case = db.session.get(AbsenceCase, case_id)
+        service = case_service(case)
+        sync_todos(case, service)
+        if service.effective and day_end(service.effective) <= now and not _passed_already(
+                case.id, service.document.id, service.effective):
+            evidence.record("absence.deadline_passed", subject(case.id), {
+                "document": service.document.id, "number": service.document.number, "effective": service.effective,
+                "served_on": service.served_on, "stated": service.stated})
+            marked += 1
+    db.session.commit()
+    return marked
