@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms import clock
-from lms.absence import cases, decisions
+from lms.absence import cases, decisions, service
 from lms.absence.models import LEAVE_TYPES, REPLY_CHANNELS, AbsenceCase
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
@@ -113,7 +113,12 @@ class CaseOut(CaseSummary):
     todos = fields.List(fields.Nested(TodoOut))
     notes = fields.List(fields.Dict(), metadata={"description": "HR's notes: text, by (actor), at."})
     documents = fields.List(fields.Dict(), metadata={"description": "Generated notices (the notices issue)."})
-    dispatches = fields.List(fields.Dict(), metadata={"description": "Postal dispatches (the notices issue)."})
+    dispatches = fields.List(fields.Dict(), metadata={"description": "Dispatches of the case's notices, each with "
+                                                                     "`status`, `served_at`, `basis` and `events` "
+                                                                     "(as GET /api/v1/dispatches/{id})."})
+    deadline = fields.Dict(metadata={"description": "The current notice's deadlines: `stated` (D), `effective` (null "
+                                                    "while not served), `served_at`, `basis`, `why_not`, "
+                                                    "`next_action`, `document_id`. Dates YYYY-MM-DD."})
 
 
 class ReplyIn(Schema):
@@ -161,7 +166,15 @@ def _case_detail(case: AbsenceCase) -> dict:
     return {**{name: getattr(case, name) for name in (
         "id", "employee", "state", "first_day", "counted_days", "threshold_reached_at", "paused_at", "resolution",
         "opened_at", "resolved_at", "rule_version", "days", "steps", "replies", "todos")},
-        "messages": messages, "notes": notes, "documents": [], "dispatches": []}
+        "messages": messages, "notes": notes, "documents": [], **_service_detail(case)}
+
+
+def _service_detail(case: AbsenceCase) -> dict:
+    from lms.api.service import DispatchOut, deadline_out, dispatch_out
+
+    state = service.case_service(case)
+    return {"dispatches": DispatchOut(many=True).dump([dispatch_out(d) for d in service.case_dispatches(case)]),
+            "deadline": deadline_out(state)}
 
 
 def _case_or_404(case_id: int) -> AbsenceCase:
