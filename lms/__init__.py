@@ -96,7 +96,10 @@ def _postgresql_settings(dbapi_connection, connection_record):
 
 
 def register_blueprints(app: Flask) -> None:
-    from lms.absence import case_views  # noqa: F401 - its routes hang on the absence blueprint
+    from lms.absence import (
+        case_views,  # noqa: F401 - its routes hang on the absence blueprint
+        service_views,  # noqa: F401 - the same, for service of notices
+    )
     from lms.absence.views import bp as absence_bp
     from lms.api import register_api
     from lms.courses.views import bp as courses_bp

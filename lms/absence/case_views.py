@@ -49,6 +49,11 @@ TODO_LABELS = {
     "threshold_withdrawn": _l("The threshold no longer holds: a day stopped counting; review the case"),
     "confirm_days": _l("Confirm or excuse the days found after the fact"),
     "not_reported": _l("New hire has not reported for work (未报到): contact them; no absence case is opened"),
+    "dispatch_notice": _l("Send the issued return-to-work notice and record the dispatch"),
+    "check_tracking": _l("Check the notice's tracking and record what happened"),
+    "confirm_signature": _l("Someone else signed for the notice: confirm that it reached the employee"),
+    "try_another_address": _l("The notice came back undelivered: issue a new notice and send it to the next address"),
+    "public_notice": _l("Every address failed: publish a public notice (公告送达)"),
 }
 RESOLUTION_LABELS = {"returned": _l("returned to work"), "excused": _l("explanation accepted"),
                      "warned": _l("back at work, written warning"),
@@ -189,7 +194,15 @@ def case_page(case_id: int):
     messages = cases.case_messages([case.id])[case.id]
     timeline = db.session.scalars(select(EvidenceEvent).where(body_field("subject") == cases.subject(case.id))
                                   .order_by(EvidenceEvent.seq)).all()
+    service_page = {}
+    if is_hr:
+        from lms.absence import service, service_views
+
+        state = service.case_service(case)
+        service_page = {"service": state, "service_words": service.service_words(state),
+                        "service_labels": service, **service_views.forms_for(case, state)}
     return render_template("absence/case.html", case=case, messages=messages, timeline=timeline, is_hr=is_hr,
+                           **service_page,
                            phone_form=PhoneForm(formdata=None), decide_form=DecideForm(formdata=None),
                            note_form=NoteForm(formdata=None), manager_form=ManagerCallForm(formdata=None),
                            confirm_form=ConfirmDaysForm(formdata=None), labels=labels())

@@ -1,0 +1,134 @@
+"""Service of a case's notices on the case page: dispatch, tracking events, HR's confirmation of a
+signature, public notice. Routes hang on the absence blueprint (`views.bp`); the rules are in `service`."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from lms.absence import service
+from lms.absence.case_views import _act
+from lms.absence.models import Dispatch
+from lms.absence.views import bp
+from lms.documents.models import Document
+from lms.extensions import db
+from lms.people.access import roles_required
+
+
+def _choices(labels: dict, blank: str | None = None) -> list[SelectChoice]:
+    return ([SelectChoice("", blank)] if blank else []) + [SelectChoice(code, label) for code, label in labels.items()]
+
+
+class DispatchForm(FlaskForm):
+    document_id = SelectField(_l("Notice"), coerce=int, validators=[DataRequired()])
+    method = SelectField(_l("Method"), choices=_choices(service.METHOD_LABELS))
+    tracking_no = StringField(_l("Tracking number"), validators=[Optional(), Length(max=60)])
+    dispatched_on = DateField(_l("Dispatched on"), validators=[DataRequired()])
+    addressee = StringField(_l("Addressee"), validators=[DataRequired(), Length(max=120)])
+    address_source = SelectField(_l("Address used"), choices=_choices(service.ADDRESS_LABELS))
+    address = TextAreaField(_l("Address"), validators=[DataRequired(), Length(max=2000)])
+    confirmed_service_address = BooleanField(_l("The employee confirmed this address for service in writing"))
+    confirmation_note = StringField(_l("The signed confirmation (document, date)"),
+                                    validators=[Optional(), Length(max=500)])
+
+
+class TrackingForm(FlaskForm):
+    status = SelectField(_l("Event"), choices=_choices(service.STATUS_LABELS))
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    signed_by = SelectField(_l("Signed for by (a delivery)"), choices=_choices(service.SIGNER_LABELS, "—"),
+                            validate_choice=False)  # checked by service.record_tracking
+    reason = SelectField(_l("Reason (a return)"), choices=_choices(service.REASON_LABELS, "—"), validate_choice=False)
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+class SignatureForm(FlaskForm):
+    note = TextAreaField(_l("How you know it reached the employee"), validators=[DataRequired(), Length(max=500)])
+
+
+class PublicNoticeForm(FlaskForm):
+    document_id = SelectField(_l("Notice"), coerce=int, validators=[DataRequired()])
+    medium = StringField(_l("Newspaper or official channel"), validators=[DataRequired(), Length(max=200)])
+    published_on = DateField(_l("Published on"), validators=[DataRequired()])
+    whereabouts_unknown_note = TextAreaField(_l("Whereabouts unknown: how you established it (needed when no "
+                                                "attempt has failed)"), validators=[Optional(), Length(max=1000)])
+
+
+def forms_for(case, state: service.CaseService) -> dict:
+    """The case page's service forms, their notice choices filled in, the proposed address preset."""
+    notices = [(d.id, d.number) for d in reversed(service.case_documents(case))]
+    dispatch_form = DispatchForm(formdata=None, addressee=case.employee.name)
+    source = state.next_address
+    if source:
+        dispatch_form.address_source.data = source
+        dispatch_form.address.data = getattr(case.employee, source, None) or ""
+    public_form = PublicNoticeForm(formdata=None)
+    dispatch_form.document_id.choices = public_form.document_id.choices = notices
+    return {"dispatch_form": dispatch_form, "tracking_form": TrackingForm(formdata=None),
+            "signature_form": SignatureForm(formdata=None), "public_form": public_form}
+
+
+def _document(case, document_id: int) -> Document:
+    document = db.session.get(Document, document_id)
+    if document is None or document.case_id != case.id:
+        raise service.ServiceRefused(_l("No such notice on this case."))
+    return document
+
+
+def _dispatch(case_id: int, dispatch_id: int) -> Dispatch:
+    dispatch = db.session.get(Dispatch, dispatch_id)
+    if dispatch is None or dispatch.case_id != case_id:
+        abort(404)
+    return dispatch
+
+
+class _WithNotices:
+    """Form classes whose notice choices are the case's documents (validated against them)."""
+
+    @staticmethod
+    def make(form_class, case_id: int):
+        def build():
+            form = form_class()
+            if "document_id" in form:
+                form.document_id.choices = [(d.id, d.number) for d in db.session.scalars(
+                    db.select(Document).where(Document.case_id == case_id))]
+            return form
+        return build
+
+
+@bp.post("/cases/<int:case_id>/dispatches")
+@roles_required("hr", "admin")
+def record_dispatch(case_id: int):
+    return _act(case_id, _WithNotices.make(DispatchForm, case_id), lambda case, form: service.record_dispatch(
+        case, _document(case, form.document_id.data), method=form.method.data, dispatched_on=form.dispatched_on.data,
+        addressee=form.addressee.data, address=form.address.data, address_source=form.address_source.data,
+        tracking_no=form.tracking_no.data, confirmed_service_address=form.confirmed_service_address.data,
+        confirmation_note=form.confirmation_note.data, actor=current_user))
+
+
+@bp.post("/cases/<int:case_id>/dispatches/<int:dispatch_id>/events")
+@roles_required("hr", "admin")
+def record_tracking(case_id: int, dispatch_id: int):
+    dispatch = _dispatch(case_id, dispatch_id)
+    return _act(case_id, TrackingForm, lambda case, form: service.record_tracking(
+        dispatch, status=form.status.data, day=form.day.data, signed_by=form.signed_by.data or None,
+        reason=form.reason.data or None, note=form.note.data, source="page", actor=current_user))
+
+
+@bp.post("/cases/<int:case_id>/dispatches/<int:dispatch_id>/confirm")
+@roles_required("hr", "admin")
+def confirm_signature(case_id: int, dispatch_id: int):
+    dispatch = _dispatch(case_id, dispatch_id)
+    return _act(case_id, SignatureForm, lambda case, form: service.confirm_signature(
+        dispatch, form.note.data, actor=current_user))
+
+
+@bp.post("/cases/<int:case_id>/public-notices")
+@roles_required("hr", "admin")
+def record_public_notice(case_id: int):
+    return _act(case_id, _WithNotices.make(PublicNoticeForm, case_id), lambda case, form: service.record_public_notice(
+        case, _document(case, form.document_id.data), medium=form.medium.data, published_on=form.published_on.data,
+        whereabouts_unknown_note=form.whereabouts_unknown_note.data, actor=current_user))
