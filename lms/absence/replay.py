@@ -34,7 +34,9 @@ TIMELINE_KINDS = ("absence.case_opened", "absence.step_sent", "absence.step_skip
                   "absence.threshold_reached", "absence.reply_received", "absence.decided",
                   "absence.returned_after_threshold", "absence.case_resolved", "absence.day_uncounted",
                   "absence.day_recounted", "absence.threshold_withdrawn", "absence.days_excused",
-                  "absence.days_confirmed")
+                  "absence.days_confirmed", "absence.notice_issued", "document.issued", "absence.dispatched",
+                  "absence.served", "absence.service_failed", "absence.deadline_set", "absence.deadline_passed")
+SERVICE_ACTIONS = ("issue_notice", "dispatch", "tracking", "public_notice")
 
 
 class ScenarioError(ValueError):
@@ -179,9 +181,10 @@ def _inputs(scenario: dict) -> list[tuple[datetime, str, dict]]:
             day += timedelta(days=1)
     for n, item in enumerate(scenario.get("actions") or [], start=1):
         at = _moment(item.get("at"), f"actions[{n}].at")
-        kinds = [k for k in ("punch", "leave", "reply", "decide") if k in item]
+        kinds = [k for k in ("punch", "leave", "reply", "decide", *SERVICE_ACTIONS) if k in item]
         if len(kinds) != 1:
-            raise ScenarioError(f"actions[{n}]: give exactly one of punch, leave, reply, decide")
+            raise ScenarioError(f"actions[{n}]: give exactly one of punch, leave, reply, decide, "
+                                f"{', '.join(SERVICE_ACTIONS)}")
         data = dict(item[kinds[0]] or {})
         if kinds[0] == "punch":
             data["punched_at"] = _moment(data.get("punched_at", item["at"]), f"actions[{n}].punch.punched_at")
@@ -202,12 +205,68 @@ def _apply(kind: str, data: dict) -> None:
                                                             AbsenceCase.state != "resolved")).first()
         if case is None:
             raise ScenarioError(f"{kind} for {data['employee_no']}: no open case at that time")
-        if kind == "reply":
+        if kind in SERVICE_ACTIONS:
+            _apply_service(kind, case, data)
+        elif kind == "reply":
             decisions.record_reply(case, data["text"], data.get("channel", "link"), "replay")
         else:
             days = [date.fromisoformat(str(day)) for day in data["days"]] if data.get("days") else None
             decisions.decide(case, data["decision"], "replay", data.get("note", ""), leave_type=data.get("leave_type"),
                              days=days)
+
+
+def _issue_function():
+    """The notices' issuing (`lms.documents.services.issue`), where that part of the product is present."""
+    try:
+        from lms.documents import services as documents
+    except ImportError:
+        return None
+    return getattr(documents, "issue", None)
+
+
+def _apply_service(kind: str, case: AbsenceCase, data: dict) -> None:
+    """The service inputs: issue_notice, dispatch, tracking, public_notice (dates: the action's local day)."""
+    from lms.absence import service
+    from lms.absence.models import Dispatch
+
+    today = clock.today()
+    try:
+        if kind == "issue_notice":
+            issue = _issue_function()
+            if issue is None:  # this checkout has no issuing yet: the action is skipped, and said so
+                logging.getLogger(__name__).warning("issue_notice skipped: lms.documents.services.issue is absent")
+                return
+            deadline = date.fromisoformat(str(data["deadline"])) if data.get("deadline") else None
+            issue(case, "return_to_work", actor="replay", deadline=deadline)
+            return
+        notices = service.case_documents(case)
+        if kind in ("dispatch", "public_notice") and not notices:
+            raise ScenarioError(f"{kind} for {data['employee_no']}: no notice issued on the case")
+        if kind == "dispatch":
+            source = str(data.get("address_source", "contact_address"))
+            address = data.get("address") or getattr(case.employee, source, None) or ""
+            service.record_dispatch(
+                case, notices[-1], method=str(data.get("method", "ems")), dispatched_on=today,
+                addressee=str(data.get("addressee") or case.employee.name), address=str(address),
+                address_source=source, tracking_no=str(data["tracking_no"]) if data.get("tracking_no") else None,
+                confirmed_service_address=bool(data.get("confirmed_service_address", False)),
+                confirmation_note=data.get("confirmation_note"), actor="replay")
+        elif kind == "tracking":
+            query = select(Dispatch).where(Dispatch.case_id == case.id)
+            if data.get("tracking_no"):
+                query = query.where(Dispatch.tracking_no == str(data["tracking_no"]))
+            dispatch = db.session.scalars(query.order_by(Dispatch.id.desc())).first()
+            if dispatch is None:
+                raise ScenarioError(f"tracking for {data['employee_no']}: no dispatch on the case")
+            service.record_tracking(dispatch, status=str(data["status"]), day=today, signed_by=data.get("signed_by"),
+                                    reason=data.get("reason"), note=data.get("note"), source="replay",
+                                    actor="replay")
+        else:
+            service.record_public_notice(case, notices[-1], medium=str(data.get("medium", "")), published_on=today,
+                                         whereabouts_unknown_note=data.get("whereabouts_unknown_note"),
+                                         actor="replay")
+    except service.ServiceRefused as exc:
+        raise ScenarioError(f"{kind} for {data['employee_no']} at {today.isoformat()}: {exc}") from exc
 
 
 def _run(scenario: dict) -> None:
@@ -230,7 +289,10 @@ def _timeline() -> list[Entry]:
     for event in db.session.scalars(select(EvidenceEvent).order_by(EvidenceEvent.seq)):
         if event.kind not in TIMELINE_KINDS:
             continue
-        case_id = int(event.subject.partition(":")[2])
+        prefix, _sep, identifier = event.subject.partition(":")
+        if prefix != "case" or not identifier.isdigit():
+            continue
+        case_id = int(identifier)
         payload = event.payload
         name, detail = event.kind.removeprefix("absence."), ""
         if event.kind in ("absence.step_sent", "absence.step_skipped"):
@@ -249,6 +311,18 @@ def _timeline() -> list[Entry]:
             detail = f"{payload['criterion']}: {', '.join(payload['counted_days'])}"
         elif event.kind in ("absence.case_resolved", "absence.decided"):
             detail = payload.get("resolution") or payload.get("decision")
+        elif event.kind in ("absence.notice_issued", "document.issued"):
+            name, detail = "notice_issued", payload.get("number", "")
+        elif event.kind == "absence.dispatched":
+            detail = f"{payload['number']} {payload['method']} {payload['address_source']}"
+        elif event.kind == "absence.served":
+            detail = f"{payload['served_on']} ({payload['basis']})"
+        elif event.kind == "absence.service_failed":
+            detail = f"{payload['returned_on']} {payload['reason']} → {payload['next_action']}"
+        elif event.kind == "absence.deadline_set":
+            detail = f"stated {payload['stated']}, effective {payload['effective']}"
+        elif event.kind == "absence.deadline_passed":
+            detail = payload["effective"]
         entries.append(Entry(clock.local(event.occurred_at).replace(tzinfo=None), numbers[case_id], case_id,
                              name, str(detail)))
     return entries
@@ -266,6 +340,14 @@ def _differences(timeline: list[Entry], expected: list[dict]) -> list[str]:
                str(i["event"])) for i in expected]
     missing = [f"expected {' '.join(w)}, did not happen" for w in wanted if w not in actual]
     extra = [f"happened {' '.join(a)}, not expected" for a in actual if a not in wanted]
+    details = {(e.at.isoformat(timespec="minutes"), e.employee_no, e.event): e.detail for e in timeline}
+    for item in expected:
+        if "detail" not in item:
+            continue
+        key = (datetime.fromisoformat(str(item["at"])).isoformat(timespec="minutes"), str(item["employee_no"]),
+               str(item["event"]))
+        if key in details and details[key] != str(item["detail"]):
+            missing.append(f"expected {' '.join(key)} with “{item['detail']}”, got “{details[key]}”")
     return missing + extra
 
 
