@@ -205,7 +205,8 @@ class CaseService:
     """The notice currently in service, whether and when it was served, and the deadlines."""
 
     document: Document | None = None
-    dispatches: list[Dispatch] = field(default_factory=list)
+    dispatches: list[Dispatch] = field(default_factory=list)  # of the current document
+    all_dispatches: list[Dispatch] = field(default_factory=list)  # of every notice of the case
     public_notices: list[PublicNotice] = field(default_factory=list)
     answers: dict[int, Served] = field(default_factory=dict)  # dispatch id → its answer
     served: Served | None = None  # the earliest service of the current document
@@ -258,7 +259,7 @@ def case_service(case: AbsenceCase) -> CaseService:
     """Read the service state of the case's newest return-to-work notice from the recorded facts."""
     documents = case_documents(case)
     all_dispatches = case_dispatches(case)
-    result = CaseService()
+    result = CaseService(all_dispatches=all_dispatches)
     result.answers = {d.id: dispatch_service(d) for d in all_dispatches}
     result.failed_sources = [d.address_source for d in all_dispatches if result.answers[d.id].state == "failed"]
     result.next_address = _next_address(case, result.failed_sources)

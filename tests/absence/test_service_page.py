@@ -31,7 +31,9 @@ def test_hr_dispatches_and_tracks_on_the_case_page(login_as, served_case):
             "status": "delivered", "day": "2026-06-21", "signed_by": "locker"})
         assert response.status_code == 302
         page = hr.get(f"/absence/cases/{served_case.id}").get_data(as_text=True)
-        assert "awaiting HR&#39;s confirmation" in page and 'data-test="confirm-signature"' in page
+        state = re.search(r'data-test="dispatch-state">(.*?)</p>', page, re.S)
+        assert state and "awaiting HR&#39;s confirmation" in state.group(1), page[page.find('data-test="service"'):][:3000]
+        assert 'data-test="confirm-signature"' in page
         hr.post(f"/absence/cases/{served_case.id}/dispatches/{dispatch.id}/confirm",
                 data={"note": "员工电话确认已取件"})
         page = hr.get(f"/absence/cases/{served_case.id}").get_data(as_text=True)
