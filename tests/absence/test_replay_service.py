@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import lms.documents
 from lms import clock
 from lms.absence import replay
 from tests.absence.service_helpers import make_document
@@ -26,6 +27,7 @@ def issuing(monkeypatch):
     module.issue = lambda case, kind, actor=None, deadline=None: make_document(case, clock.today(),
                                                                               stated_deadline=deadline)
     monkeypatch.setitem(sys.modules, "lms.documents.services", module)
+    monkeypatch.setattr(lms.documents, "services", module, raising=False)  # removed again after the test
 
 
 def test_the_seed_case_served_on_6_21_has_its_deadline_on_6_25(app, issuing):

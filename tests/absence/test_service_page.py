@@ -32,7 +32,8 @@ def test_hr_dispatches_and_tracks_on_the_case_page(login_as, served_case):
         assert response.status_code == 302
         page = hr.get(f"/absence/cases/{served_case.id}").get_data(as_text=True)
         state = re.search(r'data-test="dispatch-state">(.*?)</p>', page, re.S)
-        assert state and "awaiting HR&#39;s confirmation" in state.group(1), page[page.find('data-test="service"'):][:3000]
+        service_html = page[page.find('data-test="service"'):][:3000]
+        assert state and "awaiting HR&#39;s confirmation" in state.group(1), service_html
         assert 'data-test="confirm-signature"' in page
         hr.post(f"/absence/cases/{served_case.id}/dispatches/{dispatch.id}/confirm",
                 data={"note": "员工电话确认已取件"})
