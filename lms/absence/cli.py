@@ -125,3 +125,18 @@ def scan_command(at_iso: str | None):
     if report.unknown_days:
         click.echo("WARNING: the calendar does not know " + ", ".join(d.isoformat() for d in report.unknown_days),
                    err=True)
+
+
+@absence_cli.command("import-tracking")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_tracking(path: Path):
+    """Import a carrier's tracking export (.csv or .xlsx), all rows or none.
+
+    Columns: tracking_no (运单号), status (状态), at (日期), signed_by (签收人), reason (退回原因)."""
+    from lms.absence import service
+
+    try:
+        report = service.import_tracking(path.name, path.read_bytes(), actor="cli")
+    except InvalidRecords as exc:
+        _fail(path, exc)
+    click.echo(f"imported {path.name}: {report.new} new tracking events, {report.duplicates} duplicates")

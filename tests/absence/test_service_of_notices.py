@@ -11,6 +11,7 @@ from lms.absence import service
 from lms.absence.models import CaseTodo, Dispatch
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
+from lms.people.records import InvalidRecords
 from tests.absence.service_helpers import at, make_document
 
 RULES = {"postal_allowance_days": 3, "return_period_days": 3}
@@ -257,3 +258,19 @@ def test_the_tick_marks_the_deadline_passed_once_its_day_has_ended(served_case):
     assert service.mark_deadlines_passed(clock.as_utc(datetime(2026, 6, 26, 0, 0))) == 1
     assert service.mark_deadlines_passed(clock.as_utc(datetime(2026, 6, 26, 1, 0))) == 0
     assert kinds(served_case).count("absence.deadline_passed") == 1
+
+
+def test_a_carriers_tracking_file_is_imported_all_or_nothing(served_case):
+    sent = dispatch(served_case, make_document(served_case, date(2026, 6, 18)), date(2026, 6, 19))
+    good = ("运单号,状态,日期,签收人,退回原因\n"
+            "EA123456789CN,运输中,2026-06-20,,\nEA123456789CN,已签收,2026-06-21 15:02,本人,\n")
+    bad = good + "EA999,运输中,2026-06-20,,\n"
+    with at(date(2026, 6, 22)):
+        with pytest.raises(InvalidRecords) as failed:
+            service.import_tracking("ems.csv", bad.encode())
+        assert [(e.row, e.field) for e in failed.value.errors] == [(4, "tracking_no")]
+        assert db.session.get(Dispatch, sent.id).events == []
+        assert service.import_tracking("ems.csv", good.encode()) == service.TrackingImport(2, 0)
+        assert service.import_tracking("ems.csv", good.encode()) == service.TrackingImport(0, 2)
+    state = service.case_service(served_case)
+    assert (state.served_on, state.effective) == (date(2026, 6, 21), date(2026, 6, 25))
