@@ -533,6 +533,17 @@ def sync_todos(case: AbsenceCase, service: CaseService | None = None) -> None:
 # ---------------------------------------------------------------- the tick
 
 
+def deadline_has_passed(case: AbsenceCase, now: datetime | None = None) -> tuple[bool, str | None]:
+    """Whether the effective deadline's day has ended (the earliest anything about termination may be
+    drafted — a later issue's gate); if not, why not."""
+    state = case_service(case)
+    if state.effective is None:
+        return False, state.why_not
+    if day_end(state.effective) > (now or clock.now()):
+        return False, _("The effective deadline %(day)s has not passed yet.", day=state.effective.isoformat())
+    return True, None
+
+
 def _passed_already(case_id: int, document_id: int, effective: date) -> bool:
     events = db.session.scalars(select(EvidenceEvent).where(
         body_field("subject") == subject(case_id), body_field("kind") == "absence.deadline_passed"))

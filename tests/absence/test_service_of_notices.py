@@ -258,6 +258,16 @@ def test_the_tick_marks_the_deadline_passed_once_its_day_has_ended(served_case):
     assert service.mark_deadlines_passed(clock.as_utc(datetime(2026, 6, 26, 0, 0))) == 1
     assert service.mark_deadlines_passed(clock.as_utc(datetime(2026, 6, 26, 1, 0))) == 0
     assert kinds(served_case).count("absence.deadline_passed") == 1
+    assert service.deadline_has_passed(served_case, clock.as_utc(datetime(2026, 6, 25, 23, 0)))[0] is False
+    assert service.deadline_has_passed(served_case, clock.as_utc(datetime(2026, 6, 26, 0, 0))) == (True, None)
+
+
+def test_nothing_passes_while_not_served(served_case):
+    sent = dispatch(served_case, make_document(served_case, date(2026, 6, 18)), date(2026, 6, 19))
+    track(sent, date(2026, 6, 23), "returned", reason="unclear_address")
+    passed, why = service.deadline_has_passed(served_case, clock.as_utc(datetime(2026, 12, 1)))
+    assert passed is False and "undelivered" in why
+    assert service.mark_deadlines_passed(clock.as_utc(datetime(2026, 12, 1))) == 0
 
 
 def test_a_carriers_tracking_file_is_imported_all_or_nothing(served_case):
@@ -274,3 +284,12 @@ def test_a_carriers_tracking_file_is_imported_all_or_nothing(served_case):
         assert service.import_tracking("ems.csv", good.encode()) == service.TrackingImport(0, 2)
     state = service.case_service(served_case)
     assert (state.served_on, state.effective) == (date(2026, 6, 21), date(2026, 6, 25))
+
+
+def test_the_scheduler_runs_the_service_tick(served_case):
+    from lms import jobs
+
+    sent = dispatch(served_case, make_document(served_case, date(2026, 6, 18)), date(2026, 6, 19))
+    track(sent, date(2026, 6, 21), "delivered", signed_by="employee")
+    jobs.run_tick(clock.as_utc(datetime(2026, 6, 26, 0, 5)).isoformat())
+    assert kinds(served_case).count("absence.deadline_passed") == 1
