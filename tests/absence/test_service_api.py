@@ -70,3 +70,9 @@ def test_a_document_of_another_case_is_not_found(client, served_case, hr_token):
         response = client.post(f"/api/v1/absence/cases/{served_case.id}/dispatches", headers=auth(hr_token),
                                json={**SENT, "document_id": 999})
     assert response.status_code == 404
+
+
+def test_the_service_endpoints_are_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert {"/api/v1/absence/cases/{case_id}/dispatches", "/api/v1/dispatches/{dispatch_id}",
+            "/api/v1/dispatches/{dispatch_id}/events", "/api/v1/absence/cases/{case_id}/public-notices"} <= set(paths)
