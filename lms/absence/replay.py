@@ -34,7 +34,7 @@ TIMELINE_KINDS = ("absence.case_opened", "absence.step_sent", "absence.step_skip
                   "absence.threshold_reached", "absence.reply_received", "absence.decided",
                   "absence.returned_after_threshold", "absence.case_resolved", "absence.day_uncounted",
                   "absence.day_recounted", "absence.threshold_withdrawn", "absence.days_excused",
-                  "absence.days_confirmed", "absence.notice_issued", "document.issued", "absence.dispatched",
+                  "absence.days_confirmed", "absence.notice_issued", "documents.issued", "absence.dispatched",
                   "absence.served", "absence.service_failed", "absence.deadline_set", "absence.deadline_passed")
 SERVICE_ACTIONS = ("issue_notice", "dispatch", "tracking", "public_notice")
 
@@ -216,12 +216,19 @@ def _apply(kind: str, data: dict) -> None:
 
 
 def _issue_function():
-    """The notices' issuing (`lms.documents.services.issue`), where that part of the product is present."""
+    """How a replay issues a return-to-work notice: `lms.absence.notices.issue_return_notice` where that
+    part of the product is present (it drafts the facts, renders, numbers and hashes), else None."""
+    import importlib
+
     try:
-        from lms.documents import services as documents
+        notices = importlib.import_module("lms.absence.notices")
     except ImportError:
         return None
-    return getattr(documents, "issue", None)
+    issue = getattr(notices, "issue_return_notice", None)
+    if issue is None:
+        return None
+    return lambda case, deadline=None, dispatch_on=None: issue(case, "replay", dispatch_on=dispatch_on,
+                                                              deadline=deadline)
 
 
 def _apply_service(kind: str, case: AbsenceCase, data: dict) -> None:
@@ -234,10 +241,13 @@ def _apply_service(kind: str, case: AbsenceCase, data: dict) -> None:
         if kind == "issue_notice":
             issue = _issue_function()
             if issue is None:  # this checkout has no issuing yet: the action is skipped, and said so
-                logging.getLogger(__name__).warning("issue_notice skipped: lms.documents.services.issue is absent")
+                logging.getLogger(__name__).warning("issue_notice skipped: lms.absence.notices.issue_return_notice "
+                                                    "is absent")
                 return
             deadline = date.fromisoformat(str(data["deadline"])) if data.get("deadline") else None
-            issue(case, "return_to_work", actor="replay", deadline=deadline)
+            dispatch_on = date.fromisoformat(str(data["dispatch_on"])) if data.get("dispatch_on") else None
+            issue(case, deadline=deadline, dispatch_on=dispatch_on)
+            db.session.commit()
             return
         notices = service.case_documents(case)
         if kind in ("dispatch", "public_notice") and not notices:
@@ -311,7 +321,7 @@ def _timeline() -> list[Entry]:
             detail = f"{payload['criterion']}: {', '.join(payload['counted_days'])}"
         elif event.kind in ("absence.case_resolved", "absence.decided"):
             detail = payload.get("resolution") or payload.get("decision")
-        elif event.kind in ("absence.notice_issued", "document.issued"):
+        elif event.kind in ("absence.notice_issued", "documents.issued"):
             name, detail = "notice_issued", payload.get("number", "")
         elif event.kind == "absence.dispatched":
             detail = f"{payload['number']} {payload['method']} {payload['address_source']}"

@@ -1,16 +1,14 @@
 """Replay learns the service inputs (issue_notice, dispatch, tracking, public_notice) and events (dispatched,
 served, service_failed, deadline_set, deadline_passed). The notices' issuing is another part of the product:
-where `lms.documents.services.issue` is absent these tests stand one in that inserts a Document row."""
+where `lms.absence.notices.issue_return_notice` is absent these tests stand one in that inserts a Document
+row."""
 
 from __future__ import annotations
 
-import sys
-import types
 from pathlib import Path
 
 import pytest
 
-import lms.documents
 from lms import clock
 from lms.absence import replay
 from tests.absence.service_helpers import make_document
@@ -20,14 +18,11 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "content" / "scenarios"
 
 @pytest.fixture
 def issuing(monkeypatch):
-    """`lms.documents.services.issue(case, kind, actor, deadline)`: the real one if present, else a stand-in."""
+    """The notices' issuing: the real one if this checkout has it, else a stand-in inserting a Document row."""
     if replay._issue_function() is not None:
         return
-    module = types.ModuleType("lms.documents.services")
-    module.issue = lambda case, kind, actor=None, deadline=None: make_document(case, clock.today(),
-                                                                              stated_deadline=deadline)
-    monkeypatch.setitem(sys.modules, "lms.documents.services", module)
-    monkeypatch.setattr(lms.documents, "services", module, raising=False)  # removed again after the test
+    monkeypatch.setattr(replay, "_issue_function", lambda: lambda case, deadline=None, dispatch_on=None: make_document(
+        case, clock.today(), stated_deadline=deadline))
 
 
 def test_the_seed_case_served_on_6_21_has_its_deadline_on_6_25(app, issuing):
