@@ -38,7 +38,7 @@ def wrap(text: str, size: float, max_width: float) -> list[str]:
     return [*rows, row] if row else rows
 
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_BOLD = re.compile(r"\*\*([^*]+)\*\*")
 
 
 def _plain(text: str) -> str:
@@ -57,7 +57,7 @@ def render_notice(*, title: str, body_markdown: str, company: str, number: str, 
     register_font()
     buffer = io.BytesIO()
     width, height = A4
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, initialFontName=FONT, initialFontSize=11)
     pdf.setTitle(f"{title} {number}")
     pdf.setAuthor(author or company)
     left, right, top, bottom = 25 * mm, 25 * mm, 25 * mm, 22 * mm
@@ -78,7 +78,8 @@ def render_notice(*, title: str, body_markdown: str, company: str, number: str, 
         page[0] += 1
         return height - top
 
-    def rows(text: str, size: float, indent: float = 0, gap: float = 1.55, first_indent: float = 0) -> None:
+    def rows(text: str, size: float, indent: float = 0, gap: float = 1.55, first_indent: float = 0,
+             bold: bool = False) -> None:
         nonlocal y
         pdf.setFont(FONT, size)
         lines = wrap(text, size, usable - indent - first_indent) if text else [""]
@@ -90,7 +91,10 @@ def render_notice(*, title: str, body_markdown: str, company: str, number: str, 
             if y < bottom + size:
                 y = new_page()
                 pdf.setFont(FONT, size)
-            pdf.drawString(left + indent + (first_indent if n == 0 else 0), y, line)
+            x = left + indent + (first_indent if n == 0 else 0)
+            pdf.drawString(x, y, line)
+            if bold:  # the font has no bold face: a second pass a hair to the right reads as bold
+                pdf.drawString(x + 0.35, y, line)
             y -= size * gap
 
     pdf.setFont(FONT, 9)
@@ -104,7 +108,7 @@ def render_notice(*, title: str, body_markdown: str, company: str, number: str, 
         kind, content = block
         if kind == "h":
             y -= 2 * mm
-            rows(_plain(content), 12.5)
+            rows(_plain(content), 12.5, bold=True)
             y -= 1 * mm
         elif kind == "li":
             pdf.setFont(FONT, body_size)
@@ -116,7 +120,8 @@ def render_notice(*, title: str, body_markdown: str, company: str, number: str, 
         elif kind == "row":
             rows("    ".join(_plain(cell) for cell in content), 10, indent=3 * mm)
         elif kind == "p":
-            rows(_plain(content), body_size)
+            whole_bold = content.startswith("**") and content.endswith("**")
+            rows(_plain(content), body_size, bold=whole_bold)
             y -= 2.5 * mm
         elif kind == "gap":
             y -= 2 * mm
