@@ -151,6 +151,27 @@ def replaced_by(document: Document) -> Document | None:
     return db.session.scalars(select(Document).where(Document.replaces_id == document.id)).first()
 
 
+def pack_documents(subject: str) -> list:
+    """The PDFs of a case's documents for its evidence pack (`case:12` → documents/RTW-2026-000001.pdf)."""
+    from lms.evidence.pack import PackDocument
+
+    kind, _sep, identifier = subject.partition(":")
+    if kind != "case" or not identifier.isdigit():
+        return []
+    return [PackDocument(f"documents/{d.number}.pdf", d.pdf, f"{d.number} ({d.kind})")
+            for d in documents_of_case(int(identifier))]
+
+
+def _register_pack_source() -> None:
+    from lms.evidence.pack import DOCUMENT_SOURCES
+
+    if pack_documents not in DOCUMENT_SOURCES:
+        DOCUMENT_SOURCES.append(pack_documents)
+
+
+_register_pack_source()
+
+
 def record_download(document: Document, actor, channel: str) -> None:
     """HR downloaded the PDF: who, when, through which door (the page or the API)."""
     subject = (evidence.subject_of("case", document.case_id) if document.case_id

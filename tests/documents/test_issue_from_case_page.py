@@ -59,3 +59,23 @@ def test_only_hr_and_admins_issue_and_download(seed_case, login_as, org):
         assert login_as(who).get(f"/documents/{document.id}.pdf").status_code == 403, who
     manager_page = login_as("manager").get(f"/absence/cases/{seed_case.id}").get_data(as_text=True)
     assert f"/documents/{document.id}.pdf" not in manager_page  # the list and the download are for HR
+
+
+def test_the_case_evidence_pack_carries_the_notice_pdf(seed_case, org):
+    import io
+    import json
+    import zipfile
+
+    from lms.absence import notices
+    from lms.evidence.pack import pack_for_subject
+
+    with at(datetime(2026, 6, 18, 10, 0)):
+        document = notices.issue_return_notice(seed_case, org.users["hr"], dispatch_on=date(2026, 6, 19))
+        built = pack_for_subject(f"case:{seed_case.id}", generated_by="user:1")
+    archive = zipfile.ZipFile(io.BytesIO(built.content))
+    assert archive.read(f"documents/{document.number}.pdf") == document.pdf
+    manifest = json.loads(archive.read("manifest.json"))
+    import hashlib
+
+    [entry] = [f for f in manifest["files"] if f["path"] == f"documents/{document.number}.pdf"]
+    assert entry["sha256"] == document.sha256 == hashlib.sha256(document.pdf).hexdigest()
