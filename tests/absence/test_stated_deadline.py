@@ -29,7 +29,8 @@ def test_a_deadline_on_a_weekend_moves_to_monday(app):
 
 
 def test_the_values_come_from_the_rules(app):
-    assert stated_deadline(date(2026, 6, 19), {"postal_allowance_days": 5, "return_period_days": 3}) == date(2026, 6, 29)
+    longer = {"postal_allowance_days": 5, "return_period_days": 3}
+    assert stated_deadline(date(2026, 6, 19), longer) == date(2026, 6, 29)
 
 
 def test_a_deadline_the_calendar_does_not_know_is_refused(app):
