@@ -104,8 +104,11 @@ def render_notice(*, title: str, body_markdown: str, company: str, number: str, 
     pdf.drawCentredString(width / 2, y, title)
     y -= 14 * mm
     body_size = 11
-    for block in _blocks(body_markdown):
-        kind, content = block
+    previous = None
+    for kind, content in _blocks(body_markdown):
+        if previous == "li" and kind != "li":
+            y -= 2 * mm  # a list ends: a little air before what follows
+        previous = kind
         if kind == "h":
             y -= 2 * mm
             rows(_plain(content), 12.5, bold=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import event, select, update
@@ -73,11 +74,17 @@ def current_template(kind: str) -> DocumentTemplate:
     return template
 
 
+@lru_cache(maxsize=64)
+def _compiled(sha256: str, lang: str, body: str):
+    """A template version's body compiled once per process (a version never changes: its SHA-256 names it)."""
+    return environment().from_string(body)
+
+
 def render_text(template: DocumentTemplate, facts: dict, locale: str) -> tuple[str, str]:
     """(title, Markdown body) of the template in `locale` with the facts."""
     lang = "zh" if locale.startswith("zh") else "en"
-    body = getattr(template, f"body_{lang}")
-    return getattr(template, f"title_{lang}"), environment().from_string(body).render(**facts).strip() + "\n"
+    compiled = _compiled(template.sha256, lang, getattr(template, f"body_{lang}"))
+    return getattr(template, f"title_{lang}"), compiled.render(**facts).strip() + "\n"
 
 
 # ---------------------------------------------------------------- numbers
