@@ -20,3 +20,28 @@ def test_numbers_count_per_prefix_and_year_without_gaps(app):
     db.session.commit()
     assert services.next_number("return_to_work", 2026) == "RTW-2026-000002"
     db.session.commit()
+
+
+def test_concurrent_issues_never_share_or_skip_a_number(app):
+    import threading
+
+    numbers, errors = [], []
+
+    def take(count: int) -> None:
+        with app.app_context():
+            try:
+                for _ in range(count):
+                    numbers.append(services.next_number("return_to_work", 2026))
+                    db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=take, args=(10,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(numbers) == [f"RTW-2026-{n:06d}" for n in range(1, 41)]
