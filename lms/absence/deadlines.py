@@ -23,6 +23,9 @@ class DeadlineUnknown(ValueError):
 
 def next_working_day_from(day: date) -> date:
     """`day` if it is a working day, else the first working day after it (per the working-day calendar)."""
+    info = calendar.day_info(day)
+    if info.is_workday:  # the usual case: one lookup, not a month's
+        return day
     span = [day + timedelta(days=n) for n in range(MAX_MOVE_DAYS)]
     for current, info in sorted(calendar.classify(span).items()):
         if info.kind == calendar.UNKNOWN:
