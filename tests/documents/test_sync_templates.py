@@ -43,3 +43,18 @@ def test_a_broken_template_is_refused_with_its_line_and_nothing_is_saved(app, co
         content.sync()
     assert "documents/return-to-work/en.md:5" in str(refused.value)
     assert _versions() == []
+
+
+def test_the_english_version_renders_the_same_facts(app, org, content):
+    from lms.documents import services
+
+    switch_on(content)
+    case = reach_threshold(org)
+    with at(datetime(2026, 6, 18, 10, 0)):
+        facts = notices.draft(case, org.users["hr"], dispatch_on=date(2026, 6, 19)).facts
+    template = services.current_template("return_to_work")
+    title, text = services.render_text(template, {**facts, "company": "Example Ltd", "number": "RTW-2026-000009",
+                                                  "issued_on": "2026-06-18", "replaces": None}, "en")
+    assert title == "Notice to Return to Work by a Deadline"
+    assert "Return to work by 2026-06-25" in text and "2026-06-15" in text and "Article 39(2)" in text
+    assert "automatically" not in text
