@@ -62,12 +62,20 @@ def test_the_pdf_embeds_its_font(seed_case, org):
             assert any(key in descriptor for key in ("/FontFile2", "/FontFile3", "/FontFile"))
 
 
-def test_render_to_png_for_review(seed_case, org, tmp_path):
-    """Not an assertion of layout: writes the PDF where a developer can render and look at it."""
+def test_the_pdf_is_a4_portrait_with_its_title_and_author(seed_case, org):
+    """LMS_NOTICE_PDF_OUT=/tmp/notice.pdf keeps the PDF, to look at it: pdftoppm -png /tmp/notice.pdf /tmp/notice."""
+    import io
     import os
+
+    from pypdf import PdfReader
 
     with at(datetime(2026, 6, 18, 10, 0)):
         document = notices.issue_return_notice(seed_case, org.users["hr"], dispatch_on=date(2026, 6, 19))
+    reader = PdfReader(io.BytesIO(document.pdf))
+    for page in reader.pages:
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+    assert reader.metadata.title == f"限期返岗通知书 {document.number}"
+    assert reader.metadata.author == "示例科技有限公司"
     target = os.environ.get("LMS_NOTICE_PDF_OUT")
     if target:
         with open(target, "wb") as out:
