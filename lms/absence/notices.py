@@ -76,8 +76,13 @@ def check(case: AbsenceCase) -> tuple:
 
 
 def default_dispatch_day(today: date | None = None) -> date:
-    """The next working day after `today` (the day the notice would go out if issued today)."""
-    return deadlines.next_working_day_from((today or clock.today()) + timedelta(days=1))
+    """The next working day after `today` (the day the notice would go out if issued today); the day after
+    today where the calendar does not know the days (the deadline then says so)."""
+    tomorrow = (today or clock.today()) + timedelta(days=1)
+    try:
+        return deadlines.next_working_day_from(tomorrow)
+    except deadlines.DeadlineUnknown:
+        return tomorrow
 
 
 def _rule_set(version: str) -> RuleSet:

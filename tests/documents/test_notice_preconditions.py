@@ -48,3 +48,12 @@ def test_a_counted_day_without_a_rule_version_blocks_the_notice(seed_case, org):
 def test_the_threshold_holds_and_the_notice_is_issued(seed_case, org):
     with at(datetime(2026, 6, 18, 10, 0)):
         assert notices.issue_return_notice(seed_case, org.users["hr"], dispatch_on=date(2026, 6, 19)).number
+
+
+def test_a_deadline_the_calendar_does_not_know_is_refused_with_the_reason(seed_case, org, login_as):
+    with at(datetime(2026, 12, 30, 10, 0)), pytest.raises(notices.NoticeRefused) as refused:
+        notices.issue_return_notice(seed_case, org.users["hr"])  # 2027 is not in the calendar yet
+    assert "enter the year" in str(refused.value)
+    with at(datetime(2026, 12, 30, 10, 0)):
+        page = login_as("hr").get(f"/absence/cases/{seed_case.id}")
+    assert page.status_code == 200 and 'data-test="notice-refused"' in page.get_data(as_text=True)
