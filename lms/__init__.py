@@ -103,7 +103,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.absence.views import bp as absence_bp
     from lms.api import register_api
     from lms.courses.views import bp as courses_bp
-    from lms.documents import models as _documents  # noqa: F401 - its tables (no pages of its own yet)
+    from lms.documents.views import bp as documents_bp
     from lms.evidence.views import bp as evidence_bp
     from lms.exams.views import bp as exams_bp
     from lms.exams.views import verify_bp
@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(verify_bp)
     app.register_blueprint(absence_bp)
     app.register_blueprint(notify_bp)
+    app.register_blueprint(documents_bp)
     register_api(app)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+from lms.config import PROJECT_DIR
 from lms.courses import services
 
 RULES = """\
@@ -148,4 +150,6 @@ def write_small_tree(root: Path) -> ContentTree:
     tree.write("courses/urgent/chapters/story.en.md", "Li's father is in hospital.\n")
     tree.write("exams/banks/rules.yaml", BANK)
     tree.write("exams/onboarding.yaml", EXAM)
+    # The document templates as shipped: the tests render the notices HR's lawyer would see.
+    shutil.copytree(PROJECT_DIR / "content" / "documents", root / "documents")
     return tree

@@ -19,10 +19,11 @@ from wtforms import BooleanField, DateField, DateTimeLocalField, SelectChoice, S
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms import clock
-from lms.absence import calendar, cases, decisions, workdays
+from lms.absence import calendar, cases, decisions, notices, workdays
 from lms.absence.leave import LEAVE_TYPE_LABELS
 from lms.absence.models import AbsenceCase, CaseReply, CaseTodo, ScanDay
 from lms.absence.views import bp
+from lms.documents import services as documents
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
 from lms.people.access import can_see_employee, roles_required, visible_employees
@@ -34,7 +35,7 @@ STATE_LABELS = {
     "reminded": _l("reminded"), "threshold_reached": _l("threshold reached"), "resolved": _l("resolved"),
 }
 STEP_LABELS = {"alert1": _l("first alert"), "alert2": _l("second alert"), "reminder": _l("daily reminder"),
-               "warning": _l("written warning")}
+               "warning": _l("written warning"), "notice": _l("return-to-work notice")}
 SKIP_LABELS = {
     "day_closed": _l("not sent: the day was over when the scheduler ran"), "paused": _l("not sent: awaiting HR"),
     "threshold_reached": _l("not sent: threshold reached"), "replied": _l("not sent: the employee replied"),
@@ -108,6 +109,11 @@ class ConfirmDaysForm(FlaskForm):
         SelectChoice("absence", _l("absence without leave (旷工): they count from now on")),
         SelectChoice("excused", _l("not 旷工: excuse them"))])
     note = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
+
+
+class NoticeForm(FlaskForm):
+    dispatch_on = DateField(_l("Planned dispatch date"), validators=[DataRequired()])
+    deadline = DateField(_l("Deadline stated (empty: the earliest the rules allow)"), validators=[Optional()])
 
 
 class NoteForm(FlaskForm):
@@ -192,6 +198,13 @@ def case_page(case_id: int):
     if not is_hr and (current_user.role != "manager" or not can_see_employee(current_user, case.employee_id)):
         abort(404)
     messages = cases.case_messages([case.id])[case.id]
+    notice_draft = notice_refused = None
+    notice_form = NoticeForm(formdata=None, dispatch_on=notices.default_dispatch_day())
+    if is_hr and case.state == "threshold_reached":
+        try:
+            notice_draft = notices.draft(case, current_user)
+        except cases.CaseError as exc:
+            notice_refused = str(exc)
     timeline = db.session.scalars(select(EvidenceEvent).where(body_field("subject") == cases.subject(case.id))
                                   .order_by(EvidenceEvent.seq)).all()
     service_page = {}
@@ -202,6 +215,8 @@ def case_page(case_id: int):
         service_page = {"service": state, "service_words": service.service_words(state),
                         "service_labels": service, **service_views.forms_for(case, state)}
     return render_template("absence/case.html", case=case, messages=messages, timeline=timeline, is_hr=is_hr,
+                           notice_draft=notice_draft, notice_refused=notice_refused, notice_form=notice_form,
+                           documents=documents.documents_of_case(case.id) if is_hr else [],
                            **service_page,
                            phone_form=PhoneForm(formdata=None), decide_form=DecideForm(formdata=None),
                            note_form=NoteForm(formdata=None), manager_form=ManagerCallForm(formdata=None),
@@ -261,6 +276,14 @@ def confirm_days(case_id: int):
         abort(400)
     return _act(case_id, ConfirmDaysForm, lambda case, form: decisions.confirm_days(
         case, days, form.decision.data, current_user, form.note.data or ""))
+
+
+@bp.post("/cases/<int:case_id>/notices")
+@roles_required("hr", "admin")
+def issue_notice(case_id: int):
+    """HR issues the 限期返岗通知书 after reviewing its draft on the case page."""
+    return _act(case_id, NoticeForm, lambda case, form: notices.issue_return_notice(
+        case, current_user, dispatch_on=form.dispatch_on.data, deadline=form.deadline.data))
 
 
 @bp.post("/cases/<int:case_id>/notes")

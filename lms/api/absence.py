@@ -19,7 +19,9 @@ from lms import clock
 from lms.absence import cases, decisions, service
 from lms.absence.models import LEAVE_TYPES, REPLY_CHANNELS, AbsenceCase
 from lms.api.auth import token_required
+from lms.api.documents import document_out
 from lms.api.employees import ErrorResponse
+from lms.documents.services import documents_of_case
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
 from lms.people.models import Employee
@@ -112,7 +114,7 @@ class CaseOut(CaseSummary):
     replies = fields.List(fields.Nested(ReplyOut))
     todos = fields.List(fields.Nested(TodoOut))
     notes = fields.List(fields.Dict(), metadata={"description": "HR's notes: text, by (actor), at."})
-    documents = fields.List(fields.Dict(), metadata={"description": "Generated notices (the notices issue)."})
+    documents = fields.List(fields.Dict(), metadata={"description": "Issued notices, as GET /api/v1/documents/{id}."})
     dispatches = fields.List(fields.Dict(), metadata={"description": "Dispatches of the case's notices, each with "
                                                                      "`status`, `served_at`, `basis` and `events` "
                                                                      "(as GET /api/v1/dispatches/{id})."})
@@ -166,7 +168,8 @@ def _case_detail(case: AbsenceCase) -> dict:
     return {**{name: getattr(case, name) for name in (
         "id", "employee", "state", "first_day", "counted_days", "threshold_reached_at", "paused_at", "resolution",
         "opened_at", "resolved_at", "rule_version", "days", "steps", "replies", "todos")},
-        "messages": messages, "notes": notes, "documents": [], **_service_detail(case)}
+        "messages": messages, "notes": notes, "documents": [document_out(d) for d in documents_of_case(case.id)],
+        **_service_detail(case)}
 
 
 def _service_detail(case: AbsenceCase) -> dict:

@@ -87,6 +87,7 @@ class Content:
     courses: list[ParsedCourse] = field(default_factory=list)
     banks: list = field(default_factory=list)  # lms.exams.content.ParsedBank
     exams: list = field(default_factory=list)  # lms.exams.content.ParsedExam
+    templates: list = field(default_factory=list)  # lms.documents.content.ParsedTemplate
 
 
 def digest(value) -> str:
@@ -316,6 +317,9 @@ def read_content(root: Path, known_rule_versions: dict[str, set[str]] | None = N
 
     course_slugs = set(known_courses or ()) | {c.slug for c in content.courses}
     content.banks, content.exams = read_exams(reader, root, clauses, course_slugs)
+    from lms.documents.content import read_templates  # document templates: same sync, same all-or-nothing
+
+    content.templates = read_templates(reader, root)
     if reader.problems:
         raise ContentError(reader.problems)
     return content

@@ -113,6 +113,9 @@ def sync_content(root: Path = CONTENT_DIR, actor=None) -> SyncReport:
         from lms.exams.services import save_exam_content  # exams build on courses
 
         lines.extend(save_exam_content(content.banks, content.exams, actor))
+        from lms.documents.services import save_templates  # documents build on the same content tree
+
+        lines.extend(save_templates(content.templates, actor))
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
@@ -50,3 +50,34 @@ class Document(db.Model):
 
     employee: Mapped[Employee] = relationship()
     replaces: Mapped[Document | None] = relationship(remote_side=[id])
+
+
+class DocumentTemplate(db.Model):
+    """One immutable version of a document template from content/documents/<slug>/ (zh.md, en.md).
+
+    Synced like courses (`flask content sync`): a changed file makes a new version with its SHA-256;
+    old versions are kept because issued documents name the version they were rendered from.
+    """
+
+    __table_args__ = (UniqueConstraint("slug", "number", name="uq_document_template_slug_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(30))
+    number: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    body_zh: Mapped[str] = mapped_column(Text)  # Jinja + Markdown, front matter removed
+    body_en: Mapped[str] = mapped_column(Text)
+    source_path: Mapped[str] = mapped_column(String(300))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DocumentCounter(db.Model):
+    """The last number given per kind prefix and year (RTW-2026-…): read and raised under a row lock,
+    so two issues at once never share a number and none is skipped."""
+
+    prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)

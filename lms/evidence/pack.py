@@ -16,7 +16,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -171,6 +171,11 @@ def build_pack(events: Sequence[EvidenceEvent], documents: Sequence[PackDocument
                      event_count=len(events), filename=pack_filename(subject, generated_at))
 
 
+# Domains that keep files about a subject (documents: the notices of a case) add a function here
+# returning them for a subject; the evidence package does not import them (they build on it).
+DOCUMENT_SOURCES: list[Callable[[str], list[PackDocument]]] = []
+
+
 def pack_for_subject(subject: str, generated_by: str) -> BuiltPack:
     """Every event about `subject` (e.g. employee:12), oldest first, in one pack."""
     # The events are read before build_pack reads the chain head, so the head is never older.
@@ -179,5 +184,6 @@ def pack_for_subject(subject: str, generated_by: str) -> BuiltPack:
     ).all()
     # Packs go to arbitrators and courts: written in the company's language, whoever downloads.
     with force_locale(current_app.config["LMS_LOCALE"]):
-        return build_pack(events, [], title=_("Evidence for %(subject)s", subject=subject), subject=subject,
+        documents = [document for source in DOCUMENT_SOURCES for document in source(subject)]
+        return build_pack(events, documents, title=_("Evidence for %(subject)s", subject=subject), subject=subject,
                           generated_by=generated_by)

@@ -5,31 +5,22 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
-from pathlib import Path
 
 from flask import current_app
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
 from lms import clock, evidence
 from lms.courses.models import Course, CourseVersion, RuleClause, RuleSet
+from lms.documents.render import FONT, register_font, wrap
 from lms.exams.content import question_clause
 from lms.exams.models import Certificate, ExamAttempt
 from lms.extensions import db
 from lms.ui import external_url
 
-FONT = "WenQuanYiMicroHei"
-FONT_FILE = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
-
-
-def _register_font() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE), subfontIndex=0))
 
 
 def verification_code() -> str:
@@ -81,7 +72,7 @@ def issue_certificate(attempt: ExamAttempt) -> Certificate:
 
 def render_pdf(certificate: Certificate, name: str, employee_no: str) -> bytes:
     """An A4 landscape certificate in Chinese and English; the font subset is embedded."""
-    _register_font()
+    register_font()
     buffer = io.BytesIO()
     width, height = landscape(A4)
     pdf = canvas.Canvas(buffer, pagesize=(width, height), invariant=1)
@@ -99,7 +90,7 @@ def render_pdf(certificate: Certificate, name: str, employee_no: str) -> bytes:
         if center:
             pdf.drawCentredString(width / 2, y, text)
             return y - size * 1.6
-        for row in _wrap(text, size, usable):
+        for row in wrap(text, size, usable):
             pdf.drawString(left, y, row)
             y -= size * 1.5
         return y
@@ -126,18 +117,6 @@ def render_pdf(certificate: Certificate, name: str, employee_no: str) -> bytes:
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
-
-
-def _wrap(text: str, size: float, max_width: float) -> list[str]:
-    """Break text into rows no wider than max_width, at any character."""
-    rows, row = [], ""
-    for char in text:
-        if row and pdfmetrics.stringWidth(row + char, FONT, size) > max_width:
-            rows.append(row)
-            row = char.lstrip()
-        else:
-            row += char
-    return [*rows, row] if row else rows
 
 
 def revoke(certificate: Certificate, reason: str, actor) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -212,18 +213,23 @@ def save_answer(attempt: ExamAttempt, number: int, choices: dict[str, list[str]]
     return answers if saved else None
 
 
-def _grade_item(item: dict, chosen: list[str], partial: bool) -> Decimal:
-    """Marks (0 to 1) for one question or part."""
+def _grade_item(item: dict, chosen: list[str], partial: bool) -> Fraction:
+    """Marks (0 to 1) for one question or part, exact: a third is 1/3, not 0.333…"""
     if item["type"] == "truefalse":
-        return Decimal(1) if chosen == [str(item["answer"]).lower()] else Decimal(0)
+        return Fraction(1) if chosen == [str(item["answer"]).lower()] else Fraction(0)
     correct = {o["key"] for o in item["options"] if o["correct"]}
     picked = set(chosen)
     if picked == correct:
-        return Decimal(1)
+        return Fraction(1)
     if item["type"] == "multiple" and partial:
         right, wrong = len(picked & correct), len(picked - correct)
-        return max(Decimal(0), Decimal(right - wrong) / len(correct))
-    return Decimal(0)
+        return max(Fraction(0), Fraction(right - wrong, len(correct)))
+    return Fraction(0)
+
+
+def _decimal(value: Fraction, places: str) -> Decimal:
+    """The one place exact marks become decimals: rounded half up to `places` (e.g. "0.1")."""
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
 _CLAIM_SUBMISSION = (update(ExamAttempt)
@@ -248,22 +254,22 @@ def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, act
     if final_choices and not late:
         answers.update({k: sorted(set(v)) for k, v in final_choices.items()})
     exam = attempt.exam_version
-    earned = Decimal(0)
+    earned = Fraction(0)
     results, sheet = {}, []
     for item in attempt.paper:
         units = item["parts"] if item["type"] == "scenario" else [item]
-        share = Decimal(1) / len(units)
-        got = Decimal(0)
+        share = Fraction(1, len(units))  # exact: three thirds make one
+        got = Fraction(0)
         for unit, key in zip(units, answer_keys(item), strict=True):
             chosen = answers.get(key, [])
             marks = _grade_item(unit, chosen, exam.partial_credit) * share
             got += marks
             sheet.append({"answer": key, "question": item["id"], "clause": unit.get("clause"),
                           "chosen": _original_ids(unit, chosen), "correct": _original_ids(unit, _key(unit)),
-                          "marks": str(marks.quantize(Decimal("0.001")))})
-        results[str(item["n"])] = {"earned": str(got.quantize(Decimal("0.001"))), "full": got == 1}
+                          "marks": str(_decimal(marks, "0.001"))})
+        results[str(item["n"])] = {"earned": str(_decimal(got, "0.001")), "full": got == 1}
         earned += got
-    score = (earned * 100 / len(attempt.paper)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    score = _decimal(earned * 100 / len(attempt.paper), "0.1")
     attempt.answers, attempt.results = answers, results
     attempt.submitted_at, attempt.is_late = now, late
     attempt.score, attempt.is_passed = score, score >= exam.pass_mark

@@ -13,7 +13,7 @@ import lms.sqltypes
 
 # revision identifiers, used by Alembic.
 revision = '011c8160b881'
-down_revision = '2c0762f0cf1e'
+down_revision = '050d4a79c71d'
 branch_labels = None
 depends_on = None
 
