@@ -51,7 +51,7 @@ def test_a_stated_deadline_on_a_holiday_moves_to_the_next_working_day(app):
     assert service._stated_deadline(date(2026, 9, 28), RULES) == date(2026, 10, 8)
 
 
-def test_a_tiaoxiu_working_saturday_does_not_move(app):
+def test_a_tiaoxiu_working_weekend_day_does_not_move(app):
     # 2026-09-20 (Sunday) is a 调休 working day for National Day: a deadline falling on it stays.
     assert service.next_working_day(date(2026, 9, 20)) == date(2026, 9, 20)
     assert service._stated_deadline(date(2026, 9, 14), RULES) == date(2026, 9, 20)
