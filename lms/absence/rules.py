@@ -33,6 +33,8 @@ class Rules:
     consecutive_days: int
     days_per_month: int
     count_warned_days: bool = False  # days answered by a written warning count again toward the month
+    postal_allowance_days: int | None = None  # a notice's deadline: dispatch + these + the return period
+    return_period_days: int | None = None
 
 
 def _parse(rule_set: RuleSet) -> Rules | None:
@@ -42,9 +44,15 @@ def _parse(rule_set: RuleSet) -> Rules | None:
         return Rules(rule_set.version, timedelta(hours=procedure["first_alert_after_hours"]),
                      timedelta(hours=procedure["second_alert_after_hours"]),
                      int(threshold["consecutive_working_days"]), int(threshold["days_per_calendar_month"]),
-                     bool(threshold.get("count_warned_days", False)))
+                     bool(threshold.get("count_warned_days", False)),
+                     _optional_int(procedure.get("postal_allowance_days")),
+                     _optional_int(procedure.get("return_period_days")))
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _optional_int(value) -> int | None:
+    return int(value) if value is not None else None
 
 
 def rules_by_day(days: Iterable[date]) -> dict[date, Rules | None]:

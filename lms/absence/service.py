@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms import clock, evidence
-from lms.absence import calendar
 from lms.absence.cases import CaseError, day_end, subject
+from lms.absence.deadlines import DeadlineUnknown, effective_deadline, procedure_values, stated_deadline
 from lms.absence.models import (
     ADDRESS_SOURCES,
     DISPATCH_METHODS,
@@ -37,7 +37,6 @@ from lms.absence.models import (
     TrackingEvent,
 )
 from lms.absence.rules import RulesMissing
-from lms.courses.models import RuleSet
 from lms.documents.models import Document
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
@@ -80,50 +79,7 @@ class ServiceRefused(CaseError):
     """A service fact that cannot be recorded; the message says why."""
 
 
-class DeadlineUnknown(CaseError):
-    """The calendar does not know a day the deadline would fall on (HR enters the year first)."""
-
-
 # ---------------------------------------------------------------- the deadline
-
-
-def procedure_values(day: date) -> dict:
-    """`postal_allowance_days` and `return_period_days` of the rule set in force on `day`."""
-    rule_sets = db.session.scalars(select(RuleSet).where(RuleSet.effective_from <= day)
-                                   .options(selectinload(RuleSet.clauses))
-                                   .order_by(RuleSet.effective_from, RuleSet.adopted_on, RuleSet.id)).all()
-    for rule_set in reversed(rule_sets):
-        values = next((c.values or {} for c in rule_set.clauses if c.clause_id == "unreachable.procedure"), {})
-        try:
-            return {"postal_allowance_days": int(values["postal_allowance_days"]),
-                    "return_period_days": int(values["return_period_days"]), "version": rule_set.version}
-        except (KeyError, TypeError, ValueError):
-            continue
-    raise RulesMissing(f"no rule set in force on {day.isoformat()} gives the postal allowance and return period")
-
-
-def next_working_day(day: date) -> date:
-    """`day` if it is a working day (a 调休 working Saturday is), else the next one."""
-    for _n in range(60):
-        info = calendar.day_info(day)
-        if info.kind == calendar.WORKDAY:
-            return day
-        if info.kind == calendar.UNKNOWN:
-            raise DeadlineUnknown(_l("The calendar does not know %(day)s: enter that year's working days first.",
-                                     day=day.isoformat()))
-        day += timedelta(days=1)
-    raise DeadlineUnknown(_l("No working day within 60 days of %(day)s.", day=day.isoformat()))
-
-
-def _stated_deadline(dispatch_day: date, rules_values: dict) -> date:
-    """D: the dispatch day + postal allowance + return period calendar days, moved to the next working day."""
-    days = int(rules_values["postal_allowance_days"]) + int(rules_values["return_period_days"])
-    return next_working_day(dispatch_day + timedelta(days=days))
-
-
-def effective_deadline(stated: date, served_on: date, rules_values: dict) -> date:
-    """The later of D and the service date + return period (moved to the next working day)."""
-    return max(stated, next_working_day(served_on + timedelta(days=int(rules_values["return_period_days"]))))
 
 
 # ---------------------------------------------------------------- when is it served: one rule each
@@ -279,7 +235,7 @@ def case_service(case: AbsenceCase) -> CaseService:
     try:
         values = procedure_values(first_sent)
         result.rule_version = values["version"]
-        computed = _stated_deadline(first_sent, values)
+        computed = stated_deadline(first_sent, values)
         result.stated = max(document.stated_deadline, computed) if document.stated_deadline else computed
         served = [answer for _day, answer in answers if answer.state == "served"]
         if served:

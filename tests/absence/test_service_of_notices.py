@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from lms import clock
-from lms.absence import service
+from lms.absence import deadlines, service
 from lms.absence.models import CaseTodo, Dispatch
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
@@ -43,24 +43,24 @@ def track(dispatch_row, day, status, **fields):
 
 
 def test_the_stated_deadline_counts_calendar_days_from_dispatch(app):
-    assert service._stated_deadline(date(2026, 6, 19), RULES) == date(2026, 6, 25)
+    assert deadlines.stated_deadline(date(2026, 6, 19), RULES) == date(2026, 6, 25)
 
 
 def test_a_stated_deadline_on_a_holiday_moves_to_the_next_working_day(app):
     # 9.28 + 6 = 10.4, inside the National Day holiday (10.1–10.7): the next working day is 10.8.
-    assert service._stated_deadline(date(2026, 9, 28), RULES) == date(2026, 10, 8)
+    assert deadlines.stated_deadline(date(2026, 9, 28), RULES) == date(2026, 10, 8)
 
 
 def test_a_tiaoxiu_working_weekend_day_does_not_move(app):
     # 2026-09-20 (Sunday) is a 调休 working day for National Day: a deadline falling on it stays.
-    assert service.next_working_day(date(2026, 9, 20)) == date(2026, 9, 20)
-    assert service._stated_deadline(date(2026, 9, 14), RULES) == date(2026, 9, 20)
+    assert deadlines.next_working_day_from(date(2026, 9, 20)) == date(2026, 9, 20)
+    assert deadlines.stated_deadline(date(2026, 9, 14), RULES) == date(2026, 9, 20)
 
 
 def test_the_effective_deadline_is_the_later_of_d_and_service_plus_return_period(app):
-    assert service.effective_deadline(date(2026, 6, 25), date(2026, 6, 21), RULES) == date(2026, 6, 25)
+    assert deadlines.effective_deadline(date(2026, 6, 25), date(2026, 6, 21), RULES) == date(2026, 6, 25)
     # 6.24 + 3 = 6.27, a Saturday → Monday 6.29.
-    assert service.effective_deadline(date(2026, 6, 25), date(2026, 6, 24), RULES) == date(2026, 6, 29)
+    assert deadlines.effective_deadline(date(2026, 6, 25), date(2026, 6, 24), RULES) == date(2026, 6, 29)
 
 
 # ---------------------------------------------------------------- each rule of service
