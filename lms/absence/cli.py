@@ -133,10 +133,10 @@ def import_tracking(path: Path):
     """Import a carrier's tracking export (.csv or .xlsx), all rows or none.
 
     Columns: tracking_no (运单号), status (状态), at (日期), signed_by (签收人), reason (退回原因)."""
-    from lms.absence import service
+    from lms.absence import tracking_file
 
     try:
-        report = service.import_tracking(path.name, path.read_bytes(), actor="cli")
+        report = tracking_file.import_tracking(path.name, path.read_bytes(), actor="cli")
     except InvalidRecords as exc:
         _fail(path, exc)
     click.echo(f"imported {path.name}: {report.new} new tracking events, {report.duplicates} duplicates")

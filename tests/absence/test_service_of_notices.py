@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from lms import clock
-from lms.absence import deadlines, service
+from lms.absence import deadlines, service, tracking_file
 from lms.absence.models import CaseTodo, Dispatch
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
@@ -277,11 +277,11 @@ def test_a_carriers_tracking_file_is_imported_all_or_nothing(served_case):
     bad = good + "EA999,运输中,2026-06-20,,\n"
     with at(date(2026, 6, 22)):
         with pytest.raises(InvalidRecords) as failed:
-            service.import_tracking("ems.csv", bad.encode())
+            tracking_file.import_tracking("ems.csv", bad.encode())
         assert [(e.row, e.field) for e in failed.value.errors] == [(4, "tracking_no")]
         assert db.session.get(Dispatch, sent.id).events == []
-        assert service.import_tracking("ems.csv", good.encode()) == service.TrackingImport(2, 0)
-        assert service.import_tracking("ems.csv", good.encode()) == service.TrackingImport(0, 2)
+        assert tracking_file.import_tracking("ems.csv", good.encode()) == tracking_file.TrackingImport(2, 0)
+        assert tracking_file.import_tracking("ems.csv", good.encode()) == tracking_file.TrackingImport(0, 2)
     state = service.case_service(served_case)
     assert (state.served_on, state.effective) == (date(2026, 6, 21), date(2026, 6, 25))
 
