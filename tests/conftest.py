@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -240,3 +240,22 @@ def hr_token(app) -> str:
 def auth(token: str, **headers) -> dict:
     """Request headers carrying a bearer token."""
     return {"Authorization": f"Bearer {token}", **headers}
+
+
+@pytest.fixture
+def served_case(app, org, content):
+    """The seed's case: the learner, threshold after 6.17, with a contact and a household address."""
+    from lms import clock
+    from lms.absence.models import AbsenceCase
+    from tests.absence.conftest import switch_on
+
+    switch_on(content)
+    org.learner.contact_address = "上海市浦东新区世纪大道100号"
+    org.learner.household_address = "江苏省南通市崇川区人民路1号"
+    case = AbsenceCase(employee_id=org.learner.id, state="threshold_reached", first_day=date(2026, 6, 15),
+                       rule_version="2026-01", opened_at=clock.as_utc(datetime(2026, 6, 15, 11, 0)),
+                       threshold_reached_at=clock.as_utc(datetime(2026, 6, 18, 0, 0)))
+    db.session.add(case)
+    db.session.commit()
+    return case
+

@@ -19,15 +19,7 @@ from lms.absence.models import LEAVE_TYPES, Leave
 from lms.extensions import db
 from lms.people.models import Employee
 from lms.people.records import MESSAGES as RECORD_MESSAGES
-from lms.people.records import (
-    FieldError,
-    InvalidRecords,
-    cell_text,
-    map_columns,
-    parse_date,
-    read_rows,
-    records_of,
-)
+from lms.people.records import FieldError, InvalidRecords, cell_text, parse_date, read_records
 
 LEAVE_TYPE_LABELS = {
     "personal": _l("personal leave"), "sick": _l("sick leave"), "annual": _l("annual leave"),
@@ -214,16 +206,7 @@ def record_leave(employee_no: str, type: str, start: date | str, end: date | str
 
 def read_leave_file(filename: str, data: bytes) -> list[tuple[int, dict]]:
     """The rows of a leave .csv or .xlsx as (row number, {field: raw value}); raises InvalidRecords."""
-    rows = read_rows(filename, data)
-    if not rows:
-        raise InvalidRecords([FieldError(0, "file", MESSAGES["empty"])])
-    columns, errors = map_columns(rows[0], HEADINGS, REQUIRED, IGNORED_HEADINGS)
-    if errors:
-        raise InvalidRecords(errors)
-    records = records_of(rows, columns)
-    if not records:
-        raise InvalidRecords([FieldError(0, "file", MESSAGES["empty"])])
-    return records
+    return read_records(filename, data, HEADINGS, REQUIRED, IGNORED_HEADINGS, empty=MESSAGES["empty"])
 
 
 def import_leave_file(filename: str, data: bytes, *, actor=None) -> list[Leave]:

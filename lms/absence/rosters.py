@@ -27,7 +27,7 @@ from lms.absence.workdays import month_days, month_of
 from lms.extensions import db
 from lms.people.models import Employee
 from lms.people.records import MESSAGES as RECORD_MESSAGES
-from lms.people.records import FieldError, InvalidRecords, cell_text, map_columns, parse_date, read_rows, records_of
+from lms.people.records import FieldError, InvalidRecords, cell_text, parse_date, read_records
 
 # Field → the column headings accepted for it (content/README.md, "Roster files").
 HEADINGS: dict[str, tuple[str, ...]] = {
@@ -245,18 +245,14 @@ def save_roster(month: object, working_days: object, *, employee_no: str | None 
 
 def read_roster_file(filename: str, data: bytes) -> list[tuple[int, dict]]:
     """The rows of a roster .csv or .xlsx as (row number, {field: raw value}); raises InvalidRecords."""
-    rows = read_rows(filename, data)
-    if not rows:
-        raise InvalidRecords([FieldError(0, "file", MESSAGES["empty"])])
-    columns, errors = map_columns(rows[0], HEADINGS, ("month", "working_days"), IGNORED_HEADINGS)
-    if not set(columns.values()) & {"employee_no", "shift_group"}:
-        errors.append(FieldError(1, "employee_no", MESSAGES["missing_column"]))
-    if errors:
-        raise InvalidRecords(errors)
-    records = records_of(rows, columns)
-    if not records:
-        raise InvalidRecords([FieldError(0, "file", MESSAGES["empty"])])
-    return records
+
+    def names_someone(columns: dict[int, str]) -> list[FieldError]:
+        if set(columns.values()) & {"employee_no", "shift_group"}:
+            return []
+        return [FieldError(1, "employee_no", MESSAGES["missing_column"])]
+
+    return read_records(filename, data, HEADINGS, ("month", "working_days"), IGNORED_HEADINGS,
+                        empty=MESSAGES["empty"], check=names_someone)
 
 
 def import_roster_file(filename: str, data: bytes, *, actor=None) -> list[SavedRoster]:

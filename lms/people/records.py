@@ -239,6 +239,24 @@ def map_columns(headings: Iterable[object], aliases: Mapping[str, Iterable[str]]
     return columns, errors
 
 
+def read_records(filename: str, data: bytes, aliases: Mapping[str, Iterable[str]], required: Iterable[str] = (),
+                 ignored: Iterable[str] = (), *, empty, check=None) -> list[tuple[int, dict]]:
+    """A .csv or .xlsx file's data rows as (row number, {field: raw value}); raises InvalidRecords naming
+    every header problem, or `empty` when the file has no rows. `check(columns)` may add header errors."""
+    rows = read_rows(filename, data)
+    if not rows:
+        raise InvalidRecords([FieldError(0, "file", empty)])
+    columns, errors = map_columns(rows[0], aliases, required, ignored)
+    if check is not None:
+        errors.extend(check(columns))
+    if errors:
+        raise InvalidRecords(errors)
+    records = records_of(rows, columns)
+    if not records:
+        raise InvalidRecords([FieldError(0, "file", empty)])
+    return records
+
+
 def records_of(rows: list[list[object]], columns: Mapping[int, str]) -> list[tuple[int, dict]]:
     """The data rows under the header as (spreadsheet row number, {field: raw value}); blank rows skipped."""
     return [(number, {field: row[i] if i < len(row) else None for i, field in columns.items()})

@@ -8,7 +8,7 @@ import pytest
 
 from lms import clock, jobs
 from lms.absence import cases, reconcile
-from lms.absence.models import AbsenceCase, Leave, Punch
+from lms.absence.models import Leave, Punch
 from lms.extensions import db
 
 
@@ -60,17 +60,3 @@ def run_ticks(start: datetime, end: datetime, every: timedelta = timedelta(hours
     while moment <= end:
         jobs.run_tick(clock.as_utc(moment).isoformat())
         moment += every
-
-
-@pytest.fixture
-def served_case(app, org, content):
-    """The seed's case: the learner, threshold after 6.17, with a contact and a household address."""
-    switch_on(content)
-    org.learner.contact_address = "上海市浦东新区世纪大道100号"
-    org.learner.household_address = "江苏省南通市崇川区人民路1号"
-    case = AbsenceCase(employee_id=org.learner.id, state="threshold_reached", first_day=date(2026, 6, 15),
-                       rule_version="2026-01", opened_at=clock.as_utc(datetime(2026, 6, 15, 11, 0)),
-                       threshold_reached_at=clock.as_utc(datetime(2026, 6, 18, 0, 0)))
-    db.session.add(case)
-    db.session.commit()
-    return case

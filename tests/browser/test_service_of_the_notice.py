@@ -7,22 +7,14 @@ from datetime import date, datetime
 
 from lms import clock
 from lms.absence import service
-from lms.absence.models import AbsenceCase, Dispatch
+from lms.absence.models import Dispatch
 from lms.extensions import db
-from tests.absence.conftest import switch_on
 from tests.absence.service_helpers import make_document
 from tests.browser.conftest import sign_in
 
 
-def test_hr_records_service_and_reads_the_deadline(browser, page, live_server, org, content, artifacts):
-    switch_on(content)
-    org.learner.contact_address = "上海市浦东新区世纪大道100号"
-    org.learner.household_address = "江苏省南通市崇川区人民路1号"
-    case = AbsenceCase(employee_id=org.learner.id, state="threshold_reached", first_day=date(2026, 6, 15),
-                       rule_version="2026-01", opened_at=clock.as_utc(datetime(2026, 6, 15, 11, 0)),
-                       threshold_reached_at=clock.as_utc(datetime(2026, 6, 18, 0, 0)))
-    db.session.add(case)
-    db.session.commit()
+def test_hr_records_service_and_reads_the_deadline(browser, page, live_server, served_case, artifacts):
+    case = served_case
     first = make_document(case, date(2026, 6, 18))
 
     sign_in(page, live_server, "hr")
@@ -54,7 +46,7 @@ def test_hr_records_service_and_reads_the_deadline(browser, page, live_server, o
     second = make_document(case, date(2026, 6, 24), replaces=first)
     with clock.frozen(datetime(2026, 6, 26, 18, 0)):
         sent = service.record_dispatch(case, second, method="ems", dispatched_on=date(2026, 6, 24),
-                                       addressee=org.learner.name, address=org.learner.household_address,
+                                       addressee=case.employee.name, address=case.employee.household_address,
                                        address_source="household_address", tracking_no="EA2")
         service.record_tracking(db.session.get(Dispatch, sent.id), status="delivered", day=date(2026, 6, 26),
                                 signed_by="family_member")
