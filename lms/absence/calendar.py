@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 from flask_babel import lazy_gettext as _l
@@ -36,6 +37,7 @@ class DayInfo:
         return self.kind == WORKDAY
 
 
+@lru_cache(maxsize=4096)  # the package's data is fixed for the process; its lookups are slow
 def _from_package(day: date) -> DayInfo | None:
     try:
         is_workday = chinese_calendar.is_workday(day)

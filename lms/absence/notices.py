@@ -85,9 +85,9 @@ def default_dispatch_day(today: date | None = None) -> date:
         return tomorrow
 
 
-def _rule_set(version: str) -> RuleSet:
-    return db.session.scalars(select(RuleSet).where(RuleSet.version == version)
-                              .options(selectinload(RuleSet.clauses))).one()
+def _rule_set(rules) -> RuleSet:
+    """The rule set `rules` were read from: already in the session (with its clauses) after `holding()`."""
+    return db.session.get(RuleSet, rules.rule_set_id, options=[selectinload(RuleSet.clauses)])
 
 
 def _local_text(moment: datetime | None) -> str | None:
@@ -130,7 +130,7 @@ def draft(case: AbsenceCase, actor=None, *, dispatch_on: date | None = None, dea
     employee = case.employee
     counted = sorted(d for d in case.counted_days)
     first = counted[0]
-    rule_set = _rule_set(rules.version)
+    rule_set = _rule_set(rules)
     clauses = {c.clause_id: c for c in rule_set.clauses}
     clause = clauses[CLAUSE]
     dispatch_on = dispatch_on or default_dispatch_day()

@@ -35,6 +35,7 @@ class Rules:
     count_warned_days: bool = False  # days answered by a written warning count again toward the month
     postal_allowance_days: int | None = None  # a notice's deadline: dispatch + these + the return period
     return_period_days: int | None = None
+    rule_set_id: int | None = None  # the row it was read from (still in the session: `db.session.get` is free)
 
 
 def _parse(rule_set: RuleSet) -> Rules | None:
@@ -46,7 +47,7 @@ def _parse(rule_set: RuleSet) -> Rules | None:
                      int(threshold["consecutive_working_days"]), int(threshold["days_per_calendar_month"]),
                      bool(threshold.get("count_warned_days", False)),
                      _optional_int(procedure.get("postal_allowance_days")),
-                     _optional_int(procedure.get("return_period_days")))
+                     _optional_int(procedure.get("return_period_days")), rule_set.id)
     except (KeyError, TypeError, ValueError):
         return None
 
