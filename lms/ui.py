@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -38,6 +39,11 @@ def localtime(value: datetime | None) -> str:
     if value is None:
         return ""
     return format_datetime(clock.local(value), "yyyy-MM-dd HH:mm:ss")
+
+
+def short_date(day: date) -> str:
+    """A date in words without its year: 6月21日, 6/21 in English."""
+    return _("%(month)s/%(day)s", month=day.month, day=day.day)
 
 
 def pretty_json(value) -> str:
@@ -96,8 +102,10 @@ def register_ui(app: Flask) -> None:
         job_family_label=lambda family: JOB_FAMILY_LABELS.get(family, family),
         current_locale=current_locale,
         course_kind_label=lambda kind: COURSE_KIND_LABELS.get(kind, kind),
+        local_today=clock.today,
     )
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["short_date"] = short_date
     app.jinja_env.filters["pretty_json"] = pretty_json
 
     @app.errorhandler(HTTPException)

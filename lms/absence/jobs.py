@@ -28,7 +28,9 @@ def scan_and_send(now: datetime) -> None:
 
 @jobs.tick_handler("absence.service", every=timedelta(minutes=15))
 def service_deadlines(now: datetime) -> None:
-    """Keep each notice's service to-do current; record `deadline_passed` once an effective deadline's day ends."""
+    """Electronic dispatches the employee acknowledged are served; keep each notice's service to-do current;
+    record `deadline_passed` once an effective deadline's day ends."""
     from lms.absence import service
 
+    service.acknowledge_electronic(now)
     service.mark_deadlines_passed(now)

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms import clock
-from lms.documents.models import Document
+from lms.documents.models import Document, StoredFile
 from lms.extensions import db
 from lms.people.models import Employee
 from lms.sqltypes import UTCDateTime
@@ -333,6 +333,7 @@ class CaseTodo(db.Model):
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))  # a to-do about no case
     kind: Mapped[str] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_on: Mapped[date | None]  # the day it must be done by (a notice's planned dispatch date), if any
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[str | None] = mapped_column(String(100))
 
@@ -347,7 +348,7 @@ ADDRESS_SOURCES = ("service_address", "contact_address", "household_address", "o
 TRACKING_STATUSES = ("in_transit", "delivered", "refused", "returned", "returned_to_sender")
 SIGNERS = ("employee", "family_member", "other", "locker")
 RETURN_REASONS = ("no_such_person", "unclear_address", "not_collected", "refused", "other")
-TRACKING_SOURCES = ("page", "csv", "api", "replay")
+TRACKING_SOURCES = ("page", "csv", "api", "replay", "employee")  # employee: their read receipt or reply
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -385,8 +386,29 @@ class Dispatch(db.Model):
 
     case: Mapped[AbsenceCase] = relationship()
     document: Mapped[Document] = relationship()
+    photos: Mapped[list[DispatchPhoto]] = relationship(order_by=lambda: DispatchPhoto.id, back_populates="dispatch")
     events: Mapped[list[TrackingEvent]] = relationship(order_by=lambda: (TrackingEvent.day, TrackingEvent.id),
                                                        back_populates="dispatch")
+
+
+PHOTO_ROLES = ("contents", "envelope")
+
+
+class DispatchPhoto(db.Model):
+    """A photo of what was sent (the notice in the envelope) or of the sealed envelope, for a dispatch."""
+
+    __table_args__ = (CheckConstraint(_one_of("role", PHOTO_ROLES), name="role_known"),
+                      Index("ix_dispatch_photo_dispatch_id", "dispatch_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispatch_id: Mapped[int] = mapped_column(ForeignKey("dispatch.id"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_file.id"))
+    role: Mapped[str] = mapped_column(String(10))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    dispatch: Mapped[Dispatch] = relationship(back_populates="photos")
+    file: Mapped[StoredFile] = relationship()
 
 
 class TrackingEvent(db.Model):
@@ -425,8 +447,10 @@ class PublicNotice(db.Model):
     medium: Mapped[str] = mapped_column(String(200))
     published_on: Mapped[date]
     scan_sha256: Mapped[str | None] = mapped_column(String(64))
+    scan_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))  # the publication's scan
     whereabouts_unknown_note: Mapped[str | None] = mapped_column(String(1000))
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     document: Mapped[Document] = relationship()
+    scan: Mapped[StoredFile | None] = relationship()

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms import clock, evidence
-from lms.absence import cases, deadlines, thresholds
+from lms.absence import cases, deadlines, service, thresholds
 from lms.absence.models import STEP_KINDS, AbsenceCase
 from lms.courses.models import Attestation, Chapter, CourseVersion, RuleSet
 from lms.documents import services as documents
@@ -209,6 +209,7 @@ def issue_return_notice(case: AbsenceCase, actor, *, dispatch_on: date | None = 
     for todo in case.todos:
         if todo.kind == "prepare_return_notice" and todo.done_at is None:
             todo.done_at, todo.done_by = now, evidence.actor_of(actor)
+    service.sync_todos(case)  # "send it by" the planned dispatch date
     send(cases.step_key(case.id, f"notice:{document.number}", "employee"), case.employee, "absence_notice", {
         "employee_name": case.employee.name, "number": document.number, "deadline": prepared.deadline.isoformat(),
         "days": [d["date"] for d in prepared.facts["absent_days"]], "case_id": case.id}, ("inapp",),

@@ -272,8 +272,11 @@ def _apply_service(kind: str, case: AbsenceCase, data: dict) -> None:
                                     reason=data.get("reason"), note=data.get("note"), source="replay",
                                     actor="replay")
         else:
+            # What a newspaper publishes is the notice's text: replay keeps the notice's own PDF as the scan.
+            from lms.documents import files
+            scan = files.store(notices[-1].pdf, f"{notices[-1].number}.pdf", "replay")
             service.record_public_notice(case, notices[-1], medium=str(data.get("medium", "")), published_on=today,
-                                         whereabouts_unknown_note=data.get("whereabouts_unknown_note"),
+                                         scan=scan, whereabouts_unknown_note=data.get("whereabouts_unknown_note"),
                                          actor="replay")
     except service.ServiceRefused as exc:
         raise ScenarioError(f"{kind} for {data['employee_no']} at {today.isoformat()}: {exc}") from exc

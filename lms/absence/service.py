@@ -21,11 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms import clock, evidence
-from lms.absence.cases import CaseError, day_end, subject
+from lms.absence.cases import CaseError, day_end, step_key, subject
 from lms.absence.deadlines import DeadlineUnknown, effective_deadline, procedure_values, stated_deadline
 from lms.absence.models import (
     ADDRESS_SOURCES,
     DISPATCH_METHODS,
+    PHOTO_ROLES,
     RETURN_REASONS,
     SIGNERS,
     TRACKING_SOURCES,
@@ -33,13 +34,16 @@ from lms.absence.models import (
     AbsenceCase,
     CaseTodo,
     Dispatch,
+    DispatchPhoto,
     PublicNotice,
     TrackingEvent,
 )
 from lms.absence.rules import RulesMissing
-from lms.documents.models import Document
+from lms.documents.files import described
+from lms.documents.models import Document, StoredFile
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
+from lms.ui import short_date
 
 PUBLIC_NOTICE_DAYS = 30  # 参照 劳办发〔1995〕179号: served 30 days after publication
 UNDELIVERABLE = ("no_such_person", "unclear_address", "not_collected", "other")
@@ -180,10 +184,6 @@ class CaseService:
         return str(BASIS[self.served.basis]) if self.served and self.served.basis else None
 
 
-def _short(day: date) -> str:
-    return _("%(month)s/%(day)s", month=day.month, day=day.day)
-
-
 def case_documents(case: AbsenceCase) -> list[Document]:
     return list(db.session.scalars(select(Document).where(Document.case_id == case.id,
                                                           Document.kind == "return_to_work")
@@ -261,18 +261,18 @@ def dispatch_words(answer: Served) -> str:
     if answer.state == "served":
         if answer.basis == "refused":
             return _("Served: refused on %(refused)s, back at the sender on %(back)s (service date %(day)s)",
-                     refused=_short(answer.day), back=_short(answer.back_on), day=_short(answer.on))
+                     refused=short_date(answer.day), back=short_date(answer.back_on), day=short_date(answer.on))
         if answer.basis == "confirmed_service_address":
-            return _("Served: returned on %(day)s from the confirmed service address", day=_short(answer.on))
-        return _("Served: %(day)s, signed for by %(signer)s", day=_short(answer.on),
+            return _("Served: returned on %(day)s from the confirmed service address", day=short_date(answer.on))
+        return _("Served: %(day)s, signed for by %(signer)s", day=short_date(answer.on),
                  signer=SIGNER_LABELS.get(answer.signed_by or "employee"))
     if answer.state == "awaiting_confirmation":
         return _("Delivered on %(day)s, signed for by %(signer)s: awaiting HR's confirmation",
-                 day=_short(answer.day), signer=SIGNER_LABELS.get(answer.signed_by or "other"))
+                 day=short_date(answer.day), signer=SIGNER_LABELS.get(answer.signed_by or "other"))
     if answer.state == "awaiting_return":
-        return _("Refused on %(day)s: served once it is back at the sender", day=_short(answer.day))
+        return _("Refused on %(day)s: served once it is back at the sender", day=short_date(answer.day))
     if answer.state == "failed":
-        return _("Not served: returned on %(day)s (%(reason)s)", day=_short(answer.day),
+        return _("Not served: returned on %(day)s (%(reason)s)", day=short_date(answer.day),
                  reason=REASON_LABELS.get(answer.reason or "other"))
     return _("Not served yet: in transit")
 
@@ -282,14 +282,14 @@ def service_words(service: CaseService) -> str:
     if service.served is not None:
         if service.served.basis == "public_notice":
             return _("Served: %(day)s, 30 days after the public notice of %(published)s",
-                     day=_short(service.served.on), published=_short(service.served.day))
+                     day=short_date(service.served.on), published=short_date(service.served.day))
         return dispatch_words(service.served)
     failed = [service.answers[d.id] for d in service.dispatches if service.answers[d.id].state == "failed"]
     if service.next_action in ("try_another_address", "public_notice") and failed:
         last = failed[-1]
         then = (_("suggest sending a new notice to the %(address)s", address=ADDRESS_LABELS[service.next_address])
                 if service.next_action == "try_another_address" else _("suggest a public notice (公告送达)"))
-        return _("Not served: returned on %(day)s (%(reason)s) — %(then)s", day=_short(last.day),
+        return _("Not served: returned on %(day)s (%(reason)s) — %(then)s", day=short_date(last.day),
                  reason=REASON_LABELS.get(last.reason or "other"), then=then)
     return service.why_not or ""
 
@@ -305,8 +305,9 @@ def _check_open(case: AbsenceCase) -> None:
 def record_dispatch(case: AbsenceCase, document: Document, *, method: str, dispatched_on: date, addressee: str,
                     address: str, address_source: str, tracking_no: str | None = None,
                     confirmed_service_address: bool = False, confirmation_note: str | None = None,
-                    actor=None, commit: bool = True) -> Dispatch:
-    """Record that an issued document of the case was sent; raises ServiceRefused with the reason."""
+                    photos: list[tuple[str, StoredFile]] = (), actor=None, commit: bool = True) -> Dispatch:
+    """Record that an issued document of the case was sent, with optional photos ((role, stored file):
+    the contents, the sealed envelope); raises ServiceRefused with the reason."""
     _check_open(case)
     if document.case_id != case.id:
         raise ServiceRefused(_l("The document %(number)s is not a notice of this case.", number=document.number))
@@ -324,6 +325,8 @@ def record_dispatch(case: AbsenceCase, document: Document, *, method: str, dispa
     if confirmed_service_address and (address_source != "service_address" or not (confirmation_note or "").strip()):
         raise ServiceRefused(_l("A confirmed service address needs the service address as its source and a note of "
                                 "the employee's signed confirmation."))
+    if any(role not in PHOTO_ROLES for role, _file in photos):
+        raise ServiceRefused(_l("A dispatch photo shows the contents or the sealed envelope."))
     earlier = [d for d in case_dispatches(case) if d.document_id == document.id]
     if any(dispatch_service(d).state == "failed" for d in earlier):
         raise ServiceRefused(_l("A dispatch of %(number)s came back undelivered: issue a new notice (a re-sent notice "
@@ -337,16 +340,35 @@ def record_dispatch(case: AbsenceCase, document: Document, *, method: str, dispa
                         recorded_by=evidence.actor_of(actor), recorded_at=clock.now())
     db.session.add(dispatch)
     db.session.flush()
+    db.session.add_all(DispatchPhoto(dispatch_id=dispatch.id, file_id=stored.id, role=role,
+                                     recorded_by=dispatch.recorded_by, recorded_at=dispatch.recorded_at)
+                       for role, stored in photos)
     evidence.record("absence.dispatched", subject(case.id), {
         "dispatch": dispatch.id, "document": document.id, "number": document.number, "sha256": document.sha256,
         "method": method, "tracking_no": dispatch.tracking_no, "dispatched_on": dispatched_on,
         "addressee": dispatch.addressee, "address": dispatch.address, "address_source": address_source,
-        "confirmed_service_address": confirmed_service_address, "confirmation_note": dispatch.confirmation_note},
-        actor=actor)
+        "confirmed_service_address": confirmed_service_address, "confirmation_note": dispatch.confirmation_note,
+        "photos": [{"role": role, **described(stored)} for role, stored in photos]}, actor=actor)
     _after_change(case, before, actor)
     if commit:
         db.session.commit()
     return dispatch
+
+
+def add_dispatch_photo(dispatch: Dispatch, role: str, stored: StoredFile, actor=None,
+                       commit: bool = True) -> DispatchPhoto:
+    """A photo of a dispatch's contents or envelope uploaded after the dispatch was recorded."""
+    if role not in PHOTO_ROLES:
+        raise ServiceRefused(_l("A dispatch photo shows the contents or the sealed envelope."))
+    photo = DispatchPhoto(dispatch_id=dispatch.id, file_id=stored.id, role=role, recorded_by=evidence.actor_of(actor),
+                          recorded_at=clock.now())
+    db.session.add(photo)
+    db.session.flush()
+    evidence.record("absence.dispatch_photo", subject(dispatch.case_id), {
+        "dispatch": dispatch.id, "tracking_no": dispatch.tracking_no, "role": role, **described(stored)}, actor=actor)
+    if commit:
+        db.session.commit()
+    return photo
 
 
 def record_tracking(dispatch: Dispatch, *, status: str, day: date, signed_by: str | None = None,
@@ -424,9 +446,10 @@ def can_publish(case: AbsenceCase, whereabouts_unknown_note: str | None = None) 
 
 
 def record_public_notice(case: AbsenceCase, document: Document, *, medium: str, published_on: date,
-                         scan_sha256: str | None = None, whereabouts_unknown_note: str | None = None,
+                         scan: StoredFile | None, whereabouts_unknown_note: str | None = None,
                          actor=None, commit: bool = True) -> PublicNotice:
-    """Record a public notice (公告送达); refused before a failed attempt or documented unknown whereabouts."""
+    """Record a public notice (公告送达) with the scan of the publication; refused without the scan, or
+    before a failed attempt or documented unknown whereabouts."""
     _check_open(case)
     if document.case_id != case.id:
         raise ServiceRefused(_l("The document %(number)s is not a notice of this case.", number=document.number))
@@ -434,13 +457,16 @@ def record_public_notice(case: AbsenceCase, document: Document, *, medium: str, 
         raise ServiceRefused(_l("Name the newspaper or channel the notice was published in."))
     if published_on > clock.today():
         raise ServiceRefused(_l("The publication date is in the future."))
+    if scan is None:
+        raise ServiceRefused(_l("Upload the scan of the publication (the newspaper page or a capture of the "
+                                "channel's post)."))
     if not can_publish(case, whereabouts_unknown_note):
         raise ServiceRefused(_l("Public notice is allowed only after a failed attempt to serve the notice is on "
                                 "record, or when you document that the employee's whereabouts are unknown "
                                 "(参照 劳办发〔1995〕179号)."))
     before = case_service(case)
     notice = PublicNotice(case_id=case.id, document_id=document.id, medium=medium.strip(), published_on=published_on,
-                          scan_sha256=scan_sha256 or None,
+                          scan_sha256=scan.sha256, scan_file_id=scan.id,
                           whereabouts_unknown_note=(whereabouts_unknown_note or "").strip() or None,
                           recorded_by=evidence.actor_of(actor), recorded_at=clock.now())
     db.session.add(notice)
@@ -448,7 +474,7 @@ def record_public_notice(case: AbsenceCase, document: Document, *, medium: str, 
     evidence.record("absence.public_notice", subject(case.id), {
         "public_notice": notice.id, "document": document.id, "number": document.number, "medium": notice.medium,
         "published_on": published_on, "served_on": published_on + timedelta(days=PUBLIC_NOTICE_DAYS),
-        "scan_sha256": notice.scan_sha256, "whereabouts_unknown_note": notice.whereabouts_unknown_note}, actor=actor)
+        "scan": described(scan), "whereabouts_unknown_note": notice.whereabouts_unknown_note}, actor=actor)
     _after_change(case, before, actor)
     if commit:
         db.session.commit()
@@ -480,10 +506,68 @@ def sync_todos(case: AbsenceCase, service: CaseService | None = None) -> None:
         if todo.kind in SERVICE_TODOS and todo.done_at is None and todo.kind != wanted:
             todo.done_at, todo.done_by = now, "system"
     if wanted and not any(t.kind == wanted and t.done_at is None for t in case.todos):
-        db.session.add(CaseTodo(case_id=case.id, kind=wanted, created_at=now))
+        db.session.add(CaseTodo(case_id=case.id, kind=wanted, created_at=now, due_on=_due_on(wanted, service)))
+
+
+def _due_on(kind: str, service: CaseService) -> date | None:
+    """A to-do's day: the notice goes out by the dispatch date its deadline was computed from."""
+    if kind == "dispatch_notice" and service.document is not None and service.document.facts.get("dispatch_on"):
+        return date.fromisoformat(service.document.facts["dispatch_on"])
+    return None
 
 
 # ---------------------------------------------------------------- the tick
+
+# Replies that come from the employee's own hands (the reply link, the in-app reply), not from a call.
+ACKNOWLEDGING_CHANNELS = ("link", "inapp")
+
+
+def acknowledgement_day(dispatch: Dispatch) -> tuple[date, str] | None:
+    """When the employee acknowledged an electronic dispatch, and how: the notice's in-app message read in
+    their own session (the inbox shows each person only their own messages), or a reply of their own on
+    the case; the earliest, never before the dispatch day. None while neither happened."""
+    from lms.absence.models import CaseReply
+    from lms.notify.models import Delivery, Message
+
+    case = dispatch.case
+    key = step_key(case.id, f"notice:{dispatch.document.number}", "employee")
+    read = db.session.scalar(select(Delivery.read_at).join(Delivery.message).where(
+        Message.step_key == key, Message.recipient_id == case.employee_id, Delivery.channel == "inapp",
+        Delivery.read_at.is_not(None)))
+    replied = db.session.scalar(select(CaseReply.received_at).where(
+        CaseReply.case_id == case.id, CaseReply.channel.in_(ACKNOWLEDGING_CHANNELS),
+        CaseReply.received_at >= clock.as_utc(datetime.combine(dispatch.dispatched_on, datetime.min.time())))
+        .order_by(CaseReply.received_at).limit(1))
+    seen = [(clock.local(moment).date(), how) for moment, how in ((read, "read"), (replied, "reply")) if moment]
+    if not seen:
+        return None
+    day, how = min(seen)
+    return max(day, dispatch.dispatched_on), how
+
+
+def acknowledge_electronic(now: datetime) -> int:
+    """Record, for each electronic dispatch not yet settled, the employee's acknowledgement once it exists:
+    a `delivered` tracking event signed by the employee (source `employee`), which serves the notice that
+    day (SPEC §4). Returns how many were recorded."""
+    pending = db.session.scalars(select(Dispatch).join(AbsenceCase, AbsenceCase.id == Dispatch.case_id)
+                                 .where(Dispatch.method == "electronic", AbsenceCase.state != "resolved")
+                                 .options(selectinload(Dispatch.events), selectinload(Dispatch.document))
+                                 .order_by(Dispatch.id)).all()
+    recorded = 0
+    for dispatch in pending:
+        if dispatch_service(dispatch).state != "pending":
+            continue
+        found = acknowledgement_day(dispatch)
+        if found is None or found[0] > clock.local(now).date():
+            continue
+        day, how = found
+        note = _("Read in the employee's own inbox") if how == "read" else _("The employee replied")
+        record_tracking(dispatch, status="delivered", day=day, signed_by="employee", note=note, source="employee",
+                        actor="system", commit=False)
+        recorded += 1
+    db.session.commit()
+    return recorded
+
 
 
 def deadline_has_passed(case: AbsenceCase, now: datetime | None = None) -> tuple[bool, str | None]:

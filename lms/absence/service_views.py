@@ -3,20 +3,27 @@ signature, public notice. Routes hang on the absence blueprint (`views.bp`); the
 
 from __future__ import annotations
 
-from flask import abort
+import io
+
+from flask import abort, send_file
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms.absence import service
 from lms.absence.case_views import _act
-from lms.absence.models import Dispatch
+from lms.absence.models import Dispatch, DispatchPhoto, PublicNotice
 from lms.absence.views import bp
-from lms.documents.models import Document
+from lms.documents import files
+from lms.documents.models import Document, StoredFile
 from lms.extensions import db
 from lms.people.access import roles_required
+
+_IMAGE = FileAllowed(["jpg", "jpeg", "png", "pdf"], _l("Upload a JPEG, PNG or PDF file."))
+PHOTO_LABELS = {"contents": _l("photo of the contents"), "envelope": _l("photo of the sealed envelope")}
 
 
 def _choices(labels: dict, blank: str | None = None) -> list[SelectChoice]:
@@ -34,6 +41,13 @@ class DispatchForm(FlaskForm):
     confirmed_service_address = BooleanField(_l("The employee confirmed this address for service in writing"))
     confirmation_note = StringField(_l("The signed confirmation (document, date)"),
                                     validators=[Optional(), Length(max=500)])
+    contents_photo = FileField(_l("Photo of the contents (optional)"), validators=[Optional(), _IMAGE])
+    envelope_photo = FileField(_l("Photo of the sealed envelope (optional)"), validators=[Optional(), _IMAGE])
+
+
+class PhotoForm(FlaskForm):
+    role = SelectField(_l("The photo shows"), choices=_choices(PHOTO_LABELS))
+    photo = FileField(_l("Photo"), validators=[FileRequired(), _IMAGE])
 
 
 class TrackingForm(FlaskForm):
@@ -53,6 +67,7 @@ class PublicNoticeForm(FlaskForm):
     document_id = SelectField(_l("Notice"), coerce=int, validators=[DataRequired()])
     medium = StringField(_l("Newspaper or official channel"), validators=[DataRequired(), Length(max=200)])
     published_on = DateField(_l("Published on"), validators=[DataRequired()])
+    scan = FileField(_l("Scan of the publication"), validators=[FileRequired(), _IMAGE])
     whereabouts_unknown_note = TextAreaField(_l("Whereabouts unknown: how you established it (needed when no "
                                                 "attempt has failed)"), validators=[Optional(), Length(max=1000)])
 
@@ -68,6 +83,7 @@ def forms_for(case, state: service.CaseService) -> dict:
     public_form = PublicNoticeForm(formdata=None)
     dispatch_form.document_id.choices = public_form.document_id.choices = notices
     return {"dispatch_form": dispatch_form, "tracking_form": TrackingForm(formdata=None),
+            "photo_form": PhotoForm(formdata=None), "photo_labels": PHOTO_LABELS,
             "signature_form": SignatureForm(formdata=None), "public_form": public_form}
 
 
@@ -76,6 +92,16 @@ def _document(case, document_id: int) -> Document:
     if document is None or document.case_id != case.id:
         raise service.ServiceRefused(_l("No such notice on this case."))
     return document
+
+
+def _stored(upload, what) -> StoredFile | None:
+    """The uploaded file kept (in the action's transaction), or None when none was sent."""
+    if not upload:
+        return None
+    try:
+        return files.store(upload.read(), upload.filename, current_user, what)
+    except files.FileRefused as exc:
+        raise service.ServiceRefused(str(exc)) from exc
 
 
 def _dispatch(case_id: int, dispatch_id: int) -> Dispatch:
@@ -106,7 +132,34 @@ def record_dispatch(case_id: int):
         case, _document(case, form.document_id.data), method=form.method.data, dispatched_on=form.dispatched_on.data,
         addressee=form.addressee.data, address=form.address.data, address_source=form.address_source.data,
         tracking_no=form.tracking_no.data, confirmed_service_address=form.confirmed_service_address.data,
-        confirmation_note=form.confirmation_note.data, actor=current_user))
+        confirmation_note=form.confirmation_note.data, photos=[
+            (role, stored) for role, stored in (
+                ("contents", _stored(form.contents_photo.data, PHOTO_LABELS["contents"])),
+                ("envelope", _stored(form.envelope_photo.data, PHOTO_LABELS["envelope"]))) if stored],
+        actor=current_user))
+
+
+@bp.post("/cases/<int:case_id>/dispatches/<int:dispatch_id>/photos")
+@roles_required("hr", "admin")
+def add_dispatch_photo(case_id: int, dispatch_id: int):
+    dispatch = _dispatch(case_id, dispatch_id)
+    return _act(case_id, PhotoForm, lambda case, form: service.add_dispatch_photo(
+        dispatch, form.role.data, _stored(form.photo.data, PHOTO_LABELS.get(form.role.data)), actor=current_user))
+
+
+@bp.get("/cases/<int:case_id>/files/<int:file_id>")
+@roles_required("hr", "admin")
+def case_file(case_id: int, file_id: int):
+    """A photo or scan kept for one of the case's dispatches or public notices (404 for any other file)."""
+    photo = db.select(DispatchPhoto.id).join(Dispatch).where(DispatchPhoto.file_id == file_id,
+                                                             Dispatch.case_id == case_id)
+    scan = db.select(PublicNotice.id).where(PublicNotice.scan_file_id == file_id, PublicNotice.case_id == case_id)
+    belongs = db.session.scalar(photo.limit(1)) or db.session.scalar(scan.limit(1))
+    stored = db.session.get(StoredFile, file_id) if belongs else None
+    if stored is None:
+        abort(404)
+    return send_file(io.BytesIO(stored.data), mimetype=stored.content_type,
+                     download_name=stored.filename, as_attachment=False)
 
 
 @bp.post("/cases/<int:case_id>/dispatches/<int:dispatch_id>/events")
@@ -131,4 +184,5 @@ def confirm_signature(case_id: int, dispatch_id: int):
 def record_public_notice(case_id: int):
     return _act(case_id, _WithNotices.make(PublicNoticeForm, case_id), lambda case, form: service.record_public_notice(
         case, _document(case, form.document_id.data), medium=form.medium.data, published_on=form.published_on.data,
+        scan=_stored(form.scan.data, _l("the scan of the publication")),
         whereabouts_unknown_note=form.whereabouts_unknown_note.data, actor=current_user))

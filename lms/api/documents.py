@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import abort, g, send_file
+from flask import abort, g, request, send_file
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
@@ -15,7 +15,7 @@ from lms.absence import cases, notices
 from lms.absence.models import AbsenceCase
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
-from lms.documents import services
+from lms.documents import files, services
 from lms.documents.models import Document
 from lms.extensions import db
 from lms.ui import api_error
@@ -126,3 +126,31 @@ class DocumentPdf(MethodView):
         document = _document_or_404(document_id)
         services.record_download(document, g.api_token, "api")
         return send_file(io.BytesIO(document.pdf), mimetype="application/pdf", download_name=f"{document.number}.pdf")
+
+
+class StoredFileOut(Schema):
+    id = fields.Integer()
+    sha256 = fields.String()
+    filename = fields.String()
+    content_type = fields.String(metadata={"description": "image/jpeg, image/png or application/pdf"})
+    size = fields.Integer()
+
+
+@blp.route("/files")
+class Files(MethodView):
+    decorators = [token_required("hr", "admin")]
+
+    @blp.response(201, StoredFileOut)
+    @blp.alt_response(422, schema=ErrorResponse, description="No file, an empty one, or not a JPEG, PNG or PDF.")
+    def post(self):
+        """Upload a photo or scan (multipart/form-data, field `file`) to cite in a fact: a dispatch's photos
+        (`photos`), a public notice's scan (`scan_file_id`). Kept with its SHA-256, never changed."""
+        upload = request.files.get("file")
+        if upload is None:
+            return api_error(422, _("Send the file as multipart/form-data in the field “file”."), field="file")
+        try:
+            stored = files.store(upload.read(), upload.filename, g.api_token)
+        except files.FileRefused as exc:
+            return api_error(422, str(exc), field="file")
+        db.session.commit()
+        return stored

@@ -17,6 +17,7 @@ from lms.absence import service
 from lms.absence.models import (
     ADDRESS_SOURCES,
     DISPATCH_METHODS,
+    PHOTO_ROLES,
     RETURN_REASONS,
     SIGNERS,
     AbsenceCase,
@@ -25,7 +26,7 @@ from lms.absence.models import (
 from lms.api.absence import LocalDateTime
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
-from lms.documents.models import Document
+from lms.documents.models import Document, StoredFile
 from lms.extensions import db
 from lms.ui import api_error
 
@@ -40,8 +41,15 @@ class TrackingEventOut(Schema):
     at = fields.Date(attribute="day")
     signed_by = fields.String(allow_none=True, metadata={"description": "employee, family_member, other or locker"})
     reason = fields.String(allow_none=True)
-    source = fields.String(metadata={"description": "page, csv, api or replay"})
+    source = fields.String(metadata={"description": "page, csv, api, replay, or employee (their read receipt or "
+                                                    "reply acknowledged an electronic dispatch)"})
     recorded_at = LocalDateTime()
+
+
+class PhotoOut(Schema):
+    role = fields.String()
+    file_id = fields.Integer()
+    sha256 = fields.String(attribute="file.sha256")
 
 
 class DispatchOut(Schema):
@@ -62,13 +70,14 @@ class DispatchOut(Schema):
     served_at = fields.Date(allow_none=True)
     basis = fields.String(allow_none=True, metadata={"description": "The rule that served it, with its source."})
     events = fields.List(fields.Nested(TrackingEventOut))
+    photos = fields.List(fields.Nested(PhotoOut))
 
 
 def dispatch_out(dispatch: Dispatch) -> dict:
     answer = service.dispatch_service(dispatch)
     return {**{name: getattr(dispatch, name) for name in (
         "id", "case_id", "document_id", "document_sha256", "method", "tracking_no", "dispatched_on", "addressee",
-        "address", "address_source", "confirmed_service_address", "events")},
+        "address", "address_source", "confirmed_service_address", "events", "photos")},
         "status": answer.state, "served_at": answer.on,
         "basis": str(service.BASIS[answer.basis]) if answer.basis else None}
 
@@ -93,6 +102,13 @@ class DispatchIn(Schema):
     confirmed_service_address = fields.Boolean(load_default=False, metadata={
         "description": "The employee confirmed this service address in writing (with confirmation_note)."})
     confirmation_note = fields.String(load_default=None, validate=validate.Length(max=500))
+    photos = fields.List(fields.Nested(lambda: PhotoIn()), load_default=list, metadata={
+        "description": "Photos of the contents and the sealed envelope, uploaded first with POST /api/v1/files."})
+
+
+class PhotoIn(Schema):
+    file_id = fields.Integer(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(PHOTO_ROLES))
 
 
 class EventIn(Schema):
@@ -115,7 +131,8 @@ class PublicNoticeIn(Schema):
     document_id = fields.Integer(required=True)
     published_at = fields.Date(required=True)
     medium = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    scan_sha256 = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    scan_file_id = fields.Integer(required=True, metadata={
+        "description": "The scan of the publication, uploaded first with POST /api/v1/files."})
     whereabouts_unknown_note = fields.String(load_default=None, validate=validate.Length(max=1000), metadata={
         "description": "HR's record that the whereabouts are unknown (allows a public notice without a failed "
                        "attempt)."})
@@ -127,7 +144,15 @@ class PublicNoticeOut(Schema):
     medium = fields.String()
     published_at = fields.Date(attribute="published_on")
     served_at = fields.Function(lambda p: service.served_by_public_notice(p.published_on).on.isoformat())
+    scan_file_id = fields.Integer(allow_none=True)
     scan_sha256 = fields.String(allow_none=True)
+
+
+def _stored_file(file_id: int) -> StoredFile:
+    stored = db.session.get(StoredFile, file_id)
+    if stored is None:
+        abort(404, _("No uploaded file %(id)s.", id=file_id))
+    return stored
 
 
 def _case(case_id: int) -> AbsenceCase:
@@ -164,7 +189,8 @@ class Dispatches(MethodView):
                 case, document, method=data["method"], dispatched_on=data["dispatched_at"],
                 addressee=data["addressee"], address=data["address"], address_source=data["address_source"],
                 tracking_no=data["tracking_no"], confirmed_service_address=data["confirmed_service_address"],
-                confirmation_note=data["confirmation_note"], actor=g.api_token)
+                confirmation_note=data["confirmation_note"], actor=g.api_token,
+                photos=[(photo["role"], _stored_file(photo["file_id"])) for photo in data["photos"]])
         except service.ServiceRefused as exc:
             return api_error(409, str(exc))
         return dispatch_out(dispatch)
@@ -181,6 +207,24 @@ class OneDispatch(MethodView):
         dispatch = db.session.get(Dispatch, dispatch_id)
         if dispatch is None:
             abort(404, _("No dispatch %(id)s.", id=dispatch_id))
+        return dispatch_out(dispatch)
+
+
+@blp.route("/dispatches/<int:dispatch_id>/photos")
+class Photos(MethodView):
+    decorators = [token_required("hr", "admin")]
+
+    @blp.arguments(PhotoIn())
+    @blp.response(201, DispatchOut)
+    @blp.alt_response(404, schema=ErrorResponse)
+    @blp.alt_response(422, schema=ErrorResponse)
+    def post(self, data: dict, dispatch_id: int):
+        """Add a photo (uploaded first with POST /api/v1/files) to a dispatch recorded earlier."""
+        dispatch = db.session.get(Dispatch, dispatch_id)
+        if dispatch is None:
+            abort(404, _("No dispatch %(id)s.", id=dispatch_id))
+        service.add_dispatch_photo(dispatch, data["role"], _stored_file(data["file_id"]), actor=g.api_token)
+        db.session.refresh(dispatch)
         return dispatch_out(dispatch)
 
 
@@ -225,7 +269,7 @@ class PublicNotices(MethodView):
         try:
             return service.record_public_notice(
                 case, document, medium=data["medium"], published_on=data["published_at"],
-                scan_sha256=data["scan_sha256"], whereabouts_unknown_note=data["whereabouts_unknown_note"],
+                scan=_stored_file(data["scan_file_id"]), whereabouts_unknown_note=data["whereabouts_unknown_note"],
                 actor=g.api_token)
         except service.ServiceRefused as exc:
             return api_error(409, str(exc))

@@ -81,3 +81,24 @@ class DocumentCounter(db.Model):
     prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last: Mapped[int] = mapped_column(default=0)
+
+
+STORED_FILE_TYPES = ("image/jpeg", "image/png", "application/pdf")
+
+
+class StoredFile(db.Model):
+    """An uploaded file kept as evidence (a photo of an envelope, the scan of a newspaper page, a signed
+    receipt): its bytes, their SHA-256 and where it came from. Never changed or deleted; the fact it
+    supports (a dispatch, a public notice) carries its hash in that fact's evidence event."""
+
+    __table_args__ = (CheckConstraint("content_type IN ('image/jpeg', 'image/png', 'application/pdf')",
+                                      name="type_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from datetime import date, datetime
+
+from PIL import Image, ImageDraw
 
 from lms import clock
 from lms.absence.models import AbsenceCase
-from lms.documents.models import Document
+from lms.documents import files
+from lms.documents.models import Document, StoredFile
 from lms.extensions import db
 
 _numbers = iter(range(1, 1_000_000))
@@ -31,3 +35,17 @@ def make_document(case: AbsenceCase, issued: date, *, stated_deadline: date | No
 def at(day: date, hour: int = 18):
     """The clock on a day (events are recorded the evening they happen)."""
     return clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=hour))
+
+
+def png(label: str = "scan") -> bytes:
+    """A real PNG picture (a photo or a scan as a phone would send it), different per label."""
+    image = Image.new("RGB", (120, 60), "white")
+    ImageDraw.Draw(image).text((8, 22), label, fill="black")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def a_scan(label: str = "newspaper page") -> StoredFile:
+    """An uploaded scan kept in the database (in the test's transaction)."""
+    return files.store(png(label), f"{label}.png", "test")

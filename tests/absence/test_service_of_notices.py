@@ -12,7 +12,7 @@ from lms.absence.models import CaseTodo, Dispatch
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
 from lms.people.records import InvalidRecords
-from tests.absence.service_helpers import at, make_document
+from tests.absence.service_helpers import a_scan, at, make_document
 
 RULES = {"postal_allowance_days": 3, "return_period_days": 3}
 EMS = {"method": "ems", "addressee": "张三", "address": "上海市浦东新区世纪大道100号",
@@ -176,7 +176,7 @@ def test_public_notice_only_after_failed_attempts(served_case):
     case = served_case
     first = make_document(case, date(2026, 6, 18))
     with at(date(2026, 6, 19)), pytest.raises(service.ServiceRefused):
-        service.record_public_notice(case, first, medium="《解放日报》", published_on=date(2026, 6, 19))
+        service.record_public_notice(case, first, medium="《解放日报》", published_on=date(2026, 6, 19), scan=a_scan())
     sent = dispatch(case, first, date(2026, 6, 19))
     track(sent, date(2026, 6, 23), "returned", reason="no_such_person")
     second = make_document(case, date(2026, 6, 24), replaces=first)
@@ -186,7 +186,7 @@ def test_public_notice_only_after_failed_attempts(served_case):
     assert (state.next_action, state.next_address) == ("public_notice", None)
     third = make_document(case, date(2026, 6, 30), replaces=second)
     with at(date(2026, 7, 1)):
-        service.record_public_notice(case, third, medium="《解放日报》", published_on=date(2026, 7, 1))
+        service.record_public_notice(case, third, medium="《解放日报》", published_on=date(2026, 7, 1), scan=a_scan())
     state = service.case_service(case)
     assert (state.served_on, state.effective, state.served.basis) == (date(2026, 7, 31), date(2026, 8, 3),
                                                                       "public_notice")
@@ -196,7 +196,7 @@ def test_public_notice_with_documented_unknown_whereabouts(served_case):
     notice = make_document(served_case, date(2026, 6, 18))
     with at(date(2026, 6, 19)):
         service.record_public_notice(served_case, notice, medium="公司官网", published_on=date(2026, 6, 19),
-                                     whereabouts_unknown_note="住所地、户籍地均查无此人，派出所证明见附件")
+                                     scan=a_scan(), whereabouts_unknown_note="住所地、户籍地均查无此人，派出所证明见附件")
     assert service.case_service(served_case).served_on == date(2026, 7, 19)
 
 
