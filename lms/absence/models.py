@@ -454,3 +454,33 @@ class PublicNotice(db.Model):
 
     document: Mapped[Document] = relationship()
     scan: Mapped[StoredFile | None] = relationship()
+
+
+UNION_RECORD_KINDS = ("notice", "opinion", "reply")
+UNION_OPINIONS = ("no_objection", "objection")
+
+
+class UnionRecord(db.Model):
+    """One fact of the union procedure before a unilateral termination (《劳动合同法》第四十三条):
+    the written notice given to the union (`notice`: when, to which union, who signed the receipt, the
+    receipt's scan), the union's `opinion` (no objection, or an objection with its text), and the
+    company's written `reply` to an objection. Facts only; `union.gate()` reads them."""
+
+    __table_args__ = (CheckConstraint(_one_of("kind", UNION_RECORD_KINDS), name="kind_known"),
+                      CheckConstraint(f"opinion IS NULL OR {_one_of('opinion', UNION_OPINIONS)}",
+                                      name="opinion_known"),
+                      Index("ix_union_record_case_id", "case_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("absence_case.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # when it happened (not when it was recorded)
+    union_name: Mapped[str | None] = mapped_column(String(200))  # notice: the union notified
+    receipt_signed_by: Mapped[str | None] = mapped_column(String(120))  # notice: who signed the receipt
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))  # the receipt's or letter's scan
+    opinion: Mapped[str | None] = mapped_column(String(12))
+    text: Mapped[str | None] = mapped_column(Text)  # the objection, or the company's reply
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    file: Mapped[StoredFile | None] = relationship()

@@ -36,10 +36,17 @@ def local_iso(moment: datetime | None) -> str | None:
 
 
 class LocalDateTime(fields.Field):
-    """An aware datetime as ISO-8601 with the company's offset."""
+    """An aware datetime as ISO-8601 with the company's offset; read from ISO-8601, company time when it
+    has no offset."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         return local_iso(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return clock.as_utc(datetime.fromisoformat(str(value)))
+        except ValueError as exc:
+            raise ValidationError(_("Not a date and time; use ISO 8601 (e.g. 2026-06-26T09:00)."), attr) from exc
 
 
 class MessageOut(Schema):
@@ -118,6 +125,9 @@ class CaseOut(CaseSummary):
     dispatches = fields.List(fields.Dict(), metadata={"description": "Dispatches of the case's notices, each with "
                                                                      "`status`, `served_at`, `basis` and `events` "
                                                                      "(as GET /api/v1/dispatches/{id})."})
+    union = fields.Dict(metadata={"description": "The union procedure (《劳动合同法》第四十三条): `records` (notice, "
+                                                 "opinion, reply) and `gate` (`holds`, `basis`, `reasons`, "
+                                                 "`possible_from`)."})
     deadline = fields.Dict(metadata={"description": "The current notice's deadlines: `stated` (D), `effective` (null "
                                                     "while not served), `served_at`, `basis`, `why_not`, "
                                                     "`next_action`, `document_id`. Dates YYYY-MM-DD."})
@@ -174,10 +184,11 @@ def _case_detail(case: AbsenceCase) -> dict:
 
 def _service_detail(case: AbsenceCase) -> dict:
     from lms.api.service import DispatchOut, deadline_out, dispatch_out
+    from lms.api.union import UnionOut, union_out
 
     state = service.case_service(case)
     return {"dispatches": DispatchOut(many=True).dump([dispatch_out(d) for d in service.case_dispatches(case)]),
-            "deadline": deadline_out(state)}
+            "deadline": deadline_out(state), "union": UnionOut().dump(union_out(case))}
 
 
 def _case_or_404(case_id: int) -> AbsenceCase:

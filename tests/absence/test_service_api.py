@@ -3,10 +3,9 @@ POST /api/v1/absence/cases/{id}/public-notices, and the case detail's `dispatche
 
 from __future__ import annotations
 
-from datetime import date
-
 import hashlib
 import io
+from datetime import date
 
 from tests.absence.service_helpers import at, make_document, png
 from tests.conftest import auth

@@ -196,7 +196,8 @@ def test_public_notice_with_documented_unknown_whereabouts(served_case):
     notice = make_document(served_case, date(2026, 6, 18))
     with at(date(2026, 6, 19)):
         service.record_public_notice(served_case, notice, medium="公司官网", published_on=date(2026, 6, 19),
-                                     scan=a_scan(), whereabouts_unknown_note="住所地、户籍地均查无此人，派出所证明见附件")
+                                     scan=a_scan(),
+                                     whereabouts_unknown_note="住所地、户籍地均查无此人，派出所证明见附件")
     assert service.case_service(served_case).served_on == date(2026, 7, 19)
 
 

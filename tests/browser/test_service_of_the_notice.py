@@ -27,11 +27,11 @@ def test_hr_records_service_and_reads_the_deadline(browser, page, live_server, s
     form.locator("button[type=submit]").click()
     page.wait_for_load_state()
     assert page.locator("[data-test=stated-deadline]").inner_text().startswith("2026-06-25")
-    page.locator("[data-test=dispatch] summary").click()
+    page.locator("[data-test=dispatch] [data-test=tracking-summary]").click()
     page.select_option("select[name=status]", "returned")
     page.fill("input[name=day]", "2026-06-23")
     page.select_option("select[name=reason]", "no_such_person")
-    page.locator("[data-test=dispatch] button[type=submit]").click()
+    page.locator("[data-test=dispatch] [data-test=tracking-form] button[type=submit]").click()
     page.wait_for_load_state()
     state = page.locator("[data-test=service-state]").inner_text()
     assert state == "未送达：6月23日退回（查无此人）— 建议改寄户籍地址"

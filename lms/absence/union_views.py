@@ -1,0 +1,82 @@
+"""The union procedure on the case page (《劳动合同法》第四十三条): the gate in words, the notice given
+with its receipt's scan, the union's opinion, the company's reply. The rules are in `union`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from lms import clock
+from lms.absence import service, union
+from lms.absence.case_views import _act
+from lms.absence.service_views import _IMAGE, _stored
+from lms.absence.views import bp
+from lms.people.access import roles_required
+
+OPINION_LABELS = {"no_objection": _l("no objection"), "objection": _l("objection")}
+KIND_LABELS = {"notice": _l("Notice of the reasons given to the union"), "opinion": _l("The union's opinion"),
+               "reply": _l("The company's written reply")}
+_WHEN = "%Y-%m-%dT%H:%M"
+
+
+class UnionNoticeForm(FlaskForm):
+    at = DateTimeLocalField(_l("Given on"), format=_WHEN, validators=[DataRequired()])
+    union_name = StringField(_l("Union"), validators=[DataRequired(), Length(max=200)])
+    receipt_signed_by = StringField(_l("Receipt signed by"), validators=[DataRequired(), Length(max=120)])
+    receipt = FileField(_l("Scan of the signed receipt"), validators=[Optional(), _IMAGE])
+
+
+class UnionOpinionForm(FlaskForm):
+    at = DateTimeLocalField(_l("Received on"), format=_WHEN, validators=[DataRequired()])
+    opinion = SelectField(_l("Opinion"), choices=[SelectChoice(k, v) for k, v in OPINION_LABELS.items()])
+    text = TextAreaField(_l("The union's text (needed for an objection)"), validators=[Optional(), Length(max=5000)])
+
+
+class UnionReplyForm(FlaskForm):
+    at = DateTimeLocalField(_l("Answered on"), format=_WHEN, validators=[DataRequired()])
+    text = TextAreaField(_l("The company's reply"), validators=[DataRequired(), Length(max=5000)])
+
+
+def context_for(case) -> dict:
+    """The union section's facts and forms; shown once the effective deadline has passed or a record exists."""
+    now = clock.local(clock.now()).replace(second=0, microsecond=0, tzinfo=None)
+    records = union.records(case)
+    passed, _why = service.deadline_has_passed(case)
+    return {"union_shown": passed or bool(records), "union_records": records, "union_gate": union.gate(case),
+            "union_labels": {"kinds": KIND_LABELS, "opinions": OPINION_LABELS},
+            "union_notice_form": UnionNoticeForm(formdata=None, at=now),
+            "union_opinion_form": UnionOpinionForm(formdata=None, at=now),
+            "union_reply_form": UnionReplyForm(formdata=None, at=now)}
+
+
+def _moment(value: datetime) -> datetime:
+    return clock.as_utc(value)  # the form's time is company time
+
+
+@bp.post("/cases/<int:case_id>/union/notice")
+@roles_required("hr", "admin")
+def record_union_notice(case_id: int):
+    return _act(case_id, UnionNoticeForm, lambda case, form: union.record_notice(
+        case, at=_moment(form.at.data), union_name=form.union_name.data,
+        receipt_signed_by=form.receipt_signed_by.data,
+        receipt=_stored(form.receipt.data, _l("the scan of the receipt")), actor=current_user))
+
+
+@bp.post("/cases/<int:case_id>/union/opinion")
+@roles_required("hr", "admin")
+def record_union_opinion(case_id: int):
+    return _act(case_id, UnionOpinionForm, lambda case, form: union.record_opinion(
+        case, at=_moment(form.at.data), opinion=form.opinion.data, text=form.text.data, actor=current_user))
+
+
+@bp.post("/cases/<int:case_id>/union/reply")
+@roles_required("hr", "admin")
+def record_union_reply(case_id: int):
+    return _act(case_id, UnionReplyForm, lambda case, form: union.record_reply(
+        case, at=_moment(form.at.data), text=form.text.data, actor=current_user))
