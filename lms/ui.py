@@ -14,7 +14,9 @@ from werkzeug.exceptions import HTTPException
 from lms import clock
 
 ROLE_LABELS = {"employee": _l("Employee"), "manager": _l("Manager"), "hr": _l("HR"), "admin": _l("Administrator")}
-STATUS_LABELS = {"onboarding": _l("Onboarding"), "active": _l("Active"), "terminated": _l("Terminated")}
+STATUS_LABELS = {"onboarding": _l("Onboarding"), "active": _l("Active"),
+                 "termination_pending": _l("Termination pending (notice not yet served)"),
+                 "terminated": _l("Terminated")}
 JOB_FAMILY_LABELS = {
     "sales": _l("Sales"), "logistics": _l("Logistics"), "production": _l("Production"),
     "office": _l("Office"), "rd": _l("R&D"), "service": _l("Customer service"),

@@ -55,8 +55,19 @@ TODO_LABELS = {
     "confirm_signature": _l("Someone else signed for the notice: confirm that it reached the employee"),
     "try_another_address": _l("The notice came back undelivered: issue a new notice and send it to the next address"),
     "public_notice": _l("Every address failed: publish a public notice (公告送达)"),
+    "notify_union": _l("The deadline has passed: notify the union of the reasons in writing (第四十三条)"),
+    "send_termination": _l("Send the termination notice and record the dispatch"),
+    "track_termination": _l("Check the termination notice's tracking and record what happened"),
+    "confirm_trm_signature": _l("Someone else signed for the termination notice: confirm that it reached the "
+                                "employee"),
+    "readdress_termination": _l("The termination notice came back undelivered: issue a new one to the next address"),
+    "publish_termination": _l("Every address failed: publish the termination notice (公告送达)"),
+    "send_certificate": _l("Give or send the termination certificate (解除劳动合同证明) to the employee"),
+    "transfer_file": _l("Transfer the personnel file (within 15 days, 第五十条)"),
+    "transfer_insurance": _l("Transfer the social insurance (within 15 days, 第五十条)"),
 }
 RESOLUTION_LABELS = {"returned": _l("returned to work"), "excused": _l("explanation accepted"),
+                     "terminated": _l("employment terminated"),
                      "warned": _l("back at work, written warning"),
                      "leave": _l("covered by leave")}
 ROLE_LABELS = {"employee": _l("employee"), "manager": _l("manager"), "hr": _l("HR")}

@@ -29,8 +29,10 @@ def scan_and_send(now: datetime) -> None:
 @jobs.tick_handler("absence.service", every=timedelta(minutes=15))
 def service_deadlines(now: datetime) -> None:
     """Electronic dispatches the employee acknowledged are served; keep each notice's service to-do current;
-    record `deadline_passed` once an effective deadline's day ends."""
-    from lms.absence import service
+    record `deadline_passed` once an effective deadline's day ends; end the employments whose termination
+    notice is served (or whose recorded ending date has come)."""
+    from lms.absence import service, termination
 
     service.acknowledge_electronic(now)
     service.mark_deadlines_passed(now)
+    termination.apply_due_separations(now)

@@ -314,7 +314,9 @@ class CaseReply(db.Model):
 
 TODO_KINDS = ("call_employee", "decide_reply", "decide_return", "prepare_return_notice", "threshold_withdrawn",
               "confirm_days", "not_reported", "dispatch_notice", "check_tracking", "confirm_signature",
-              "try_another_address", "public_notice")
+              "try_another_address", "public_notice", "notify_union", "send_termination", "track_termination",
+              "confirm_trm_signature", "readdress_termination", "publish_termination", "send_certificate",
+              "transfer_file", "transfer_insurance")
 
 
 class CaseTodo(db.Model):

@@ -50,6 +50,12 @@ UNDELIVERABLE = ("no_such_person", "unclear_address", "not_collected", "other")
 # The order in which addresses are tried (the service address the employee confirmed first).
 ADDRESS_ORDER = ("service_address", "contact_address", "household_address")
 SERVICE_TODOS = ("dispatch_notice", "check_tracking", "confirm_signature", "try_another_address", "public_notice")
+# The documents served on the employee, and the to-do each service action becomes for each.
+SERVED_KINDS = ("return_to_work", "termination")
+TODO_OF = {"return_to_work": {action: action for action in SERVICE_TODOS},
+           "termination": {"dispatch_notice": "send_termination", "check_tracking": "track_termination",
+                           "confirm_signature": "confirm_trm_signature", "try_another_address": "readdress_termination",
+                           "public_notice": "publish_termination"}}
 
 BASIS = {
     "signed_by_employee": _l("Delivered and signed for by the employee: served that day (参照 劳办发〔1995〕179号)."),
@@ -184,9 +190,8 @@ class CaseService:
         return str(BASIS[self.served.basis]) if self.served and self.served.basis else None
 
 
-def case_documents(case: AbsenceCase) -> list[Document]:
-    return list(db.session.scalars(select(Document).where(Document.case_id == case.id,
-                                                          Document.kind == "return_to_work")
+def case_documents(case: AbsenceCase, kind: str = "return_to_work") -> list[Document]:
+    return list(db.session.scalars(select(Document).where(Document.case_id == case.id, Document.kind == kind)
                                    .order_by(Document.issued_at, Document.id)))
 
 
@@ -208,16 +213,18 @@ def _next_address(case: AbsenceCase, failed: list[str]) -> str | None:
     return next((source for source in ADDRESS_ORDER if available[source] and source not in failed), None)
 
 
-def case_service(case: AbsenceCase) -> CaseService:
-    """Read the service state of the case's newest return-to-work notice from the recorded facts."""
-    documents = case_documents(case)
-    all_dispatches = case_dispatches(case)
+def case_service(case: AbsenceCase, kind: str = "return_to_work") -> CaseService:
+    """Read the service state of the case's newest notice of `kind` (the return-to-work notice, or the
+    termination notice: served the same way, with no deadline of its own) from the recorded facts."""
+    documents = case_documents(case, kind)
+    all_dispatches = [d for d in case_dispatches(case) if d.document.kind == kind]
     result = CaseService(all_dispatches=all_dispatches)
     result.answers = {d.id: dispatch_service(d) for d in all_dispatches}
     result.failed_sources = [d.address_source for d in all_dispatches if result.answers[d.id].state == "failed"]
     result.next_address = _next_address(case, result.failed_sources)
     if not documents:
-        result.why_not = _("No return-to-work notice has been issued.")
+        result.why_not = (_("No return-to-work notice has been issued.") if kind == "return_to_work"
+                          else _("No termination notice has been issued."))
         return result
     document = result.document = documents[-1]
     result.dispatches = [d for d in all_dispatches if d.document_id == document.id]
@@ -229,6 +236,12 @@ def case_service(case: AbsenceCase) -> CaseService:
         result.next_action = "dispatch_notice"
         return result
     first_sent = min(day for day, _answer in answers)
+    if kind != "return_to_work":  # served like the return notice; no deadline follows from it
+        served = [answer for _day, answer in answers if answer.state == "served"]
+        if served:
+            result.served = min(served, key=lambda a: a.on)
+            return result
+        return _not_served(result, answers)
     try:
         values = procedure_values(first_sent)
         result.rule_version = values["version"]
@@ -242,6 +255,11 @@ def case_service(case: AbsenceCase) -> CaseService:
     except (RulesMissing, DeadlineUnknown) as exc:
         result.why_not = str(exc)
         return result
+    return _not_served(result, answers)
+
+
+def _not_served(result: CaseService, answers: list[tuple[date, Served]]) -> CaseService:
+    """Why the notice is not served yet, and the next service action."""
     states = {answer.state for _day, answer in answers}
     if "awaiting_confirmation" in states:
         result.why_not = _("Signed for by someone other than the employee: it counts only once HR confirms it "
@@ -331,7 +349,7 @@ def record_dispatch(case: AbsenceCase, document: Document, *, method: str, dispa
     if any(dispatch_service(d).state == "failed" for d in earlier):
         raise ServiceRefused(_l("A dispatch of %(number)s came back undelivered: issue a new notice (a re-sent notice "
                                 "is a new document with a new deadline).", number=document.number))
-    before = case_service(case)
+    before = case_service(case, document.kind)
     dispatch = Dispatch(case_id=case.id, document_id=document.id, document_sha256=document.sha256, method=method,
                         tracking_no=(tracking_no or "").strip() or None, dispatched_on=dispatched_on,
                         addressee=addressee.strip(), address=address.strip(), address_source=address_source,
@@ -396,7 +414,7 @@ def record_tracking(dispatch: Dispatch, *, status: str, day: date, signed_by: st
     if was.state in ("served", "failed"):
         raise ServiceRefused(_l("This dispatch is settled already (%(state)s): record a new dispatch instead.",
                                 state=dispatch_words(was)))
-    before = case_service(case)
+    before = case_service(case, dispatch.document.kind)
     event = TrackingEvent(dispatch_id=dispatch.id, status=status, day=day, signed_by=signed_by or None,
                           reason=reason or None, note=(note or "").strip() or None, source=source,
                           recorded_by=evidence.actor_of(actor), recorded_at=clock.now())
@@ -408,7 +426,7 @@ def record_tracking(dispatch: Dispatch, *, status: str, day: date, signed_by: st
         "signed_by": event.signed_by, "reason": event.reason, "note": event.note, "source": source}, actor=actor)
     now = dispatch_service(dispatch)
     if now.state == "failed":
-        after = case_service(case)
+        after = case_service(case, dispatch.document.kind)
         evidence.record("absence.service_failed", subject(case.id), {
             "dispatch": dispatch.id, "document": dispatch.document_id, "returned_on": now.day, "reason": now.reason,
             "address_source": dispatch.address_source, "next_address": after.next_address,
@@ -427,7 +445,7 @@ def confirm_signature(dispatch: Dispatch, note: str, actor=None, commit: bool = 
         raise ServiceRefused(_l("Nothing to confirm: no delivery signed by someone else awaits confirmation."))
     if not (note or "").strip():
         raise ServiceRefused(_l("Say how you know it reached the employee."))
-    before = case_service(dispatch.case)
+    before = case_service(dispatch.case, dispatch.document.kind)
     dispatch.signature_confirmed_at, dispatch.signature_confirmed_by = clock.now(), evidence.actor_of(actor)
     dispatch.signature_note = note.strip()
     evidence.record("absence.signature_confirmed", subject(dispatch.case_id), {
@@ -464,7 +482,7 @@ def record_public_notice(case: AbsenceCase, document: Document, *, medium: str, 
         raise ServiceRefused(_l("Public notice is allowed only after a failed attempt to serve the notice is on "
                                 "record, or when you document that the employee's whereabouts are unknown "
                                 "(参照 劳办发〔1995〕179号)."))
-    before = case_service(case)
+    before = case_service(case, document.kind)
     notice = PublicNotice(case_id=case.id, document_id=document.id, medium=medium.strip(), published_on=published_on,
                           scan_sha256=scan.sha256, scan_file_id=scan.id,
                           whereabouts_unknown_note=(whereabouts_unknown_note or "").strip() or None,
@@ -482,31 +500,37 @@ def record_public_notice(case: AbsenceCase, document: Document, *, medium: str, 
 
 
 def _after_change(case: AbsenceCase, before: CaseService, actor) -> None:
-    """Record `served` and `deadline_set` when a fact served the notice (or changed its date); sync to-dos."""
-    after = case_service(case)
+    """Record `served` (and, for the return notice, `deadline_set`) when a fact served the notice or changed
+    its date; sync to-dos."""
+    kind = before.document.kind  # every fact names an issued document of its kind
+    after = case_service(case, kind)
     changed = after.served_on is not None and (
         before.served_on != after.served_on or before.document is not after.document
         or before.effective != after.effective)
     if changed:
-        payload = {"document": after.document.id, "number": after.document.number}
+        payload = {"document": after.document.id, "number": after.document.number, "kind": kind}
         evidence.record("absence.served", subject(case.id), {
             **payload, "served_on": after.served_on, "basis": after.served.basis}, actor=actor)
-        evidence.record("absence.deadline_set", subject(case.id), {
-            **payload, "stated": after.stated, "effective": after.effective, "served_on": after.served_on,
-            "rule_version": after.rule_version}, actor=actor)
-    sync_todos(case, after)
+        if kind == "return_to_work":
+            evidence.record("absence.deadline_set", subject(case.id), {
+                **payload, "stated": after.stated, "effective": after.effective, "served_on": after.served_on,
+                "rule_version": after.rule_version}, actor=actor)
+    sync_todos(case, after, kind)
 
 
-def sync_todos(case: AbsenceCase, service: CaseService | None = None) -> None:
-    """One open to-do for the next service action (none once served); others of its family are done."""
-    service = service or case_service(case)
+def sync_todos(case: AbsenceCase, service: CaseService | None = None, kind: str = "return_to_work") -> None:
+    """One open to-do for the next service action of the notice of `kind` (none once served); others of
+    its family are done."""
+    service = service or case_service(case, kind)
     now = clock.now()
-    wanted = service.next_action if case.is_open else None
+    todo_of = TODO_OF[kind]
+    wanted = todo_of[service.next_action] if case.is_open and service.next_action else None
     for todo in case.todos:
-        if todo.kind in SERVICE_TODOS and todo.done_at is None and todo.kind != wanted:
+        if todo.kind in todo_of.values() and todo.done_at is None and todo.kind != wanted:
             todo.done_at, todo.done_by = now, "system"
     if wanted and not any(t.kind == wanted and t.done_at is None for t in case.todos):
-        db.session.add(CaseTodo(case_id=case.id, kind=wanted, created_at=now, due_on=_due_on(wanted, service)))
+        db.session.add(CaseTodo(case_id=case.id, kind=wanted, created_at=now,
+                                due_on=_due_on(service.next_action, service)))
 
 
 def _due_on(kind: str, service: CaseService) -> date | None:
@@ -589,8 +613,9 @@ def _passed_already(case_id: int, document_id: int, effective: date) -> bool:
 
 
 def mark_deadlines_passed(now: datetime) -> int:
-    """Record `deadline_passed` once for each open case whose effective deadline's day has ended; keep each
-    case's service to-do current. Nothing else happens here (termination is another issue)."""
+    """Record `deadline_passed` once for each open case whose effective deadline's day has ended, with HR's
+    to-do to notify the union (the first step towards a termination, 第四十三条); keep each case's service
+    to-dos current (the return notice's and the termination notice's)."""
     case_ids = set(db.session.scalars(select(Document.case_id).join(AbsenceCase, AbsenceCase.id == Document.case_id)
                                       .where(AbsenceCase.state != "resolved")))
     marked = 0
@@ -598,11 +623,15 @@ def mark_deadlines_passed(now: datetime) -> int:
         case = db.session.get(AbsenceCase, case_id)
         service = case_service(case)
         sync_todos(case, service)
+        if case_documents(case, "termination"):
+            sync_todos(case, kind="termination")
         if service.effective and day_end(service.effective) <= now and not _passed_already(
                 case.id, service.document.id, service.effective):
             evidence.record("absence.deadline_passed", subject(case.id), {
                 "document": service.document.id, "number": service.document.number, "effective": service.effective,
                 "served_on": service.served_on, "stated": service.stated})
+            if case.paused_at is None:
+                db.session.add(CaseTodo(case_id=case.id, kind="notify_union", created_at=now))
             marked += 1
     db.session.commit()
     return marked

@@ -74,7 +74,8 @@ class PublicNoticeForm(FlaskForm):
 
 def forms_for(case, state: service.CaseService) -> dict:
     """The case page's service forms, their notice choices filled in, the proposed address preset."""
-    notices = [(d.id, d.number) for d in reversed(service.case_documents(case))]
+    notices = [(d.id, d.number) for kind in reversed(service.SERVED_KINDS)
+               for d in reversed(service.case_documents(case, kind))]
     dispatch_form = DispatchForm(formdata=None, addressee=case.employee.name)
     source = state.next_address
     if source:
@@ -120,7 +121,8 @@ class _WithNotices:
             form = form_class()
             if "document_id" in form:
                 form.document_id.choices = [(d.id, d.number) for d in db.session.scalars(
-                    db.select(Document).where(Document.case_id == case_id))]
+                    db.select(Document).where(Document.case_id == case_id,
+                                              Document.kind.in_(service.SERVED_KINDS)))]
             return form
         return build
 

@@ -149,6 +149,9 @@ def record_notice(case: AbsenceCase, *, at: datetime, union_name: str, receipt_s
                               "passed: %(why)s", why=why))
     if not (union_name or "").strip() or not (receipt_signed_by or "").strip():
         raise UnionRefused(_l("Name the union notified and who signed its receipt."))
+    for todo in case.todos:
+        if todo.kind == "notify_union" and todo.done_at is None:
+            todo.done_at, todo.done_by = clock.now(), evidence.actor_of(actor)
     return _record(case, "notice", at, actor, stored=receipt, union_name=union_name.strip()[:200],
                    receipt_signed_by=receipt_signed_by.strip()[:120])
 

@@ -14,9 +14,10 @@ def register_api(app: Flask) -> None:
     from lms.api.exams import blp as exams_blp
     from lms.api.service import blp as service_blp
     from lms.api.sms import blp as sms_blp
+    from lms.api.termination import blp as termination_blp
     from lms.api.union import blp as union_blp
 
     for blueprint in (employees_blp, courses_blp, exams_blp, sms_blp, attendance_blp, absence_blp,
-                      documents_blp, service_blp, union_blp):
+                      documents_blp, service_blp, union_blp, termination_blp):
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site request to forge
         rest_api.register_blueprint(blueprint)

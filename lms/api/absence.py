@@ -125,6 +125,9 @@ class CaseOut(CaseSummary):
     dispatches = fields.List(fields.Dict(), metadata={"description": "Dispatches of the case's notices, each with "
                                                                      "`status`, `served_at`, `basis` and `events` "
                                                                      "(as GET /api/v1/dispatches/{id})."})
+    termination = fields.Dict(allow_none=True, metadata={
+        "description": "Once HR confirmed it: `confirmed_at`, `document_id` (the termination notice), "
+                       "`effective_on` (its service date, null until served), `certificate_id`, `lagging`."})
     union = fields.Dict(metadata={"description": "The union procedure (《劳动合同法》第四十三条): `records` (notice, "
                                                  "opinion, reply) and `gate` (`holds`, `basis`, `reasons`, "
                                                  "`possible_from`)."})
@@ -184,11 +187,13 @@ def _case_detail(case: AbsenceCase) -> dict:
 
 def _service_detail(case: AbsenceCase) -> dict:
     from lms.api.service import DispatchOut, deadline_out, dispatch_out
+    from lms.api.termination import termination_out
     from lms.api.union import UnionOut, union_out
 
     state = service.case_service(case)
     return {"dispatches": DispatchOut(many=True).dump([dispatch_out(d) for d in service.case_dispatches(case)]),
-            "deadline": deadline_out(state), "union": UnionOut().dump(union_out(case))}
+            "deadline": deadline_out(state), "union": UnionOut().dump(union_out(case)),
+            "termination": termination_out(case)}
 
 
 def _case_or_404(case_id: int) -> AbsenceCase:

@@ -50,7 +50,9 @@ class EmployeeOutput(Schema):
     job_family = fields.String(allow_none=True)
     manager_no = fields.Function(lambda e: e.manager.employee_no if e.manager else None)
     hire_date = fields.Date()
-    status = fields.String()
+    status = fields.String(metadata={"description": "onboarding, active, termination_pending (a termination "
+                                                    "confirmed, its notice not served yet) or terminated"})
+    terminated_on = fields.Date(allow_none=True, metadata={"description": "The last day of employment."})
     mobile = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
     household_address = fields.String(allow_none=True)
@@ -63,7 +65,7 @@ class EmployeeOutput(Schema):
 class EmployeeListArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    status = fields.String(validate=validate.OneOf(EMPLOYMENT_STATUSES))
+    status = fields.String(validate=validate.OneOf((*EMPLOYMENT_STATUSES, "termination_pending")))
     department = fields.String()
 
 

@@ -28,7 +28,7 @@ class Department(db.Model):
 class Employee(db.Model):
     __table_args__ = (
         CheckConstraint(
-            "status IN ('onboarding', 'active', 'terminated')", name="status_known"
+            "status IN ('onboarding', 'active', 'termination_pending', 'terminated')", name="status_known"
         ),
         Index("ix_employee_manager_id", "manager_id"),
         Index("ix_employee_department_id", "department_id"),
@@ -42,7 +42,9 @@ class Employee(db.Model):
     job_family: Mapped[str | None] = mapped_column(String(32))
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))
     hire_date: Mapped[date]
-    status: Mapped[str] = mapped_column(String(16), default="onboarding")
+    # termination_pending: HR confirmed a termination whose notice is not served yet (still employed).
+    status: Mapped[str] = mapped_column(String(20), default="onboarding")
+    terminated_on: Mapped[date | None]  # the last day of employment (a dismissal: the notice's service date)
     mobile: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))
     household_address: Mapped[str | None] = mapped_column(Text)
@@ -109,3 +111,31 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User | None] = relationship()
+
+
+SEPARATION_KINDS = ("dismissal", "resignation", "mutual", "expiry")
+
+
+class Separation(db.Model):
+    """How an employment ends: a dismissal (《劳动合同法》第三十九条, confirmed by HR on an absence case, effective
+    when its notice is served) or a resignation, a mutual agreement, an expiry (effective on the date HR
+    records). `effective_on` is set once known; the termination certificate and the 15-day transfers
+    (第五十条) follow from it."""
+
+    __table_args__ = (CheckConstraint("kind IN ('dismissal', 'resignation', 'mutual', 'expiry')", name="kind_known"),
+                      Index("ix_separation_employee_id", "employee_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("absence_case.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))  # the termination notice
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))  # 《解除劳动合同证明》
+    not_before: Mapped[date | None]  # a later date the notice states (never an earlier one than service)
+    effective_on: Mapped[date | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    review_note: Mapped[str | None] = mapped_column(Text)  # HR's review of a reply naming a hospital, the police…
+    confirmed_by: Mapped[str] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    employee: Mapped[Employee] = relationship()

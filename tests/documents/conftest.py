@@ -60,3 +60,28 @@ def at(moment: datetime):
 
 def pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def local(*args) -> datetime:
+    """A company-local time as the UTC instant the code stores."""
+    return clock.as_utc(datetime(*args))
+
+
+@pytest.fixture
+def past_deadline(seed_case, org):
+    """The seed's case served: notice 6.18, EMS 6.19, delivered to the employee 6.21 → effective 6.25."""
+    from lms.absence import notices, service
+
+    with at(datetime(2026, 6, 18, 10, 0)):
+        document = notices.issue_return_notice(seed_case, org.users["hr"], dispatch_on=date(2026, 6, 19))
+    with at(datetime(2026, 6, 19, 9, 0)):
+        sent = service.record_dispatch(seed_case, document, method="ems", dispatched_on=date(2026, 6, 19),
+                                       addressee="王芳", address="上海市浦东新区世纪大道100号",
+                                       address_source="other", tracking_no="EA1", actor=org.users["hr"])
+    with at(datetime(2026, 6, 21, 16, 0)):
+        service.record_tracking(sent, status="delivered", day=date(2026, 6, 21), signed_by="employee",
+                                actor=org.users["hr"])
+    assert service.case_service(seed_case).effective == date(2026, 6, 25)
+    return seed_case
+
+

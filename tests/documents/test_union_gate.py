@@ -7,36 +7,16 @@ excluded)."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 
-from lms import clock
-from lms.absence import notices, service, union
+from lms.absence import union
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
 from tests.absence.service_helpers import png
 from tests.conftest import auth
-from tests.documents.conftest import at
-
-
-@pytest.fixture
-def past_deadline(seed_case, org):
-    with at(datetime(2026, 6, 18, 10, 0)):
-        document = notices.issue_return_notice(seed_case, org.users["hr"], dispatch_on=date(2026, 6, 19))
-    with at(datetime(2026, 6, 19, 9, 0)):
-        sent = service.record_dispatch(seed_case, document, method="ems", dispatched_on=date(2026, 6, 19),
-                                       addressee="王芳", address="上海市浦东新区世纪大道100号",
-                                       address_source="other", tracking_no="EA1", actor=org.users["hr"])
-    with at(datetime(2026, 6, 21, 16, 0)):
-        service.record_tracking(sent, status="delivered", day=date(2026, 6, 21), signed_by="employee",
-                                actor=org.users["hr"])
-    assert service.case_service(seed_case).effective == date(2026, 6, 25)
-    return seed_case
-
-
-def local(*args) -> datetime:
-    return clock.as_utc(datetime(*args))
+from tests.documents.conftest import at, local
 
 
 def test_the_union_cannot_be_notified_before_the_effective_deadline_has_ended(past_deadline, org):
