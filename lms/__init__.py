@@ -99,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.absence import (
         case_views,  # noqa: F401 - its routes hang on the absence blueprint
         service_views,  # noqa: F401 - the same, for service of notices
+        termination_views,  # noqa: F401 - the same, for termination
         union_views,  # noqa: F401 - the same, for the union procedure
     )
     from lms.absence.views import bp as absence_bp

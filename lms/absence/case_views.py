@@ -220,12 +220,12 @@ def case_page(case_id: int):
                                   .order_by(EvidenceEvent.seq)).all()
     service_page = {}
     if is_hr:
-        from lms.absence import service, service_views, union_views
+        from lms.absence import service, service_views, termination_views, union_views
 
         state = service.case_service(case)
         service_page = {"service": state, "service_words": service.service_words(state),
                         "service_labels": service, **service_views.forms_for(case, state),
-                        **union_views.context_for(case)}
+                        **union_views.context_for(case), **termination_views.context_for(case)}
     return render_template("absence/case.html", case=case, messages=messages, timeline=timeline, is_hr=is_hr,
                            notice_draft=notice_draft, notice_refused=notice_refused, notice_form=notice_form,
                            documents=documents.documents_of_case(case.id) if is_hr else [],

@@ -65,8 +65,10 @@ def separation_of(case: AbsenceCase) -> Separation | None:
                               .order_by(Separation.id.desc())).first()
 
 
-def unmet(case: AbsenceCase, now: datetime | None = None, review_note: str | None = None) -> list[str]:
-    """Every precondition of confirming the termination that does not hold now, in words."""
+def unmet(case: AbsenceCase, now: datetime | None = None, review_note: str | None = None,
+          check_review: bool = True) -> list[str]:
+    """Every precondition of confirming the termination that does not hold now, in words (the review of a
+    flagged reply left out with `check_review=False`: the page asks for it in the confirmation form)."""
     now = now or clock.now()
     if not case.is_open:
         return [_("This case is already resolved.")]
@@ -82,7 +84,7 @@ def unmet(case: AbsenceCase, now: datetime | None = None, review_note: str | Non
     if not gate.holds:
         reasons.extend(gate.reasons)
     words = flagged_replies(case)
-    if words and not (review_note or "").strip():
+    if check_review and words and not (review_note or "").strip():
         reasons.append(_("A reply mentions %(words)s: review it first and record what you found (a detained "
                          "employee is not absent: 劳部发〔1995〕309号第二十八条).", words="、".join(words)))
     return reasons

@@ -153,3 +153,27 @@ def test_nothing_about_termination_before_the_deadline_has_passed(past_deadline,
         termination.confirm(past_deadline, org.users["hr"])
     assert "2026-06-25" in refused.value.reasons[0]
     assert len(refused.value.reasons) >= 2  # the deadline, and the union (第四十三条): every reason is named
+
+
+def test_hr_confirms_on_the_case_page_and_follows_the_service(past_deadline, org, login_as):
+    case = past_deadline
+    hr = login_as("hr")
+    with at(datetime(2026, 6, 26, 8, 0)):
+        decisions.record_reply(case, "我被派出所带走了", "link")
+        decisions.decide(case, "continue", org.users["hr"], note="家属未能证实")
+        page = hr.get(f"/absence/cases/{case.id}").get_data(as_text=True)
+    assert 'data-test="termination-unmet"' in page and "第四十三条" in page and "派出所" in page
+    assert 'disabled>Confirm the termination' in page
+    _union_without_objection(case, org)
+    with at(datetime(2026, 6, 26, 16, 0)):
+        page = hr.get(f"/absence/cases/{case.id}").get_data(as_text=True)
+        assert 'data-test="termination-ready"' in page
+        refused = hr.post(f"/absence/cases/{case.id}/termination", data={"note": "逾期未返岗"})
+        assert refused.status_code == 409  # the reply naming the police was not reviewed
+        confirmed = hr.post(f"/absence/cases/{case.id}/termination",
+                            data={"note": "逾期未返岗", "review_note": "派出所答复：未曾羁押该员工"})
+        assert confirmed.status_code == 302
+        page = hr.get(f"/absence/cases/{case.id}").get_data(as_text=True)
+    section = page[page.index('data-test="termination"'):]
+    assert "TRM-2026-000001" in section and "on the day the notice is served" in section
+    assert "has not been sent yet" in section
