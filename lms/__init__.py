@@ -98,6 +98,7 @@ def _postgresql_settings(dbapi_connection, connection_record):
 def register_blueprints(app: Flask) -> None:
     from lms.absence import (
         case_views,  # noqa: F401 - its routes hang on the absence blueprint
+        dispute_views,  # noqa: F401 - the same, for dispute files
         service_views,  # noqa: F401 - the same, for service of notices
         termination_views,  # noqa: F401 - the same, for termination
         union_views,  # noqa: F401 - the same, for the union procedure

@@ -6,18 +6,21 @@ then served with the dispatch endpoints; 409 naming every unmet precondition. To
 
 from __future__ import annotations
 
-from flask import abort, g
+import io
+
+from flask import abort, g, request, send_file
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from lms.absence import cases, termination
+from lms.absence import cases, dispute_file, termination
 from lms.absence.models import AbsenceCase
 from lms.api.auth import token_required
 from lms.api.documents import DocumentOut, document_out
 from lms.api.employees import ErrorResponse
+from lms.evidence import services as evidence_services
 from lms.extensions import db
 from lms.people.models import Employee
 from lms.ui import api_error
@@ -106,3 +109,49 @@ class EmployeeSeparation(MethodView):
                                                  note=data["note"])
         except cases.CaseError as exc:
             return api_error(409, str(exc))
+
+
+class EvidencePackIn(Schema):
+    include = fields.List(fields.String(validate=validate.OneOf(dispute_file.PARTS)), load_default=list(
+        dispute_file.PARTS), validate=validate.Length(min=1), metadata={
+        "description": "Any of training, messages, absence, documents (default: all)."})
+
+
+@blp.route("/absence/cases/<int:case_id>/evidence-pack")
+class CaseEvidencePack(MethodView):
+    decorators = [token_required("hr", "admin")]
+
+    @blp.response(200, content_type="application/zip", description="The dispute file (证据材料) as a ZIP.")
+    @blp.alt_response(404, schema=ErrorResponse)
+    def get(self, case_id: int):
+        """The case's dispute file: indexed exhibits, the timeline, verify.py. The download is recorded."""
+        case = db.session.get(AbsenceCase, case_id)
+        if case is None:
+            abort(404, _("No absence case %(id)s.", id=case_id))
+        return _download(case.employee, case, dispute_file.PARTS)
+
+
+@blp.route("/employees/<employee_no>/evidence-pack")
+class EmployeeEvidencePack(MethodView):
+    decorators = [token_required("hr", "admin")]
+
+    @blp.arguments(EvidencePackIn())
+    @blp.response(200, content_type="application/zip", description="The dispute file (证据材料) as a ZIP.")
+    @blp.alt_response(404, schema=ErrorResponse)
+    @blp.alt_response(422, schema=ErrorResponse)
+    def post(self, data: dict, employee_no: str):
+        """An employee's dispute file with the parts asked for (training proof without any case, say)."""
+        employee = db.session.scalar(select(Employee).where(Employee.employee_no == employee_no))
+        if employee is None:
+            abort(404, _("No employee has number %(no)s.", no=employee_no))
+        return _download(employee, None, tuple(dict.fromkeys(data["include"])))
+
+
+def _download(employee, case, parts):
+    built = dispute_file.build(employee, evidence_services.actor_of(g.api_token), case=case, parts=parts)
+    dispute_file.record_download(built, employee, case, parts, g.api_token, "api", ip=request.remote_addr,
+                                 user_agent=request.user_agent.string)
+    response = send_file(io.BytesIO(built.content), mimetype="application/zip", as_attachment=True,
+                         download_name=built.filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -15,8 +15,9 @@ from tests.absence.conftest import switch_on
 from tests.documents.conftest import at, pdf_text, reach_threshold
 
 
-def _versions():
-    return db.session.scalars(select(DocumentTemplate).order_by(DocumentTemplate.number)).all()
+def _versions(slug: str = "return-to-work"):
+    return db.session.scalars(select(DocumentTemplate).where(DocumentTemplate.slug == slug)
+                              .order_by(DocumentTemplate.number)).all()
 
 
 def test_a_changed_template_is_a_new_version_and_the_old_one_is_kept(app, org, content):
