@@ -35,8 +35,14 @@ TIMELINE_KINDS = ("absence.case_opened", "absence.step_sent", "absence.step_skip
                   "absence.returned_after_threshold", "absence.case_resolved", "absence.day_uncounted",
                   "absence.day_recounted", "absence.threshold_withdrawn", "absence.days_excused",
                   "absence.days_confirmed", "absence.notice_issued", "documents.issued", "absence.dispatched",
-                  "absence.served", "absence.service_failed", "absence.deadline_set", "absence.deadline_passed")
+                  "absence.served", "absence.service_failed", "absence.deadline_set", "absence.deadline_passed",
+                  "absence.union_notice", "absence.union_opinion", "absence.union_reply",
+                  "absence.termination_confirmed", "people.employment_ended")
 SERVICE_ACTIONS = ("issue_notice", "dispatch", "tracking", "public_notice")
+TERMINATION_ACTIONS = ("union_letter", "union_notice", "union_opinion", "union_reply", "terminate")
+# How the timeline names an issued document, by its kind.
+ISSUED_NAMES = {"return_to_work": "notice_issued", "termination": "termination_notice_issued",
+                "union_notice": "union_letter_issued", "termination_certificate": "certificate_issued"}
 
 
 class ScenarioError(ValueError):
@@ -181,10 +187,10 @@ def _inputs(scenario: dict) -> list[tuple[datetime, str, dict]]:
             day += timedelta(days=1)
     for n, item in enumerate(scenario.get("actions") or [], start=1):
         at = _moment(item.get("at"), f"actions[{n}].at")
-        kinds = [k for k in ("punch", "leave", "reply", "decide", *SERVICE_ACTIONS) if k in item]
+        kinds = [k for k in ("punch", "leave", "reply", "decide", *SERVICE_ACTIONS, *TERMINATION_ACTIONS) if k in item]
         if len(kinds) != 1:
             raise ScenarioError(f"actions[{n}]: give exactly one of punch, leave, reply, decide, "
-                                f"{', '.join(SERVICE_ACTIONS)}")
+                                f"{', '.join(SERVICE_ACTIONS + TERMINATION_ACTIONS)}")
         data = dict(item[kinds[0]] or {})
         if kinds[0] == "punch":
             data["punched_at"] = _moment(data.get("punched_at", item["at"]), f"actions[{n}].punch.punched_at")
@@ -207,28 +213,14 @@ def _apply(kind: str, data: dict) -> None:
             raise ScenarioError(f"{kind} for {data['employee_no']}: no open case at that time")
         if kind in SERVICE_ACTIONS:
             _apply_service(kind, case, data)
+        elif kind in TERMINATION_ACTIONS:
+            _apply_termination(kind, case, data)
         elif kind == "reply":
             decisions.record_reply(case, data["text"], data.get("channel", "link"), "replay")
         else:
             days = [date.fromisoformat(str(day)) for day in data["days"]] if data.get("days") else None
             decisions.decide(case, data["decision"], "replay", data.get("note", ""), leave_type=data.get("leave_type"),
                              days=days)
-
-
-def _issue_function():
-    """How a replay issues a return-to-work notice: `lms.absence.notices.issue_return_notice` where that
-    part of the product is present (it drafts the facts, renders, numbers and hashes), else None."""
-    import importlib
-
-    try:
-        notices = importlib.import_module("lms.absence.notices")
-    except ImportError:
-        return None
-    issue = getattr(notices, "issue_return_notice", None)
-    if issue is None:
-        return None
-    return lambda case, deadline=None, dispatch_on=None: issue(case, "replay", dispatch_on=dispatch_on,
-                                                              deadline=deadline)
 
 
 def _apply_service(kind: str, case: AbsenceCase, data: dict) -> None:
@@ -239,17 +231,14 @@ def _apply_service(kind: str, case: AbsenceCase, data: dict) -> None:
     today = clock.today()
     try:
         if kind == "issue_notice":
-            issue = _issue_function()
-            if issue is None:  # this checkout has no issuing yet: the action is skipped, and said so
-                logging.getLogger(__name__).warning("issue_notice skipped: lms.absence.notices.issue_return_notice "
-                                                    "is absent")
-                return
+            from lms.absence import notices
+
             deadline = date.fromisoformat(str(data["deadline"])) if data.get("deadline") else None
             dispatch_on = date.fromisoformat(str(data["dispatch_on"])) if data.get("dispatch_on") else None
-            issue(case, deadline=deadline, dispatch_on=dispatch_on)
+            notices.issue_return_notice(case, "replay", dispatch_on=dispatch_on, deadline=deadline)
             db.session.commit()
             return
-        notices = service.case_documents(case)
+        notices = service.case_documents(case, str(data.get("document", "return_to_work")))
         if kind in ("dispatch", "public_notice") and not notices:
             raise ScenarioError(f"{kind} for {data['employee_no']}: no notice issued on the case")
         if kind == "dispatch":
@@ -282,6 +271,30 @@ def _apply_service(kind: str, case: AbsenceCase, data: dict) -> None:
         raise ScenarioError(f"{kind} for {data['employee_no']} at {today.isoformat()}: {exc}") from exc
 
 
+def _apply_termination(kind: str, case: AbsenceCase, data: dict) -> None:
+    """The union procedure and the termination: union_letter, union_notice, union_opinion, union_reply,
+    terminate (times: the action's)."""
+    from lms.absence import termination, union
+
+    now = clock.now()
+    try:
+        if kind == "union_letter":
+            termination.issue_union_letter(case, "replay", str(data.get("union", "公司工会")))
+        elif kind == "union_notice":
+            union.record_notice(case, at=now, union_name=str(data.get("union", "公司工会")),
+                                receipt_signed_by=str(data.get("receipt_signed_by", "")), actor="replay")
+        elif kind == "union_opinion":
+            union.record_opinion(case, at=now, opinion=str(data["opinion"]), text=data.get("text"), actor="replay")
+        elif kind == "union_reply":
+            union.record_reply(case, at=now, text=str(data.get("text", "")), actor="replay")
+        else:
+            not_before = date.fromisoformat(str(data["not_before"])) if data.get("not_before") else None
+            termination.confirm(case, "replay", note=data.get("note"), review_note=data.get("review_note"),
+                                not_before=not_before)
+    except cases.CaseError as exc:
+        raise ScenarioError(f"{kind} for {data['employee_no']} at {clock.today().isoformat()}: {exc}") from exc
+
+
 def _run(scenario: dict) -> None:
     run = scenario["run"]
     moment, end = _moment(run["from"], "run.from"), _moment(run["to"], "run.to")
@@ -303,10 +316,12 @@ def _timeline() -> list[Entry]:
         if event.kind not in TIMELINE_KINDS:
             continue
         prefix, _sep, identifier = event.subject.partition(":")
+        payload = event.payload
+        if event.kind == "people.employment_ended" and payload.get("case"):
+            prefix, identifier = "case", str(payload["case"])
         if prefix != "case" or not identifier.isdigit():
             continue
         case_id = int(identifier)
-        payload = event.payload
         name, detail = event.kind.removeprefix("absence."), ""
         if event.kind in ("absence.step_sent", "absence.step_skipped"):
             name = payload["step"].partition(":")[0]
@@ -325,11 +340,19 @@ def _timeline() -> list[Entry]:
         elif event.kind in ("absence.case_resolved", "absence.decided"):
             detail = payload.get("resolution") or payload.get("decision")
         elif event.kind in ("absence.notice_issued", "documents.issued"):
-            name, detail = "notice_issued", payload.get("number", "")
+            name, detail = ISSUED_NAMES.get(payload.get("kind"), "notice_issued"), payload.get("number", "")
         elif event.kind == "absence.dispatched":
             detail = f"{payload['number']} {payload['method']} {payload['address_source']}"
         elif event.kind == "absence.served":
+            name = "termination_served" if payload.get("kind") == "termination" else "served"
             detail = f"{payload['served_on']} ({payload['basis']})"
+        elif event.kind in ("absence.union_notice", "absence.union_opinion", "absence.union_reply"):
+            detail = payload.get("union_name") or payload.get("opinion") or payload.get("text", "")
+        elif event.kind == "absence.termination_confirmed":
+            detail = payload["number"]
+        elif event.kind == "people.employment_ended":
+            name, detail = "terminated", f"{payload['effective_on']} (certificate {payload['certificate']}, "
+            detail += f"transfers due {payload['transfers_due']})"
         elif event.kind == "absence.service_failed":
             detail = f"{payload['returned_on']} {payload['reason']} → {payload['next_action']}"
         elif event.kind == "absence.deadline_set":

@@ -90,9 +90,9 @@ def unmet(case: AbsenceCase, now: datetime | None = None, review_note: str | Non
     return reasons
 
 
-def _facts(case: AbsenceCase, actor, not_before: date | None, now: datetime) -> dict:
-    """What the termination notice states: the days, the return notice and its service, the rule, the
-    training proof, the union notice."""
+def case_facts(case: AbsenceCase, actor) -> dict:
+    """What the union letter and the termination notice state alike: the employee, the days, the return
+    notice and its service, the rule, the training proof, HR's contact."""
     rtw = service.case_service(case)
     employee = case.employee
     first = min(case.counted_days)
@@ -103,9 +103,8 @@ def _facts(case: AbsenceCase, actor, not_before: date | None, now: datetime) -> 
     national_id = None
     if employee.national_id_encrypted:
         national_id = sensitive.mask(sensitive.decrypt(employee.national_id_encrypted))
-    with force_locale("zh_CN"):  # the notice is in Chinese whatever HR's language
-        gate = union.gate(case, now)
-        basis_zh, union_basis_zh = rtw.basis, gate.basis
+    with force_locale("zh_CN"):  # the documents are in Chinese whatever HR's language
+        basis_zh = rtw.basis
     return {
         "case_id": case.id,
         "employee": {"name": employee.name, "employee_no": employee.employee_no,
@@ -119,11 +118,39 @@ def _facts(case: AbsenceCase, actor, not_before: date | None, now: datetime) -> 
                  "effective_from": rule_set.effective_from.isoformat(), "clause_id": clause.clause_id,
                  "clause_title": clause.title_zh, "clause_text": clause.text_zh} if rule_set and clause else None,
         "training": notices._training(employee.id, clock.as_utc(datetime.combine(first, datetime.min.time()))),
-        "union": {"name": gate.notice.union_name, "notified_on": clock.local(gate.notice.at).date().isoformat(),
-                  "basis": union_basis_zh},
-        "not_before": not_before.isoformat() if not_before else None,
         "hr": notices._hr_contact(actor),
     }
+
+
+def _facts(case: AbsenceCase, actor, not_before: date | None, now: datetime) -> dict:
+    """What the termination notice states: the case's facts and the union notice given."""
+    with force_locale("zh_CN"):
+        gate = union.gate(case, now)
+    return {**case_facts(case, actor),
+            "union": {"name": gate.notice.union_name, "notified_on": clock.local(gate.notice.at).date().isoformat(),
+                      "basis": gate.basis},
+            "not_before": not_before.isoformat() if not_before else None}
+
+
+def issue_union_letter(case: AbsenceCase, actor, union_name: str) -> Document:
+    """The written notice to the union (《劳动合同法》第四十三条): the reasons, the facts, the rule, the intended
+    termination; printed, handed over and signed for (its receipt is then recorded with `union.record_notice`).
+    Only once the effective deadline has passed and nothing awaits a decision."""
+    if not case.is_open:
+        raise union.UnionRefused(_l("This case is already resolved."))
+    if case.paused_at is not None:
+        raise union.UnionRefused(_l("A reply or a return awaits HR's decision: decide on it first."))
+    passed, why = service.deadline_has_passed(case)
+    if not passed:
+        raise union.UnionRefused(_l("The union can be notified of a termination only after the effective deadline "
+                                    "has passed: %(why)s", why=why))
+    if not (union_name or "").strip():
+        raise union.UnionRefused(_l("Name the union notified and who signed its receipt."))
+    facts = {**case_facts(case, actor), "union_name": union_name.strip()[:200],
+             "wait_days": union.wait_days(clock.now())}
+    document = documents.issue("union_notice", case.employee, case, facts, actor)
+    db.session.commit()
+    return document
 
 
 def confirm(case: AbsenceCase, actor, *, note: str | None = None, review_note: str | None = None,

@@ -32,6 +32,10 @@ class UnionNoticeForm(FlaskForm):
     receipt = FileField(_l("Scan of the signed receipt"), validators=[Optional(), _IMAGE])
 
 
+class UnionLetterForm(FlaskForm):
+    union_name = StringField(_l("Union"), validators=[DataRequired(), Length(max=200)])
+
+
 class UnionOpinionForm(FlaskForm):
     at = DateTimeLocalField(_l("Received on"), format=_WHEN, validators=[DataRequired()])
     opinion = SelectField(_l("Opinion"), choices=[SelectChoice(k, v) for k, v in OPINION_LABELS.items()])
@@ -48,7 +52,11 @@ def context_for(case) -> dict:
     now = clock.local(clock.now()).replace(second=0, microsecond=0, tzinfo=None)
     records = union.records(case)
     passed, _why = service.deadline_has_passed(case)
+    letters = service.case_documents(case, "union_notice")
     return {"union_shown": passed or bool(records), "union_records": records, "union_gate": union.gate(case),
+            "union_letters": letters,
+            "union_letter_form": UnionLetterForm(formdata=None, union_name=records[-1].union_name if records
+                                                 and records[-1].union_name else _l("the company's labour union")),
             "union_labels": {"kinds": KIND_LABELS, "opinions": OPINION_LABELS},
             "union_notice_form": UnionNoticeForm(formdata=None, at=now),
             "union_opinion_form": UnionOpinionForm(formdata=None, at=now),
@@ -57,6 +65,15 @@ def context_for(case) -> dict:
 
 def _moment(value: datetime) -> datetime:
     return clock.as_utc(value)  # the form's time is company time
+
+
+@bp.post("/cases/<int:case_id>/union/letter")
+@roles_required("hr", "admin")
+def issue_union_letter(case_id: int):
+    from lms.absence import termination
+
+    return _act(case_id, UnionLetterForm, lambda case, form: termination.issue_union_letter(
+        case, current_user, form.union_name.data))
 
 
 @bp.post("/cases/<int:case_id>/union/notice")

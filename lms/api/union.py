@@ -16,6 +16,7 @@ from lms.absence import union
 from lms.absence.models import UNION_OPINIONS, AbsenceCase
 from lms.api.absence import LocalDateTime
 from lms.api.auth import token_required
+from lms.api.documents import DocumentOut, document_out
 from lms.api.employees import ErrorResponse
 from lms.documents.models import StoredFile
 from lms.extensions import db
@@ -86,6 +87,32 @@ def _respond(case: AbsenceCase, action):
     except union.UnionRefused as exc:
         return api_error(409, str(exc))
     return union_out(case)
+
+
+class UnionLetterIn(Schema):
+    union = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+@blp.route("/absence/cases/<int:case_id>/union-letter")
+class Letter(MethodView):
+    decorators = [token_required("hr", "admin")]
+
+    @blp.arguments(UnionLetterIn())
+    @blp.response(201, DocumentOut)
+    @blp.alt_response(404, schema=ErrorResponse)
+    @blp.alt_response(409, schema=ErrorResponse, description="The effective deadline has not passed, a reply "
+                                                               "awaits HR, or the case is resolved.")
+    @blp.alt_response(422, schema=ErrorResponse)
+    def post(self, data: dict, case_id: int):
+        """Issue the written notice to the union (the reasons, the facts, the rule, the intended termination),
+        to print and hand over; then record its receipt with union-notice."""
+        from lms.absence import termination
+
+        case = _case(case_id)
+        try:
+            return document_out(termination.issue_union_letter(case, g.api_token, data["union"]))
+        except union.UnionRefused as exc:
+            return api_error(409, str(exc))
 
 
 @blp.route("/absence/cases/<int:case_id>/union-notice")

@@ -133,3 +133,26 @@ def test_hr_records_the_union_steps_on_the_case_page(past_deadline, login_as):
         hr.post(f"/absence/cases/{case.id}/union/reply", data={"at": "2026-06-30T14:00", "text": "经核实未住院"})
         page = hr.get(f"/absence/cases/{case.id}").get_data(as_text=True)
     assert "Union gate passed" in page
+
+
+def test_the_letter_to_the_union_states_the_reasons_and_the_intended_termination(client, past_deadline, hr_token,
+                                                                                 login_as):
+    from tests.documents.conftest import pdf_text
+
+    case = past_deadline
+    with at(datetime(2026, 6, 25, 12, 0)):
+        early = client.post(f"/api/v1/absence/cases/{case.id}/union-letter", headers=auth(hr_token),
+                            json={"union": "公司工会"})
+    assert early.status_code == 409
+    with at(datetime(2026, 6, 26, 8, 30)):
+        issued = client.post(f"/api/v1/absence/cases/{case.id}/union-letter", headers=auth(hr_token),
+                             json={"union": "示例科技有限公司工会"})
+        assert issued.status_code == 201, issued.json
+        assert issued.json["kind"] == "union_notice" and issued.json["number"] == "UNN-2026-000001"
+        pdf = client.get(issued.json["pdf_url"], headers=auth(hr_token)).data
+        page = login_as("hr").get(f"/absence/cases/{case.id}").get_data(as_text=True)
+    text = pdf_text(pdf).replace("\n", "")
+    for needle in ("示例科技有限公司工会", "第四十三条", "第三十九条第（二）项", "2026年6月15日", "RTW-2026-000001",
+                   "2026年6月25日", "3 日内"):
+        assert needle in text, needle
+    assert 'data-test="union-letters"' in page and "UNN-2026-000001" in page
