@@ -53,12 +53,13 @@ def context_for(case) -> dict:
     records = union.records(case)
     passed, _why = service.deadline_has_passed(case)
     letters = service.case_documents(case, "union_notice")
+    named = letters[-1].facts.get("union_name") if letters else None  # the union the letter is addressed to
     return {"union_shown": passed or bool(records), "union_records": records, "union_gate": union.gate(case),
             "union_letters": letters,
             "union_letter_form": UnionLetterForm(formdata=None, union_name=records[-1].union_name if records
                                                  and records[-1].union_name else _l("the company's labour union")),
             "union_labels": {"kinds": KIND_LABELS, "opinions": OPINION_LABELS},
-            "union_notice_form": UnionNoticeForm(formdata=None, at=now),
+            "union_notice_form": UnionNoticeForm(formdata=None, at=now, union_name=named),
             "union_opinion_form": UnionOpinionForm(formdata=None, at=now),
             "union_reply_form": UnionReplyForm(formdata=None, at=now)}
 
