@@ -79,6 +79,9 @@ def from_environment() -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "LMS_COACHING_DAYS": env_int("LMS_COACHING_DAYS", 3),
         "LMS_COMPANY_NAME": env_str("LMS_COMPANY_NAME", "示例科技有限公司"),
+        # Without a union (recorded once by HR), whom the union gate asks to be notified instead:
+        # employee_representatives (职工代表) or regional_union (所在地区的地方工会); local practice differs.
+        "LMS_UNION_ALTERNATIVE": env_str("LMS_UNION_ALTERNATIVE", "employee_representatives"),
         # Notifications (lms.notify)
         "LMS_BASE_URL": env_str("LMS_BASE_URL", "http://127.0.0.1:5000"),
         "LMS_SMTP_HOST": env_str("LMS_SMTP_HOST"),

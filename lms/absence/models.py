@@ -486,3 +486,15 @@ class UnionRecord(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     file: Mapped[StoredFile | None] = relationship()
+
+
+class NoUnionRecord(db.Model):
+    """HR's record, once for the company, that it has no labour union (with its evidence, e.g. the search of
+    the union registration): the union gate then asks for the notice to the body the settings name
+    (LMS_UNION_ALTERNATIVE: the employees' representatives or the regional union)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note: Mapped[str] = mapped_column(Text)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,6 +8,10 @@ is on record and either the union raised no objection, or it objected and the re
 the waiting period (`termination.union_wait_days` of the rule set, default 3 calendar days) has
 ended since the receipt with no answer. Without the notice the termination is unlawful; a missing
 notice can be cured only before the employee files a claim (劳动争议司法解释（一）第四十七条).
+
+A company without a union records that once (`record_no_union`, with its evidence); the same gate then
+asks for the notice to the body the settings name (LMS_UNION_ALTERNATIVE: the employees'
+representatives or the regional union), and says so.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -22,7 +27,7 @@ from sqlalchemy import select
 from lms import clock, evidence
 from lms.absence import service
 from lms.absence.cases import CaseError, day_end, subject
-from lms.absence.models import UNION_OPINIONS, AbsenceCase, UnionRecord
+from lms.absence.models import UNION_OPINIONS, AbsenceCase, NoUnionRecord, UnionRecord
 from lms.absence.rules import rules_by_day
 from lms.documents.files import described
 from lms.documents.models import StoredFile
@@ -31,6 +36,38 @@ from lms.ui import short_date
 
 DEFAULT_WAIT_DAYS = 3
 ARTICLE = "《劳动合同法》第四十三条"
+ALTERNATIVES = {"employee_representatives": _l("the employees' representatives (职工代表)"),
+                "regional_union": _l("the regional union (所在地区的地方工会)")}
+
+
+def no_union() -> NoUnionRecord | None:
+    """The company's record that it has no union, if HR made one."""
+    return db.session.scalars(select(NoUnionRecord).order_by(NoUnionRecord.id.desc())).first()
+
+
+def body_to_notify() -> str:
+    """Whom the gate asks to be notified: the union, or (no union on record) the body the settings name."""
+    if no_union() is None:
+        return _("the union")
+    return str(ALTERNATIVES.get(current_app.config["LMS_UNION_ALTERNATIVE"], ALTERNATIVES["employee_representatives"]))
+
+
+def record_no_union(note: str, evidence_file: StoredFile | None, actor) -> NoUnionRecord:
+    """Record once that the company has no union, with its evidence (e.g. the union registration search)."""
+    if no_union() is not None:
+        raise UnionRefused(_l("That the company has no union is already on record."))
+    if not (note or "").strip():
+        raise UnionRefused(_l("Say how you established that the company has no union (e.g. the search of the union "
+                              "registration)."))
+    record = NoUnionRecord(note=note.strip(), file_id=evidence_file.id if evidence_file else None,
+                           recorded_by=evidence.actor_of(actor), recorded_at=clock.now())
+    db.session.add(record)
+    db.session.flush()
+    evidence.record("absence.no_union_recorded", "company:union", {
+        "note": record.note, "notify_instead": current_app.config["LMS_UNION_ALTERNATIVE"],
+        "scan": described(evidence_file) if evidence_file else None}, actor=actor)
+    db.session.commit()
+    return record
 
 
 class UnionRefused(CaseError):
@@ -74,8 +111,8 @@ def gate(case: AbsenceCase, now: datetime | None = None) -> Gate:
     facts = [r for r in records(case) if r.at <= now]
     notices = [r for r in facts if r.kind == "notice"]
     if not notices:
-        return Gate(False, [_("%(article)s: the union has not been notified of the reasons in writing (no receipt "
-                              "is on record).", article=ARTICLE)])
+        return Gate(False, [_("%(article)s: %(body)s has not been notified of the reasons in writing (no receipt "
+                              "is on record).", article=ARTICLE, body=body_to_notify())])
     notice = notices[-1]
     opinions = [r for r in facts if r.kind == "opinion" and r.at >= notice.at]
     opinion = opinions[-1] if opinions else None

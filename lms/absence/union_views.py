@@ -36,6 +36,12 @@ class UnionLetterForm(FlaskForm):
     union_name = StringField(_l("Union"), validators=[DataRequired(), Length(max=200)])
 
 
+class NoUnionForm(FlaskForm):
+    note = TextAreaField(_l("How you established it (e.g. the search of the union registration)"),
+                         validators=[DataRequired(), Length(max=2000)])
+    evidence_scan = FileField(_l("The evidence (optional scan)"), validators=[Optional(), _IMAGE])
+
+
 class UnionOpinionForm(FlaskForm):
     at = DateTimeLocalField(_l("Received on"), format=_WHEN, validators=[DataRequired()])
     opinion = SelectField(_l("Opinion"), choices=[SelectChoice(k, v) for k, v in OPINION_LABELS.items()])
@@ -54,10 +60,14 @@ def context_for(case) -> dict:
     passed, _why = service.deadline_has_passed(case)
     letters = service.case_documents(case, "union_notice")
     named = letters[-1].facts.get("union_name") if letters else None  # the union the letter is addressed to
-    return {"union_shown": passed or bool(records), "union_records": records, "union_gate": union.gate(case),
+    without_union = union.no_union()
+    return {"union_missing": without_union, "union_body": union.body_to_notify(),
+            "no_union_form": NoUnionForm(formdata=None), "union_shown": passed or bool(records),
+            "union_records": records, "union_gate": union.gate(case),
             "union_letters": letters,
             "union_letter_form": UnionLetterForm(formdata=None, union_name=records[-1].union_name if records
-                                                 and records[-1].union_name else _l("the company's labour union")),
+                                                 and records[-1].union_name else union.body_to_notify()
+                                                 if without_union else _l("the company's labour union")),
             "union_labels": {"kinds": KIND_LABELS, "opinions": OPINION_LABELS},
             "union_notice_form": UnionNoticeForm(formdata=None, at=now, union_name=named),
             "union_opinion_form": UnionOpinionForm(formdata=None, at=now),
@@ -66,6 +76,13 @@ def context_for(case) -> dict:
 
 def _moment(value: datetime) -> datetime:
     return clock.as_utc(value)  # the form's time is company time
+
+
+@bp.post("/cases/<int:case_id>/union/none")
+@roles_required("hr", "admin")
+def record_no_union(case_id: int):
+    return _act(case_id, NoUnionForm, lambda case, form: union.record_no_union(
+        form.note.data, _stored(form.evidence_scan.data, _l("the evidence")), current_user))
 
 
 @bp.post("/cases/<int:case_id>/union/letter")

@@ -6,7 +6,7 @@ Times are ISO 8601 (without an offset: company time). Tokens with role hr or adm
 
 from __future__ import annotations
 
-from flask import abort, g
+from flask import abort, current_app, g
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
@@ -168,3 +168,36 @@ class Reply(MethodView):
         """Record the company's written reply to the union's objection."""
         case = _case(case_id)
         return _respond(case, lambda: union.record_reply(case, at=data["at"], text=data["text"], actor=g.api_token))
+
+
+class NoUnionIn(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    file_id = fields.Integer(load_default=None, metadata={"description": "The evidence's scan (POST /api/v1/files)."})
+
+
+class NoUnionOut(Schema):
+    recorded_at = LocalDateTime()
+    note = fields.String()
+    notify_instead = fields.Function(lambda _r: current_app.config["LMS_UNION_ALTERNATIVE"])
+
+
+@blp.route("/company/no-union")
+class NoUnion(MethodView):
+    decorators = [token_required("hr", "admin")]
+
+    @blp.arguments(NoUnionIn())
+    @blp.response(201, NoUnionOut)
+    @blp.alt_response(409, schema=ErrorResponse, description="Already on record.")
+    @blp.alt_response(422, schema=ErrorResponse)
+    def post(self, data: dict):
+        """Record once that the company has no union; the union gate then asks for the notice to the body the
+        settings name (LMS_UNION_ALTERNATIVE)."""
+        stored = None
+        if data["file_id"] is not None:
+            stored = db.session.get(StoredFile, data["file_id"])
+            if stored is None:
+                abort(404, _("No uploaded file %(id)s.", id=data["file_id"]))
+        try:
+            return union.record_no_union(data["note"], stored, g.api_token)
+        except union.UnionRefused as exc:
+            return api_error(409, str(exc))

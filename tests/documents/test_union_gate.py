@@ -156,3 +156,24 @@ def test_the_letter_to_the_union_states_the_reasons_and_the_intended_termination
                    "2026年6月25日", "3 日内"):
         assert needle in text, needle
     assert 'data-test="union-letters"' in page and "UNN-2026-000001" in page
+
+
+def test_a_company_without_a_union_records_it_once_and_notifies_the_named_body(client, past_deadline, hr_token,
+                                                                               login_as, app):
+    case = past_deadline
+    missing = client.post("/api/v1/company/no-union", headers=auth(hr_token), json={"note": ""})
+    assert missing.status_code == 422
+    recorded = client.post("/api/v1/company/no-union", headers=auth(hr_token),
+                           json={"note": "经查询区总工会登记系统，本公司未成立工会（查询截图存档）"})
+    assert recorded.status_code == 201 and recorded.json["notify_instead"] == "employee_representatives"
+    assert client.post("/api/v1/company/no-union", headers=auth(hr_token), json={"note": "again"}).status_code == 409
+    with at(datetime(2026, 6, 26, 8, 0)):
+        gate = union.gate(case)
+        page = login_as("hr").get(f"/absence/cases/{case.id}").get_data(as_text=True)
+    assert "employees&#39; representatives" in page or "employees' representatives" in page
+    assert "employees' representatives" in gate.reasons[0] and "第四十三条" in gate.reasons[0]
+    assert 'data-test="no-union"' in page and 'data-test="no-union-form"' not in page
+    with at(datetime(2026, 6, 26, 9, 5)):
+        union.record_notice(case, at=local(2026, 6, 26, 9, 0), union_name="职工代表 陈静、赵磊",
+                            receipt_signed_by="陈静", actor="test")
+    assert union.gate(case, local(2026, 6, 30, 0, 0)).holds  # the same gate: the waiting period ended
