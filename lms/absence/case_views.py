@@ -15,7 +15,15 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, DateField, DateTimeLocalField, SelectChoice, SelectField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms import clock
@@ -77,6 +85,7 @@ CHANNEL_LABELS = {"link": _l("reply link"), "inapp": _l("in-app"), "phone": _l("
 
 def labels() -> dict:
     return {"states": STATE_LABELS, "steps": STEP_LABELS, "skips": SKIP_LABELS, "todos": TODO_LABELS,
+            "recorded_todos": decisions.RECORDED_TODOS,
             "resolutions": RESOLUTION_LABELS, "roles": ROLE_LABELS, "channels": CHANNEL_LABELS}
 
 
@@ -125,6 +134,11 @@ class ConfirmDaysForm(FlaskForm):
 class NoticeForm(FlaskForm):
     dispatch_on = DateField(_l("Planned dispatch date"), validators=[DataRequired()])
     deadline = DateField(_l("Deadline stated (empty: the earliest the rules allow)"), validators=[Optional()])
+
+
+class TodoDoneForm(FlaskForm):
+    what = StringField(_l("What was done"), validators=[Optional(), Length(max=500)])
+    done_on = DateField(_l("On"), validators=[Optional()])
 
 
 class NoteForm(FlaskForm):
@@ -310,7 +324,8 @@ def complete_todo(case_id: int, todo_id: int):
     todo = db.session.get(CaseTodo, todo_id)
     if todo is None or todo.case_id != case_id:
         abort(404)
-    return _act(case_id, FlaskForm, lambda case, form: decisions.complete_todo(todo, current_user))
+    return _act(case_id, TodoDoneForm, lambda case, form: decisions.complete_todo(
+        todo, current_user, what=form.what.data, done_on=form.done_on.data))
 
 
 @bp.post("/todos/<int:todo_id>")
@@ -320,11 +335,11 @@ def complete_employee_todo(todo_id: int):
     todo = db.session.get(CaseTodo, todo_id)
     if todo is None or todo.case_id is not None:
         abort(404)
-    form = FlaskForm()
+    form = TodoDoneForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        decisions.complete_todo(todo, current_user)
+        decisions.complete_todo(todo, current_user, what=form.what.data, done_on=form.done_on.data)
     except cases.CaseError as exc:
         flash(str(exc), "error")
         return redirect(url_for("absence.review")), 409

@@ -264,11 +264,25 @@ def add_note(case: AbsenceCase, text: str, actor) -> None:
     db.session.commit()
 
 
-def complete_todo(todo: CaseTodo, actor) -> None:
-    """HR marks a to-do done (on a case, or about an employee: 未报到)."""
+# To-dos that close with what was done and when (第五十条: the certificate, the file and insurance transfers).
+RECORDED_TODOS = ("send_certificate", "transfer_file", "transfer_insurance")
+
+
+def complete_todo(todo: CaseTodo, actor, what: str | None = None, done_on: date | None = None) -> None:
+    """HR marks a to-do done (on a case, or about an employee: 未报到); the after-termination to-dos say what
+    was done and on which day, as evidence."""
     if todo.done_at is not None:
         raise CaseError(_l("This to-do is already done."))
+    what = (what or "").strip()
+    if todo.kind in RECORDED_TODOS:
+        if not what:
+            raise CaseError(_l("Say what was done (e.g. to whom the file went, the transfer's reference)."))
+        done_on = done_on or clock.today()
+        if done_on > clock.today():
+            raise CaseError(_l("The day it was done is in the future."))
     todo.done_at, todo.done_by = clock.now(), evidence.actor_of(actor)
     about = subject(todo.case_id) if todo.case_id else evidence.subject_of("employee", todo.employee_id)
-    evidence.record("absence.todo_done", about, {"todo": todo.kind}, actor=actor)
+    evidence.record("absence.todo_done", about, {
+        "todo": todo.kind, "what": what or None, "done_on": done_on, "due_on": todo.due_on,
+        "late": bool(done_on and todo.due_on and done_on > todo.due_on)}, actor=actor)
     db.session.commit()

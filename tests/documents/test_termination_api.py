@@ -79,3 +79,23 @@ def test_a_resignation_gets_the_certificate_and_the_transfers(client, org, hr_to
     ended = db.session.scalars(select(EvidenceEvent).where(body_field("kind") == "people.employment_ended")).one()
     assert ended.payload["warn_on"] == "2026-10-23"
     assert ended.payload["certificate"].startswith("TRC-2026-")
+
+
+def test_the_transfer_to_dos_close_with_what_was_done_and_when(client, org, hr_token, content, login_as):
+    content.sync()
+    with at(datetime(2026, 10, 9, 10, 0)):
+        client.post(f"/api/v1/employees/{org.manager.employee_no}/separation", headers=auth(hr_token),
+                    json={"kind": "expiry", "effective_on": "2026-10-09"})
+    todos = {t.kind: t for t in db.session.scalars(select(CaseTodo).where(CaseTodo.employee_id == org.manager.id))}
+    hr = login_as("hr")
+    with at(datetime(2026, 10, 12, 10, 0)):
+        review = hr.get("/absence/").get_data(as_text=True)
+        assert review.count('data-test="todo-what"') == 3
+        empty = hr.post(f"/absence/todos/{todos['transfer_file'].id}", data={"what": "", "done_on": ""})
+        assert empty.status_code == 409
+        done = hr.post(f"/absence/todos/{todos['transfer_file'].id}",
+                       data={"what": "档案已转至上海市人才服务中心，转递单号 RC2026-1009", "done_on": "2026-10-12"})
+        assert done.status_code == 302
+    closed = db.session.scalars(select(EvidenceEvent).where(body_field("kind") == "absence.todo_done")).one()
+    assert closed.payload == {"todo": "transfer_file", "what": "档案已转至上海市人才服务中心，转递单号 RC2026-1009",
+                              "done_on": "2026-10-12", "due_on": "2026-10-24", "late": False}
