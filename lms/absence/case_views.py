@@ -32,6 +32,7 @@ from lms.absence.leave import LEAVE_TYPE_LABELS
 from lms.absence.models import AbsenceCase, CaseReply, CaseTodo, ScanDay
 from lms.absence.views import bp
 from lms.documents import services as documents
+from lms.evidence.labels import actor_names, event_label
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
 from lms.people.access import can_see_employee, roles_required, visible_employees
@@ -81,6 +82,40 @@ RESOLUTION_LABELS = {"returned": _l("returned to work"), "excused": _l("explanat
 ROLE_LABELS = {"employee": _l("employee"), "manager": _l("manager"), "hr": _l("HR")}
 CHANNEL_LABELS = {"link": _l("reply link"), "inapp": _l("in-app"), "phone": _l("phone call"), "api": _l("API"),
                   "manager": _l("told the manager")}
+
+
+def event_summary(event) -> str:
+    """A timeline entry's gist in words (the full record stays one click away)."""
+    from lms.absence import service
+
+    payload = event.payload
+    kind = event.kind
+    if kind in ("absence.step_sent", "absence.step_skipped"):
+        step = str(payload.get("step", "")).partition(":")
+        words = str(STEP_LABELS.get(step[0], ""))
+        day = payload.get("day") or step[2]
+        if kind == "absence.step_skipped":
+            words = f"{words} — {SKIP_LABELS.get(payload.get('reason'), '')}"
+        return f"{words} {day}".strip()
+    if kind == "absence.dispatched":
+        return f"{payload.get('number')} · {service.METHOD_LABELS.get(payload.get('method'), '')} · " \
+               f"{payload.get('dispatched_on')}"
+    if kind == "absence.tracking":
+        return f"{payload.get('day')} {service.STATUS_LABELS.get(payload.get('status'), '')}"
+    if kind == "absence.served":
+        return _("%(number)s served on %(day)s", number=payload.get("number"), day=payload.get("served_on"))
+    if kind in ("absence.deadline_set", "absence.deadline_passed"):
+        return _("effective deadline %(day)s", day=payload.get("effective"))
+    if kind in ("documents.issued", "documents.downloaded", "absence.termination_confirmed"):
+        return str(payload.get("number", ""))
+    if kind == "absence.threshold_reached":
+        return ", ".join(payload.get("counted_days", []))
+    if kind == "absence.case_resolved":
+        return str(RESOLUTION_LABELS.get(payload.get("resolution"), ""))
+    if kind == "absence.todo_done":
+        return str(TODO_LABELS.get(payload.get("todo"), "")) + (f" — {payload['what']}" if payload.get("what") else "")
+    text = payload.get("text") or payload.get("day") or payload.get("union_name") or ""
+    return str(text)[:60]
 
 
 def labels() -> dict:
@@ -232,6 +267,7 @@ def case_page(case_id: int):
             notice_refused = str(exc)
     timeline = db.session.scalars(select(EvidenceEvent).where(body_field("subject") == cases.subject(case.id))
                                   .order_by(EvidenceEvent.seq)).all()
+    actors = actor_names(event.actor for event in timeline)
     service_page = {}
     if is_hr:
         from lms.absence import service, service_views, termination_views, union_views
@@ -244,6 +280,7 @@ def case_page(case_id: int):
                            notice_draft=notice_draft, notice_refused=notice_refused, notice_form=notice_form,
                            documents=documents.documents_of_case(case.id) if is_hr else [],
                            **service_page,
+                           actors=actors, event_label=event_label, event_summary=event_summary,
                            phone_form=PhoneForm(formdata=None), decide_form=DecideForm(formdata=None),
                            note_form=NoteForm(formdata=None), manager_form=ManagerCallForm(formdata=None),
                            confirm_form=ConfirmDaysForm(formdata=None), labels=labels())

@@ -177,3 +177,17 @@ def test_hr_confirms_on_the_case_page_and_follows_the_service(past_deadline, org
     section = page[page.index('data-test="termination"'):]
     assert "TRM-2026-000001" in section and "on the day the notice is served" in section
     assert "has not been sent yet" in section
+
+
+def test_the_case_timeline_shows_words_and_names_not_codes(past_deadline, login_as, org):
+    import re
+
+    with at(datetime(2026, 6, 26, 9, 0)):
+        page = login_as("hr").get(f"/absence/cases/{past_deadline.id}").get_data(as_text=True)
+    rows = re.findall(r'<tr data-test="timeline">(.*?)</summary>', page, re.S)
+    assert rows
+    shown = " ".join(re.sub(r"<[^>]+>", " ", row) for row in rows)
+    assert not re.search(r"\b(absence|notify|documents)\.[a-z_]+\b", shown)
+    assert not re.search(r"\buser:\d+\b", shown)
+    assert "Notice served" in shown and "RTW-2026-000001 served on 2026-06-21" in shown
+    assert org.hr_officer.name in shown  # who did it, by name
