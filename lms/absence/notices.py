@@ -86,8 +86,8 @@ def default_dispatch_day(today: date | None = None) -> date:
 
 
 def _rule_set(rules) -> RuleSet:
-    """The rule set `rules` were read from: already in the session (with its clauses) after `holding()`."""
-    return db.session.get(RuleSet, rules.rule_set_id, options=[selectinload(RuleSet.clauses)])
+    """The rule set `rules` were read from, with its clauses (loaded with them by `holding()`)."""
+    return rules.rule_set or db.session.get(RuleSet, rules.rule_set_id, options=[selectinload(RuleSet.clauses)])
 
 
 def _local_text(moment: datetime | None) -> str | None:
@@ -209,7 +209,8 @@ def issue_return_notice(case: AbsenceCase, actor, *, dispatch_on: date | None = 
     for todo in case.todos:
         if todo.kind == "prepare_return_notice" and todo.done_at is None:
             todo.done_at, todo.done_by = now, evidence.actor_of(actor)
-    service.sync_todos(case)  # "send it by" the planned dispatch date
+    # Just issued, not sent: the next action is to send it by the planned dispatch date.
+    service.sync_todos(case, service.CaseService(document=document, next_action="dispatch_notice"))
     send(cases.step_key(case.id, f"notice:{document.number}", "employee"), case.employee, "absence_notice", {
         "employee_name": case.employee.name, "number": document.number, "deadline": prepared.deadline.isoformat(),
         "days": [d["date"] for d in prepared.facts["absent_days"]], "case_id": case.id}, ("inapp",),

@@ -8,7 +8,7 @@ counted; neither is a day whose rule set lacks the procedure's values.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -35,7 +35,10 @@ class Rules:
     count_warned_days: bool = False  # days answered by a written warning count again toward the month
     postal_allowance_days: int | None = None  # a notice's deadline: dispatch + these + the return period
     return_period_days: int | None = None
-    rule_set_id: int | None = None  # the row it was read from (still in the session: `db.session.get` is free)
+    rule_set_id: int | None = None  # the row it was read from
+    # The row itself, with its clauses loaded: held here so that the session keeps it (its identity map only
+    # holds weak references) and a caller needing the clauses' texts reads them without a second query.
+    rule_set: RuleSet | None = field(default=None, compare=False, repr=False)
 
 
 def _parse(rule_set: RuleSet) -> Rules | None:
@@ -47,7 +50,7 @@ def _parse(rule_set: RuleSet) -> Rules | None:
                      int(threshold["consecutive_working_days"]), int(threshold["days_per_calendar_month"]),
                      bool(threshold.get("count_warned_days", False)),
                      _optional_int(procedure.get("postal_allowance_days")),
-                     _optional_int(procedure.get("return_period_days")), rule_set.id)
+                     _optional_int(procedure.get("return_period_days")), rule_set.id, rule_set)
     except (KeyError, TypeError, ValueError):
         return None
 
