@@ -72,6 +72,10 @@ TODO_LABELS = {
     "readdress_termination": _l("The termination notice came back undelivered: issue a new one to the next address"),
     "publish_termination": _l("Every address failed: publish the termination notice (公告送达)"),
     "send_certificate": _l("Give or send the termination certificate (解除劳动合同证明) to the employee"),
+    "track_certificate": _l("Check the certificate's tracking and record what happened"),
+    "confirm_crt_signature": _l("Someone else signed for the certificate: confirm that it reached the employee"),
+    "readdress_certificate": _l("The certificate came back undelivered: send it to the next address"),
+    "publish_certificate": _l("Every address failed for the certificate: publish a notice (公告送达)"),
     "transfer_file": _l("Transfer the personnel file (within 15 days, 第五十条)"),
     "transfer_insurance": _l("Transfer the social insurance (within 15 days, 第五十条)"),
 }

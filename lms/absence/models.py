@@ -316,7 +316,8 @@ TODO_KINDS = ("call_employee", "decide_reply", "decide_return", "prepare_return_
               "confirm_days", "not_reported", "dispatch_notice", "check_tracking", "confirm_signature",
               "try_another_address", "public_notice", "notify_union", "send_termination", "track_termination",
               "confirm_trm_signature", "readdress_termination", "publish_termination", "send_certificate",
-              "transfer_file", "transfer_insurance")
+              "transfer_file", "transfer_insurance", "track_certificate", "confirm_crt_signature",
+              "readdress_certificate", "publish_certificate")
 
 
 class CaseTodo(db.Model):

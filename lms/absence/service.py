@@ -51,11 +51,17 @@ UNDELIVERABLE = ("no_such_person", "unclear_address", "not_collected", "other")
 ADDRESS_ORDER = ("service_address", "contact_address", "household_address")
 SERVICE_TODOS = ("dispatch_notice", "check_tracking", "confirm_signature", "try_another_address", "public_notice")
 # The documents served on the employee, and the to-do each service action becomes for each.
-SERVED_KINDS = ("return_to_work", "termination")
+SERVED_KINDS = ("return_to_work", "termination", "termination_certificate")
+# The certificate (第五十条) is served after the case has resolved with the termination.
+SERVED_AFTER_RESOLUTION = ("termination_certificate",)
 TODO_OF = {"return_to_work": {action: action for action in SERVICE_TODOS},
            "termination": {"dispatch_notice": "send_termination", "check_tracking": "track_termination",
                            "confirm_signature": "confirm_trm_signature", "try_another_address": "readdress_termination",
-                           "public_notice": "publish_termination"}}
+                           "public_notice": "publish_termination"},
+           "termination_certificate": {"dispatch_notice": "send_certificate", "check_tracking": "track_certificate",
+                                       "confirm_signature": "confirm_crt_signature",
+                                       "try_another_address": "readdress_certificate",
+                                       "public_notice": "publish_certificate"}}
 
 BASIS = {
     "signed_by_employee": _l("Delivered and signed for by the employee: served that day (参照 劳办发〔1995〕179号)."),
@@ -315,8 +321,8 @@ def service_words(service: CaseService) -> str:
 # ---------------------------------------------------------------- recording the facts
 
 
-def _check_open(case: AbsenceCase) -> None:
-    if not case.is_open:
+def _check_open(case: AbsenceCase, kind: str = "return_to_work") -> None:
+    if not case.is_open and kind not in SERVED_AFTER_RESOLUTION:
         raise ServiceRefused(_l("This case is already resolved."))
 
 
@@ -326,7 +332,7 @@ def record_dispatch(case: AbsenceCase, document: Document, *, method: str, dispa
                     photos: list[tuple[str, StoredFile]] = (), actor=None, commit: bool = True) -> Dispatch:
     """Record that an issued document of the case was sent, with optional photos ((role, stored file):
     the contents, the sealed envelope); raises ServiceRefused with the reason."""
-    _check_open(case)
+    _check_open(case, document.kind)
     if document.case_id != case.id:
         raise ServiceRefused(_l("The document %(number)s is not a notice of this case.", number=document.number))
     if method not in DISPATCH_METHODS:
@@ -394,7 +400,7 @@ def record_tracking(dispatch: Dispatch, *, status: str, day: date, signed_by: st
                     commit: bool = True) -> TrackingEvent:
     """Record one tracking event of a dispatch; raises ServiceRefused with the reason."""
     case = dispatch.case
-    _check_open(case)
+    _check_open(case, dispatch.document.kind)
     if status not in TRACKING_STATUSES or source not in TRACKING_SOURCES:
         raise ServiceRefused(_l("Unknown tracking status or source."))
     if status == "delivered" and signed_by not in SIGNERS:
@@ -439,7 +445,7 @@ def record_tracking(dispatch: Dispatch, *, status: str, day: date, signed_by: st
 
 def confirm_signature(dispatch: Dispatch, note: str, actor=None, commit: bool = True) -> None:
     """HR confirms that a delivery signed by someone else (or left in a locker) reached the employee."""
-    _check_open(dispatch.case)
+    _check_open(dispatch.case, dispatch.document.kind)
     answer = dispatch_service(dispatch)
     if answer.state != "awaiting_confirmation":
         raise ServiceRefused(_l("Nothing to confirm: no delivery signed by someone else awaits confirmation."))
@@ -468,7 +474,7 @@ def record_public_notice(case: AbsenceCase, document: Document, *, medium: str, 
                          actor=None, commit: bool = True) -> PublicNotice:
     """Record a public notice (公告送达) with the scan of the publication; refused without the scan, or
     before a failed attempt or documented unknown whereabouts."""
-    _check_open(case)
+    _check_open(case, document.kind)
     if document.case_id != case.id:
         raise ServiceRefused(_l("The document %(number)s is not a notice of this case.", number=document.number))
     if not (medium or "").strip():
@@ -524,7 +530,8 @@ def sync_todos(case: AbsenceCase, service: CaseService | None = None, kind: str 
     service = service or case_service(case, kind)
     now = clock.now()
     todo_of = TODO_OF[kind]
-    wanted = todo_of[service.next_action] if case.is_open and service.next_action else None
+    live = case.is_open or kind in SERVED_AFTER_RESOLUTION
+    wanted = todo_of[service.next_action] if live and service.next_action else None
     for todo in case.todos:
         if todo.kind in todo_of.values() and todo.done_at is None and todo.kind != wanted:
             todo.done_at, todo.done_by = now, "system"

@@ -74,8 +74,8 @@ class PublicNoticeForm(FlaskForm):
 
 def forms_for(case, state: service.CaseService) -> dict:
     """The case page's service forms, their notice choices filled in, the proposed address preset."""
-    notices = [(d.id, d.number) for kind in reversed(service.SERVED_KINDS)
-               for d in reversed(service.case_documents(case, kind))]
+    kinds = service.SERVED_KINDS if case.is_open else service.SERVED_AFTER_RESOLUTION
+    notices = [(d.id, d.number) for kind in reversed(kinds) for d in reversed(service.case_documents(case, kind))]
     dispatch_form = DispatchForm(formdata=None, addressee=case.employee.name)
     source = state.next_address
     if source:

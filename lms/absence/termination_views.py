@@ -30,6 +30,8 @@ def context_for(case) -> dict:
     separation = termination.separation_of(case)
     passed, _why = service.deadline_has_passed(case)
     state = service.case_service(case, termination.KIND) if separation else None
+    certificate = service.case_service(case, "termination_certificate") \
+        if separation and separation.certificate_id else None
     return {"termination_shown": passed or separation is not None, "separation": separation,
             "termination_unmet": termination.unmet(case, check_review=False)
             if separation is None and case.is_open else [],
@@ -39,6 +41,8 @@ def context_for(case) -> dict:
             "termination_certificate": db.session.get(Document, separation.certificate_id)
             if separation and separation.certificate_id else None,
             "termination_lagging": termination.lagging(case),
+            "certificate_service": certificate,
+            "certificate_words": service.service_words(certificate) if certificate else None,
             "termination_form": TerminationForm(formdata=None)}
 
 

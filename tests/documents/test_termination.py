@@ -37,7 +37,7 @@ def _send(case, document, org, day: date, tracking_no: str = "EA9"):
                                        tracking_no=tracking_no, actor=org.users["hr"])
 
 
-def test_the_seed_case_to_its_lawful_end(past_deadline, org):
+def test_the_seed_case_to_its_lawful_end(past_deadline, org, login_as):
     case = past_deadline
     with at(datetime(2026, 6, 25, 23, 59)):
         service_deadlines(local(2026, 6, 25, 23, 59))
@@ -81,6 +81,18 @@ def test_the_seed_case_to_its_lawful_end(past_deadline, org):
     ended = db.session.scalars(select(EvidenceEvent).where(body_field("kind") == "people.employment_ended")).one()
     assert ended.payload["warn_on"] == "2026-07-14"  # a Tuesday, a working day: the transfers are due that day
     assert termination.lagging(case) is None
+    # The certificate is served like the notices, on the case now resolved.
+    with at(datetime(2026, 6, 30, 9, 0)):
+        page = login_as("hr").get(f"/absence/cases/{case.id}").get_data(as_text=True)
+    form = page[page.index('data-test="dispatch-form"'):]
+    assert certificate.number in form[:form.index("</select>")] and "TRM-2026" not in form[:form.index("</select>")]
+    sent = _send(case, certificate, org, date(2026, 6, 30), tracking_no="EA10")
+    assert "track_certificate" in [t.kind for t in case.todos if t.done_at is None]
+    with at(datetime(2026, 7, 2, 10, 0)):
+        service.record_tracking(sent, status="delivered", day=date(2026, 7, 2), signed_by="employee",
+                                actor=org.users["hr"])
+    assert service.case_service(case, "termination_certificate").served_on == date(2026, 7, 2)
+    assert not [t for t in case.todos if t.done_at is None and "certificate" in t.kind]
     keep = Path(__file__).resolve().parents[2] / "test-artifacts"  # to render and look at (pdftoppm)
     keep.mkdir(exist_ok=True)
     (keep / "termination-notice.pdf").write_bytes(document.pdf)
