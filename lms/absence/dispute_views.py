@@ -3,9 +3,7 @@ chooses). Each download is recorded first. The contents are built by `dispute_fi
 
 from __future__ import annotations
 
-import io
-
-from flask import abort, request, send_file
+from flask import abort, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -15,6 +13,7 @@ from lms.absence import dispute_file
 from lms.absence.models import AbsenceCase
 from lms.absence.views import bp
 from lms.evidence import services as evidence_services
+from lms.evidence.pack import download_response
 from lms.extensions import db
 from lms.people.access import roles_required
 from lms.people.models import Employee
@@ -29,18 +28,11 @@ class DisputeFileForm(FlaskForm):
                                 option_widget=widgets.CheckboxInput(), widget=widgets.ListWidget(prefix_label=False))
 
 
-def send_built(built) -> object:
-    response = send_file(io.BytesIO(built.content), mimetype="application/zip", as_attachment=True,
-                         download_name=built.filename)
-    response.headers["Cache-Control"] = "no-store"  # personal data: no copies in shared caches
-    return response
-
-
 def download(employee: Employee, case: AbsenceCase | None, parts: tuple[str, ...], actor, via: str):
     built = dispute_file.build(employee, evidence_services.actor_of(actor), case=case, parts=parts)
     dispute_file.record_download(built, employee, case, parts, actor, via, ip=request.remote_addr,
                                  user_agent=request.user_agent.string)
-    return send_built(built)
+    return download_response(built)
 
 
 @bp.post("/cases/<int:case_id>/dispute-file")

@@ -196,7 +196,7 @@ def _service_detail(case: AbsenceCase) -> dict:
             "termination": termination_out(case)}
 
 
-def _case_or_404(case_id: int) -> AbsenceCase:
+def case_or_404(case_id: int) -> AbsenceCase:
     case = db.session.get(AbsenceCase, case_id)
     if case is None:
         abort(404, _("No absence case %(id)s.", id=case_id))
@@ -243,7 +243,7 @@ class Case(MethodView):
     @blp.alt_response(404, schema=ErrorResponse)
     def get(self, case_id: int):
         """One case: state, counted days, every step and message with its delivery, replies, to-dos."""
-        case = _case_or_404(case_id)
+        case = case_or_404(case_id)
         return _Case(_case_detail(case))
 
 
@@ -258,7 +258,7 @@ class Replies(MethodView):
     @blp.alt_response(422, schema=ErrorResponse)
     def post(self, data: dict, case_id: int):
         """Record the employee's reply: escalation pauses and HR decides."""
-        case = _case_or_404(case_id)
+        case = case_or_404(case_id)
         if not case.is_open:
             return api_error(409, _("This case is already resolved."))
         try:
@@ -280,7 +280,7 @@ class Decisions(MethodView):
     @blp.alt_response(422, schema=ErrorResponse)
     def post(self, data: dict, case_id: int):
         """HR's decision on a reply or a return, as on the case page; returns the case as it now stands."""
-        case = _case_or_404(case_id)
+        case = case_or_404(case_id)
         try:
             decisions.decide(case, data["decision"], g.api_token, data["note"], leave_type=data["leave_type"],
                              days=data["days"])

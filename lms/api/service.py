@@ -23,7 +23,7 @@ from lms.absence.models import (
     AbsenceCase,
     Dispatch,
 )
-from lms.api.absence import LocalDateTime
+from lms.api.absence import LocalDateTime, case_or_404
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
 from lms.documents.models import Document, StoredFile
@@ -155,13 +155,6 @@ def _stored_file(file_id: int) -> StoredFile:
     return stored
 
 
-def _case(case_id: int) -> AbsenceCase:
-    case = db.session.get(AbsenceCase, case_id)
-    if case is None:
-        abort(404, _("No absence case %(id)s.", id=case_id))
-    return case
-
-
 def _document(case: AbsenceCase, document_id: int) -> Document:
     document = db.session.get(Document, document_id)
     if document is None or document.case_id != case.id:
@@ -182,7 +175,7 @@ class Dispatches(MethodView):
     @blp.alt_response(422, schema=ErrorResponse)
     def post(self, data: dict, case_id: int):
         """Record that an issued notice of the case was sent: method, tracking number, date, address and its source."""
-        case = _case(case_id)
+        case = case_or_404(case_id)
         document = _document(case, data["document_id"])
         try:
             dispatch = service.record_dispatch(
@@ -264,7 +257,7 @@ class PublicNotices(MethodView):
     @blp.alt_response(422, schema=ErrorResponse)
     def post(self, data: dict, case_id: int):
         """Record a public notice (公告送达); it serves the notice 30 days after publication."""
-        case = _case(case_id)
+        case = case_or_404(case_id)
         document = _document(case, data["document_id"])
         try:
             return service.record_public_notice(

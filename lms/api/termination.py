@@ -6,9 +6,7 @@ then served with the dispatch endpoints; 409 naming every unmet precondition. To
 
 from __future__ import annotations
 
-import io
-
-from flask import abort, g, request, send_file
+from flask import abort, g, request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
@@ -17,10 +15,12 @@ from sqlalchemy import select
 
 from lms.absence import cases, dispute_file, termination
 from lms.absence.models import AbsenceCase
+from lms.api.absence import case_or_404
 from lms.api.auth import token_required
 from lms.api.documents import DocumentOut, document_out
 from lms.api.employees import ErrorResponse
 from lms.evidence import services as evidence_services
+from lms.evidence.pack import download_response
 from lms.extensions import db
 from lms.people.models import Employee
 from lms.ui import api_error
@@ -78,9 +78,7 @@ class Termination(MethodView):
     @blp.alt_response(422, schema=ErrorResponse)
     def post(self, data: dict, case_id: int):
         """Confirm the termination: issues the termination notice (to be dispatched like the return notice)."""
-        case = db.session.get(AbsenceCase, case_id)
-        if case is None:
-            abort(404, _("No absence case %(id)s.", id=case_id))
+        case = case_or_404(case_id)
         try:
             document = termination.confirm(case, g.api_token, note=data["note"], review_note=data["review_note"],
                                            not_before=data["not_before"])
@@ -125,9 +123,7 @@ class CaseEvidencePack(MethodView):
     @blp.alt_response(404, schema=ErrorResponse)
     def get(self, case_id: int):
         """The case's dispute file: indexed exhibits, the timeline, verify.py. The download is recorded."""
-        case = db.session.get(AbsenceCase, case_id)
-        if case is None:
-            abort(404, _("No absence case %(id)s.", id=case_id))
+        case = case_or_404(case_id)
         return _download(case.employee, case, dispute_file.PARTS)
 
 
@@ -151,7 +147,4 @@ def _download(employee, case, parts):
     built = dispute_file.build(employee, evidence_services.actor_of(g.api_token), case=case, parts=parts)
     dispute_file.record_download(built, employee, case, parts, g.api_token, "api", ip=request.remote_addr,
                                  user_agent=request.user_agent.string)
-    response = send_file(io.BytesIO(built.content), mimetype="application/zip", as_attachment=True,
-                         download_name=built.filename)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download_response(built)

@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, validate
 
 from lms.absence import union
 from lms.absence.models import UNION_OPINIONS, AbsenceCase
-from lms.api.absence import LocalDateTime
+from lms.api.absence import LocalDateTime, case_or_404
 from lms.api.auth import token_required
 from lms.api.documents import DocumentOut, document_out
 from lms.api.employees import ErrorResponse
@@ -74,13 +74,6 @@ def union_out(case: AbsenceCase) -> dict:
     return {"records": union.records(case), "gate": union.gate(case)}
 
 
-def _case(case_id: int) -> AbsenceCase:
-    case = db.session.get(AbsenceCase, case_id)
-    if case is None:
-        abort(404, _("No absence case %(id)s.", id=case_id))
-    return case
-
-
 def _respond(case: AbsenceCase, action):
     try:
         action()
@@ -108,7 +101,7 @@ class Letter(MethodView):
         to print and hand over; then record its receipt with union-notice."""
         from lms.absence import termination
 
-        case = _case(case_id)
+        case = case_or_404(case_id)
         try:
             return document_out(termination.issue_union_letter(case, g.api_token, data["union"]))
         except union.UnionRefused as exc:
@@ -127,7 +120,7 @@ class Notice(MethodView):
     @blp.alt_response(422, schema=ErrorResponse)
     def post(self, data: dict, case_id: int):
         """Record the written notice of the reasons given to the union, and who signed its receipt."""
-        case = _case(case_id)
+        case = case_or_404(case_id)
         receipt = None
         if data["receipt_file_id"] is not None:
             receipt = db.session.get(StoredFile, data["receipt_file_id"])
@@ -150,7 +143,7 @@ class Opinion(MethodView):
     @blp.alt_response(422, schema=ErrorResponse)
     def post(self, data: dict, case_id: int):
         """Record the union's opinion: no_objection, or objection with its text."""
-        case = _case(case_id)
+        case = case_or_404(case_id)
         return _respond(case, lambda: union.record_opinion(case, at=data["at"], opinion=data["opinion"],
                                                            text=data["text"], actor=g.api_token))
 
@@ -166,7 +159,7 @@ class Reply(MethodView):
     @blp.alt_response(422, schema=ErrorResponse)
     def post(self, data: dict, case_id: int):
         """Record the company's written reply to the union's objection."""
-        case = _case(case_id)
+        case = case_or_404(case_id)
         return _respond(case, lambda: union.record_reply(case, at=data["at"], text=data["text"], actor=g.api_token))
 
 

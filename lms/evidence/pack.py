@@ -81,6 +81,16 @@ def canonical_manifest_digest(manifest: dict) -> str:
     return sha256_hex(text.encode("utf-8"))
 
 
+def download_response(built: BuiltPack):
+    """The pack as a file download; personal data, so no copies in shared caches."""
+    from flask import send_file
+
+    response = send_file(io.BytesIO(built.content), mimetype="application/zip", as_attachment=True,
+                         download_name=built.filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def pack_filename(subject: str, generated_at: datetime) -> str:
     """`evidence-employee-12-20260615T030000Z.zip`: ASCII only, safe on every file system."""
     slug = _UNSAFE_IN_FILENAME.sub("-", subject.lower()).strip("-")[:60].strip("-") or "pack"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,7 +14,7 @@ from lms.evidence import record, services
 from lms.evidence.forms import SUBJECT, PackForm, VerifyForm
 from lms.evidence.jobs import verify_chain_job
 from lms.evidence.models import EvidenceEvent, body_field
-from lms.evidence.pack import pack_for_subject
+from lms.evidence.pack import download_response, pack_for_subject
 from lms.extensions import db
 from lms.people.access import roles_required
 
@@ -81,7 +80,4 @@ def pack():
         "ip": request.remote_addr, "user_agent": (request.user_agent.string or "")[:200],
     }, actor=user)
     db.session.commit()
-    response = send_file(io.BytesIO(built.content), mimetype="application/zip", as_attachment=True,
-                         download_name=built.filename)
-    response.headers["Cache-Control"] = "no-store"  # personal data: no copies in shared caches
-    return response
+    return download_response(built)
