@@ -109,3 +109,10 @@ def test_hr_takes_the_seed_case_from_the_threshold_to_the_dispute_file(browser, 
                              timeout=60)
     assert checked.returncode == 0, checked.stdout
     page.context.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
+    sign_in(phone, live_server, "hr")
+    phone.goto(f"{live_server}/absence/cases/{case.id}")
+    phone.screenshot(path=str(artifacts / "lawful-end-4-terminated-phone.png"), full_page=True)
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    phone.context.close()
