@@ -13,7 +13,7 @@ from lms.requests.leave_requests import REQUEST_LEAVE_TYPES
 
 
 class LeaveRequestForm(FlaskForm):
-    kind = SelectField(_l("Request"), choices=[SelectChoice("leave", _l("Leave")),
+    kind = SelectField(_l("Request"), choices=[SelectChoice("leave", _l("Time off")),
                                                SelectChoice("trip", _l("Business trip or out of office"))])
     type = SelectField(_l("Type of leave"),
                        choices=[SelectChoice(t, LEAVE_TYPE_LABELS[t]) for t in REQUEST_LEAVE_TYPES])

@@ -144,14 +144,19 @@ def submit_request(employee: Employee, *, kind: str = "leave", type: str | None 
                                          content_type=attachment.content_type, sha256=digest,
                                          size=len(attachment.data), data=attachment.data, uploaded_at=now))
         files.append({"filename": attachment.filename, "sha256": digest, "size": len(attachment.data)})
-    if emergency_report_id is not None:
-        report = db.session.get(EmergencyReport, emergency_report_id)
-        if report is not None and report.followed_up_at is None:
-            report.followed_up_at = now
+    # The follow-up of an emergency report: the one named, or any open report on a day this request covers.
+    reports = db.session.scalars(select(EmergencyReport).where(
+        EmergencyReport.employee_id == employee.id, EmergencyReport.followed_up_at.is_(None),
+        or_(EmergencyReport.id == emergency_report_id,
+            EmergencyReport.day.between(start, end)))).all() if kind == "leave" else []
+    for report in reports:
+        report.followed_up_at = now
+    if reports and request.emergency_report_id is None:
+        request.emergency_report_id = reports[0].id
     evidence.record("requests.leave_requested", evidence.subject_of("employee", employee.id), {
         "request": request.id, "kind": kind, "type": type_, "starts_on": start, "ends_on": end, "reason": reason,
         "late": late, "notice_days": notice_days, "rules_version": version, "extends_leave": extends_leave_id,
-        "emergency_report": emergency_report_id, "attachments": files}, actor=actor)
+        "emergency_report": request.emergency_report_id, "attachments": files}, actor=actor)
     db.session.commit()
     _tell_deciders(request, "leave_request", key="new")
     return request

@@ -113,3 +113,44 @@ def test_after_the_window_the_managers_manager_may_decide(client, token_of, self
     reminders = db.session.scalars(select(Message.recipient_id).where(Message.step_key.like("%:reminder"))).all()
     assert set(reminders) == {selfservice.manager.id, selfservice.director.id}
     assert db.session.scalars(select(Leave)).one().approved_by.startswith("陈总监")
+
+
+def test_a_business_trip_is_its_own_kind_and_covers_its_days_as_leave(client, token_of, selfservice):
+    at = datetime(2026, 6, 9, 9, 0)  # next day: a trip is not late leave
+    with clock.frozen(at):
+        created = _apply(client, token_of("learner", at), start="2026-06-10", end="2026-06-12",
+                         type_="business_trip").get_json()
+        client.post(f"/api/v1/leave-requests/{created['id']}/decision", headers=token_of("manager", at),
+                    json={"decision": "approve"})
+    assert created["kind"] == "trip" and created["late"] is False
+    assert db.session.scalars(select(Leave)).one().type == "business_trip"
+
+
+def test_an_extension_starts_where_the_leave_ends_and_only_before_it_ends(client, token_of, selfservice):
+    at = datetime(2026, 6, 5, 9, 0)
+    with clock.frozen(at):
+        created = _apply(client, token_of("learner", at), start="2026-06-08", end="2026-06-10").get_json()
+        client.post(f"/api/v1/leave-requests/{created['id']}/decision", headers=token_of("manager", at),
+                    json={"decision": "approve"})
+    leave_id = db.session.scalars(select(Leave)).one().id
+    body = {"type": "sick", "start": "2026-06-11", "end": "2026-06-12", "reason": "续假：仍需住院",
+            "extends_leave_id": leave_id}
+    after = datetime(2026, 6, 11, 8, 0)
+    with clock.frozen(after):
+        refused = client.post("/api/v1/me/leave-requests", headers=token_of("learner", after), json=body)
+    assert refused.status_code == 409 and "2026-06-10" in refused.get_json()["error"]["message"]
+    last_day = datetime(2026, 6, 10, 20, 0)
+    with clock.frozen(last_day):
+        wrong_start = client.post("/api/v1/me/leave-requests", headers=token_of("learner", last_day),
+                                  json={**body, "start": "2026-06-12"})
+        accepted = client.post("/api/v1/me/leave-requests", headers=token_of("learner", last_day), json=body)
+    assert wrong_start.status_code == 422
+    assert accepted.status_code == 201 and accepted.get_json()["late"] is True
+    assert db.session.get(LeaveRequest, accepted.get_json()["id"]).extends_leave_id == leave_id
+
+
+def test_the_manager_is_told_in_app_and_by_sms(client, token_of, selfservice):
+    with clock.frozen(JUNE_7_EVENING):
+        _apply(client, token_of("learner", JUNE_7_EVENING))
+    message = db.session.scalars(select(Message).where(Message.recipient_id == selfservice.manager.id)).one()
+    assert "王芳" in message.subject and {d.channel for d in message.deliveries} == {"inapp", "sms"}

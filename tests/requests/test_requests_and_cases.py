@@ -3,7 +3,7 @@ so); an emergency report pauses a case and its follow-up clock; a correction un-
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -131,3 +131,29 @@ def test_dragon_boat_and_national_day_working_days(app, selfservice):
     assert working_days_after(learner, date(2026, 9, 18), 1) == date(2026, 9, 20)
     # 9.30 Wed → 10.1–10.7 off, 10.8 Thu, 10.9 Fri, 10.10 Sat (调休) working.
     assert working_days_after(learner, date(2026, 9, 30), 3) == date(2026, 10, 10)
+
+
+def test_a_report_before_the_case_opens_pauses_it_once_it_does(client, token_of, selfservice):
+    org = selfservice
+    everyone_present(org, date(2026, 6, 1), date(2026, 6, 14))
+    everyone_present(org, date(2026, 6, 15), date(2026, 6, 30), but=(org.learner,))
+    early = datetime(2026, 6, 15, 8, 30)
+    with clock.frozen(early):
+        report = client.post("/api/v1/me/emergency-reports", headers=token_of("learner", early),
+                             json={"reason": "发高烧去医院"}).get_json()
+    assert report["paused_case"] is False
+    run_ticks(datetime(2026, 6, 15, 11, 0), datetime(2026, 6, 15, 11, 10), every=timedelta(minutes=5))
+    db.session.expire_all()
+    case = _case_of(org.learner)
+    assert case.paused_at is not None
+    assert db.session.scalars(select(EmergencyReport)).one().case_id == case.id
+    # The follow-up leave request covering the day closes the clock: no to-do for HR.
+    later = datetime(2026, 6, 16, 9, 0)
+    with clock.frozen(later):
+        client.post("/api/v1/me/leave-requests", headers=token_of("learner", later),
+                    json={"type": "sick", "start": "2026-06-15", "end": "2026-06-15", "reason": "发烧，附病历"})
+    with clock.frozen(datetime(2026, 6, 19, 1, 0)):
+        jobs.run_tick(clock.as_utc(datetime(2026, 6, 19, 1, 0)).isoformat())
+    db.session.expire_all()
+    row = db.session.scalars(select(EmergencyReport)).one()
+    assert row.followed_up_at is not None and row.todo_at is None
