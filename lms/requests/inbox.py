@@ -70,7 +70,8 @@ def inbox_for(user: User) -> Inbox:
     me = user.employee_id
     if user.role == "hr":
         inbox.requests = list(db.session.scalars(select(LeaveRequest).where(LeaveRequest.state == "pending")
-                                                 .options(selectinload(LeaveRequest.employee))
+                                                 .options(selectinload(LeaveRequest.employee),
+                                                          selectinload(LeaveRequest.attachments))
                                                  .order_by(LeaveRequest.submitted_at)))
         inbox.corrections = list(db.session.scalars(select(PunchCorrection).where(PunchCorrection.state == "pending")
                                                     .options(selectinload(PunchCorrection.employee))
@@ -89,7 +90,8 @@ def inbox_for(user: User) -> Inbox:
     manager_of = dict(db.session.execute(select(Employee.id, Employee.manager_id).where(Employee.id.in_(team))).all())
     candidates_r = list(db.session.scalars(select(LeaveRequest).where(
         LeaveRequest.state == "pending", LeaveRequest.employee_id.in_(team))
-        .options(selectinload(LeaveRequest.employee)).order_by(LeaveRequest.submitted_at)))
+        .options(selectinload(LeaveRequest.employee), selectinload(LeaveRequest.attachments))
+        .order_by(LeaveRequest.submitted_at)))
     candidates_c = list(db.session.scalars(select(PunchCorrection).where(
         PunchCorrection.state == "pending", PunchCorrection.employee_id.in_(team))
         .options(selectinload(PunchCorrection.employee)).order_by(PunchCorrection.submitted_at)))
