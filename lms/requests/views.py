@@ -8,11 +8,13 @@ from datetime import datetime
 from flask import Blueprint, Response, abort, flash, has_request_context, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from lms import clock
 from lms.absence.leave import type_label
 from lms.extensions import db
 from lms.people.access import get_employee_for, roles_required
+from lms.people.models import Employee
 from lms.people.services import masked_national_id
 from lms.requests import address, corrections, emergency
 from lms.requests import leave_requests as lr
@@ -37,6 +39,12 @@ bp = Blueprint("requests", __name__, url_prefix="/requests", template_folder="te
 @bp.app_template_global()
 def pending_requests_for_case(case):
     return lr.pending_for_case(case)
+
+
+@bp.app_template_global()
+def service_address_confirmed() -> bool:
+    """Has the signed-in employee a service-address confirmation in force (one query)?"""
+    return current_user.employee_id is not None and address.current_confirmation(current_user.employee_id) is not None
 
 
 @bp.app_template_global("type_label")
@@ -172,8 +180,13 @@ def attachment(attachment_id: int):
 @bp.get("/inbox")
 @roles_required("manager", "hr")
 def inbox():
+    team = []
+    if current_user.role == "manager" and current_user.employee_id:
+        team = db.session.scalars(select(Employee).where(Employee.manager_id == current_user.employee_id,
+                                                         Employee.status != "terminated").order_by(Employee.name))
     return render_template("requests/inbox.html", inbox=inbox_for(current_user), form=DecisionForm(),
-                           away_form=AwayForm(prefix="away"), now=clock.now())
+                           away_form=AwayForm(prefix="away"), call_form=EmergencyForm(prefix="e"), team=list(team),
+                           now=clock.now())
 
 
 @bp.post("/leave/<int:request_id>/decision")
@@ -238,8 +251,8 @@ def emergency_done(report_id: int):
 @bp.post("/employees/<int:employee_id>/emergency")
 @roles_required("manager", "hr")
 def record_call(employee_id: int):
-    """The manager (or HR) records a phone call on the employee's behalf."""
-    employee = get_employee_for(current_user, employee_id)
+    """The manager (or HR) records a phone call on the employee's behalf (the employee chosen in the form)."""
+    employee = get_employee_for(current_user, request.form.get("employee", type=int) or employee_id)
     if employee.id == current_user.employee_id:
         abort(404)
     form = EmergencyForm(prefix="e")

@@ -57,3 +57,18 @@ def test_hr_records_a_signed_paper_confirmation(login_as, selfservice):
     confirmation = service_address(selfservice.learner.id)
     assert confirmation.method == "scan" and confirmation.scan_sha256 == hashlib.sha256(scan).hexdigest()
     assert login_as("manager").get(f"/requests/employees/{selfservice.learner.id}/service-address").status_code == 403
+
+
+def test_the_manager_records_a_call_from_his_inbox(login_as, selfservice):
+    client = login_as("manager")
+    with clock.frozen(datetime(2026, 6, 15, 8, 45)):
+        page = client.get("/requests/inbox").get_data(as_text=True)
+        assert 'data-test="record-call"' in page and "王芳" in page
+        client.post(f"/requests/employees/{selfservice.learner.id}/emergency",
+                    data={"employee": selfservice.colleague.id, "e-reason": "刘洋来电：发烧，明天回来"})
+        outsider_call = client.post(f"/requests/employees/{selfservice.outsider.id}/emergency",
+                                    data={"employee": selfservice.outsider.id, "e-reason": "x"})
+    from lms.requests.models import EmergencyReport
+    report = db.session.scalars(select(EmergencyReport)).one()
+    assert report.employee_id == selfservice.colleague.id and report.channel == "manager"
+    assert outsider_call.status_code == 404

@@ -72,3 +72,15 @@ def test_a_notice_returned_from_the_confirmed_address_counts_as_served(app, serv
         service.record_tracking(dispatch, status="returned_to_sender", day=date(2026, 6, 23), reason="no_such_person")
     answer = service.dispatch_service(dispatch)
     assert answer.state == "served" and answer.basis == "confirmed_service_address"
+
+
+def test_a_new_hire_is_asked_to_confirm_on_the_start_page(app, login_as, selfservice, make_employee, make_user):
+    newbie = make_employee("赵晨", manager=selfservice.manager, status="onboarding",
+                           contact_address="上海市闵行区莘庄1号")
+    make_user("newbie", "employee", newbie)
+    client = login_as("newbie")
+    assert 'data-test="confirm-service-address"' in client.get("/").get_data(as_text=True)
+    page = client.get("/requests/details").get_data(as_text=True)
+    digest = page.split('name="text_sha256" type="hidden" value="')[1].split('"')[0]
+    client.post("/requests/details/confirm", data={"text_sha256": digest})
+    assert 'data-test="confirm-service-address"' not in client.get("/").get_data(as_text=True)
