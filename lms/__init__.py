@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.notify.views import bp as notify_bp
     from lms.people.auth import bp as auth_bp
     from lms.people.views import bp as people_bp
+    from lms.requests.views import bp as requests_bp
     from lms.web import bp as web_bp
 
     app.register_blueprint(web_bp)
@@ -125,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(absence_bp)
     app.register_blueprint(notify_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(requests_bp)
     register_api(app)
 
 

@@ -78,6 +78,9 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "LMS_COACHING_DAYS": env_int("LMS_COACHING_DAYS", 3),
+        # Working days the direct manager has to decide a request before a reminder goes out and their own
+        # manager may decide it too (the rules name no number; the handbook says "a working day").
+        "LMS_DECISION_WORKING_DAYS": env_int("LMS_DECISION_WORKING_DAYS", 1),
         "LMS_COMPANY_NAME": env_str("LMS_COMPANY_NAME", "示例科技有限公司"),
         # Without a union (recorded once by HR), whom the union gate asks to be notified instead:
         # employee_representatives (职工代表) or regional_union (所在地区的地方工会); local practice differs.

@@ -212,8 +212,25 @@ def case_public_notices(case: AbsenceCase) -> list[PublicNotice]:
                                    .order_by(PublicNotice.published_on, PublicNotice.id)))
 
 
+def employee_service_address(employee_id: int, dispatched_on: date | None = None):
+    """The service address the employee confirmed in writing (self-service; confirmed by `dispatched_on`), or None."""
+    from lms.requests.address import service_address  # self-service builds on absence: imported when used
+
+    confirmation = service_address(employee_id)
+    if confirmation is None or (dispatched_on and clock.local(confirmation.confirmed_at).date() > dispatched_on):
+        return None
+    return confirmation
+
+
+def confirmation_note_of(confirmation) -> str:
+    """How a dispatch cites the employee's confirmation (kept in the evidence with the dispatch)."""
+    how = "在系统中确认" if confirmation.method == "app" else "书面签字确认（扫描件存档）"
+    return (f"员工于 {clock.local(confirmation.confirmed_at).strftime('%Y-%m-%d %H:%M')} {how}送达地址，"
+            f"确认文本 SHA-256 {confirmation.text_sha256[:16]}…")
+
+
 def _next_address(case: AbsenceCase, failed: list[str]) -> str | None:
-    available = {"service_address": False,  # the employee's own confirmation arrives with the self-service issue
+    available = {"service_address": employee_service_address(case.employee_id) is not None,
                  "contact_address": bool(case.employee.contact_address),
                  "household_address": bool(case.employee.household_address)}
     return next((source for source in ADDRESS_ORDER if available[source] and source not in failed), None)
@@ -346,6 +363,11 @@ def record_dispatch(case: AbsenceCase, document: Document, *, method: str, dispa
                                 day=clock.local(document.issued_at).date().isoformat()))
     if dispatched_on > clock.today():
         raise ServiceRefused(_l("The dispatch date is in the future."))
+    confirmation = (employee_service_address(case.employee_id, dispatched_on) if address_source == "service_address"
+                    else None)
+    if confirmation is not None and not confirmed_service_address and confirmation.address.split() == address.split():
+        # Sent to the address the employee confirmed in the app or on paper: confirmed in writing.
+        confirmed_service_address, confirmation_note = True, confirmation_note or confirmation_note_of(confirmation)
     if confirmed_service_address and (address_source != "service_address" or not (confirmation_note or "").strip()):
         raise ServiceRefused(_l("A confirmed service address needs the service address as its source and a note of "
                                 "the employee's signed confirmation."))

@@ -81,6 +81,11 @@ def forms_for(case, state: service.CaseService) -> dict:
     if source:
         dispatch_form.address_source.data = source
         dispatch_form.address.data = getattr(case.employee, source, None) or ""
+        if source == "service_address":  # the address the employee confirmed (self-service)
+            confirmation = service.employee_service_address(case.employee_id)
+            dispatch_form.address.data = confirmation.address
+            dispatch_form.confirmed_service_address.data = True
+            dispatch_form.confirmation_note.data = service.confirmation_note_of(confirmation)
     public_form = PublicNoticeForm(formdata=None)
     dispatch_form.document_id.choices = public_form.document_id.choices = notices
     return {"dispatch_form": dispatch_form, "tracking_form": TrackingForm(formdata=None),

@@ -12,12 +12,13 @@ def register_api(app: Flask) -> None:
     from lms.api.documents import blp as documents_blp
     from lms.api.employees import blp as employees_blp
     from lms.api.exams import blp as exams_blp
+    from lms.api.requests import blp as requests_blp
     from lms.api.service import blp as service_blp
     from lms.api.sms import blp as sms_blp
     from lms.api.termination import blp as termination_blp
     from lms.api.union import blp as union_blp
 
     for blueprint in (employees_blp, courses_blp, exams_blp, sms_blp, attendance_blp, absence_blp,
-                      documents_blp, service_blp, union_blp, termination_blp):
+                      documents_blp, service_blp, union_blp, termination_blp, requests_blp):
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site request to forge
         rest_api.register_blueprint(blueprint)
