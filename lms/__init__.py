@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     )
     from lms.absence.views import bp as absence_bp
     from lms.api import register_api
+    from lms.campaigns.views import bp as campaigns_bp
     from lms.courses.views import bp as courses_bp
     from lms.documents.views import bp as documents_bp
     from lms.evidence.views import bp as evidence_bp
@@ -122,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(absence_bp)
     app.register_blueprint(notify_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(campaigns_bp)
     register_api(app)
 
 
