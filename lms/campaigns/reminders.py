@@ -78,8 +78,8 @@ def send_due_reminders(now: datetime) -> int:
             day = when[step]
             if day is None or now < send_instant(day):
                 continue
-            if step == "before" and when["due"] is not None and now >= send_instant(when["due"]):
-                continue  # the due-day reminder has come: the earlier one would say less, later
+            if step == "before" and today > row.due_on:
+                continue  # a missed "before" is stale once the due date has passed
             recipients = {"before": [(row.employee_id, "employee")], "due": [(row.employee_id, "employee")],
                           "manager": [(row.manager_id, "manager")] if row.manager_id else [],
                           "hr": [(hr_id, "hr") for hr_id in hr_ids if hr_id != row.employee_id]}[step]
