@@ -17,7 +17,8 @@ from lms.notify.models import Message
 def launch(due_on: date, launch_on: date = date(2026, 9, 1)):
     campaign = services.create_campaign({"name": "Q3", "kind": "refresher", "launch_on": launch_on,
                                          "due_on": due_on,
-                                         "rules": [{"department": "销售部", "course": "handbook", "exam": "onboarding"}]})
+                                         "rules": [{"department": "销售部", "course": "handbook",
+                                                    "exam": "onboarding"}]})
     with clock.frozen(datetime(2026, 9, 1, 9, 0)):
         return services.launch(campaign.id)
 
