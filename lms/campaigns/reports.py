@@ -12,6 +12,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
 from lms import clock
+from lms.bulk import among
 from lms.campaigns.models import Assignment
 from lms.exams.models import ExamAttempt
 from lms.extensions import db
@@ -118,54 +119,75 @@ def csv_text(header: list[str], lines: list[list]) -> str:
 # ---------------------------------------------------------------- the yearly compliance record
 
 
+COMPLIANCE_FIELDS = ("leave_requests", "late_leave_requests", "absent_days", "exams_passed_first_time",
+                     "exams_passed_after_make_up", "refreshers", "refreshers_overdue")
+
+
 def compliance(employee_id: int, year: int) -> dict:
-    """The leave-procedure compliance record of one employee for one year, for performance reviews:
-    late leave requests, 旷工 days, exams passed first time or after make-up, refreshers overdue."""
-    from lms.absence.models import CaseDay
+    """One employee's yearly leave-procedure compliance record (see compliance_many)."""
+    return compliance_many([employee_id], year)[employee_id]
+
+
+def compliance_many(employee_ids: list[int], year: int) -> dict[int, dict]:
+    """The leave-procedure compliance record of each employee for one year, for performance reviews:
+    leave requested late, 旷工 days counted by the absence module, exams passed first time or after
+    make-up, refreshers overdue. Five queries per slice of ids, however many people."""
+    from lms.absence.models import CaseDay, Leave
 
     start, end = date(year, 1, 1), date(year, 12, 31)
-    absent_days = db.session.scalar(select(func.count()).select_from(CaseDay).where(
-        CaseDay.employee_id == employee_id, CaseDay.status == "counted", CaseDay.day.between(start, end))) or 0
-    attempts = list(db.session.scalars(select(ExamAttempt).where(
-        ExamAttempt.employee_id == employee_id, ExamAttempt.submitted_at.is_not(None))
-        .order_by(ExamAttempt.submitted_at, ExamAttempt.id)))
-    # Attempts of one exam form a cycle that a pass ends (numbering runs on across cycles).
-    first_time = after_make_up = 0
-    tries: dict[str, int] = {}
-    for attempt in attempts:
-        tries[attempt.exam_slug] = tries.get(attempt.exam_slug, 0) + 1
-        if attempt.is_passed:
-            if clock.local(attempt.submitted_at).year == year:
-                if tries[attempt.exam_slug] == 1:
-                    first_time += 1
-                else:
-                    after_make_up += 1
-            tries[attempt.exam_slug] = 0
     today = clock.today()
-    assignments = [a for a in db.session.scalars(select(Assignment).where(Assignment.employee_id == employee_id))
-                   if a.due_on.year == year]
-    overdue = sum(1 for a in assignments if (a.completed_at is None and a.due_on < today)
-                  or (a.completed_at is not None and clock.local(a.completed_at).date() > a.due_on))
-    late, leaves = _late_leave_requests(employee_id, start, end)
-    return {"year": year, "leave_requests": leaves, "late_leave_requests": late, "absent_days": absent_days,
-            "exams_passed_first_time": first_time, "exams_passed_after_make_up": after_make_up,
-            "refreshers": len(assignments), "refreshers_overdue": overdue}
+    records = {i: {"year": year, **dict.fromkeys(COMPLIANCE_FIELDS, 0)} for i in employee_ids}
+    notice = _notice_days_by_date()
+    for condition in among(CaseDay.employee_id, employee_ids):
+        for employee_id, days in db.session.execute(
+                select(CaseDay.employee_id, func.count()).where(condition, CaseDay.status == "counted",
+                                                                CaseDay.day.between(start, end))
+                .group_by(CaseDay.employee_id)):
+            records[employee_id]["absent_days"] = days
+    for condition in among(Leave.employee_id, employee_ids):
+        for employee_id, starts_on, created_at in db.session.execute(
+                select(Leave.employee_id, Leave.starts_on, Leave.created_at).where(
+                    condition, Leave.starts_on.between(start, end))):
+            record = records[employee_id]
+            record["leave_requests"] += 1
+            if (starts_on - clock.local(created_at).date()).days < notice(starts_on):
+                record["late_leave_requests"] += 1
+    # Attempts of one exam form a cycle that a pass ends (numbering runs on across cycles).
+    tries: dict[tuple[int, str], int] = {}
+    for condition in among(ExamAttempt.employee_id, employee_ids):
+        for employee_id, slug, passed, submitted_at in db.session.execute(
+                select(ExamAttempt.employee_id, ExamAttempt.exam_slug, ExamAttempt.is_passed, ExamAttempt.submitted_at)
+                .where(condition, ExamAttempt.submitted_at.is_not(None))
+                .order_by(ExamAttempt.submitted_at, ExamAttempt.id)):
+            key = (employee_id, slug)
+            tries[key] = tries.get(key, 0) + 1
+            if passed:
+                if clock.local(submitted_at).year == year:
+                    field = "exams_passed_first_time" if tries[key] == 1 else "exams_passed_after_make_up"
+                    records[employee_id][field] += 1
+                tries[key] = 0
+    for condition in among(Assignment.employee_id, employee_ids):
+        for assignment in db.session.scalars(select(Assignment).where(
+                condition, Assignment.due_on.between(start, end))):
+            record = records[assignment.employee_id]
+            record["refreshers"] += 1
+            done = assignment.completed_at
+            if (done is None and assignment.due_on < today) or (done is not None
+                                                                 and clock.local(done).date() > assignment.due_on):
+                record["refreshers_overdue"] += 1
+    return records
 
 
-def _late_leave_requests(employee_id: int, start: date, end: date) -> tuple[int, int]:
-    """(late, all) leave starting in the year: late when it was entered fewer than the `leave.notice`
-    clause's notice days before it started (the day it was entered counts as the request)."""
-    from lms.absence.models import Leave
+def _notice_days_by_date():
+    """notice_days of the `leave.notice` clause in force on a date (the earliest rule set before any)."""
     from lms.courses.models import RuleClause, RuleSet
 
-    leaves = list(db.session.execute(select(Leave.starts_on, Leave.created_at).where(
-        Leave.employee_id == employee_id, Leave.starts_on.between(start, end))))
-    notice = list(db.session.execute(select(RuleSet.effective_from, RuleClause.values).join(RuleClause.rule_set)
-                                     .where(RuleClause.clause_id == "leave.notice").order_by(RuleSet.effective_from)))
-    late = 0
-    for starts_on, created_at in leaves:
-        in_force = [values for effective, values in notice if effective <= starts_on] or [v for _e, v in notice[:1]]
-        days = int((in_force[-1] or {}).get("notice_days", 0)) if in_force else 0
-        if (starts_on - clock.local(created_at).date()).days < days:
-            late += 1
-    return late, len(leaves)
+    versions = list(db.session.execute(select(RuleSet.effective_from, RuleClause.values).join(RuleClause.rule_set)
+                                       .where(RuleClause.clause_id == "leave.notice")
+                                       .order_by(RuleSet.effective_from)))
+
+    def notice_days(day: date) -> int:
+        in_force = [values for effective, values in versions if effective <= day] or [v for _e, v in versions[:1]]
+        return int((in_force[-1] or {}).get("notice_days", 0)) if in_force else 0
+
+    return notice_days

@@ -7,6 +7,7 @@ National Day holiday — and HR may launch any template by hand.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from lms.config import PROJECT_DIR
 from lms.extensions import db
 
 EVERY = ("quarter", "year")
+log = logging.getLogger(__name__)
 
 
 class TemplateError(ValueError):
@@ -130,6 +132,9 @@ def launch_due_templates(today: date) -> list[Campaign]:
                 launched.append(_launch(tpl, period, first, None))
             except services.CampaignStateError:
                 continue
+            except services.CampaignError as exc:  # e.g. its course not synced yet: tried again next pass
+                db.session.rollback()
+                log.warning("campaign template %s cannot launch for %s: %s", tpl.slug, period, exc)
     return launched
 
 

@@ -96,9 +96,9 @@ def _route_cases() -> list:
 
 ROUTES = _route_cases()
 # Her own start page, signing out, her own record, the list filtered down to herself, her inbox,
-# her courses and her exams.
+# her courses, her exams and her refreshers.
 OWN = {"web.home", "auth.logout", "people.me", "people.employees", "notify.inbox", "courses.my_courses",
-       "exams.my_exams"}
+       "exams.my_exams", "campaigns.mine"}
 
 
 def _url(app, endpoint: str, org) -> str:
