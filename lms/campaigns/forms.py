@@ -38,7 +38,7 @@ class LaunchForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    scope = RadioField(_l("Who"), default="one", choices=[
+    scope = RadioField(_l("Assign to"), default="one", choices=[
         ("one", _l("One person")), ("team", _l("My whole team (every level)")), ("direct", _l("My direct reports"))])
     employee_no = SelectField(_l("Person"), validators=[Optional()])
     course = SelectField(_l("Course"), validators=[DataRequired()])

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import Date, and_, case, func, literal, null, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lms import clock, evidence
-from lms.bulk import among, insert_ignoring_conflicts
+from lms.bulk import insert_ignoring_conflicts
 from lms.campaigns.models import CAMPAIGN_KINDS, Assignment, Campaign, CampaignRule
 from lms.courses.models import Course, Enrollment
 from lms.exams.models import ExamVersion
 from lms.extensions import db
 from lms.people.models import JOB_FAMILIES, Department, Employee
+from lms.sqltypes import UTCDateTime
 
 DEFAULT_WINDOW_DAYS = 30
 RULE_FIELDS = ("job_family", "department", "position", "tenure_months_min", "tenure_months_max")
@@ -47,74 +51,71 @@ def tenure_months(hire_date: date, on: date) -> int:
     return months - 1 if on.day < hire_date.day else months
 
 
-@dataclass(frozen=True)
-class Person:
-    """What the rules look at, read for everyone in one query."""
-
-    id: int
-    employee_no: str
-    name: str
-    job_family: str | None
-    department: str
-    position: str | None
-    hire_date: date
+def months_before(day: date, months: int) -> date:
+    """The same day `months` earlier, clamped to that month's end (2026-03-31 → 2026-02-28)."""
+    total = day.year * 12 + day.month - 1 - months
+    year, month = divmod(total, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
 
 
-def rule_matches(rule: CampaignRule, person: Person, on: date) -> bool:
-    if rule.job_family and person.job_family != rule.job_family:
-        return False
-    if rule.department and person.department != rule.department:
-        return False
-    if rule.job_position and person.position != rule.job_position:
-        return False
-    if rule.tenure_months_min is not None or rule.tenure_months_max is not None:
-        months = tenure_months(person.hire_date, on)
-        if rule.tenure_months_min is not None and months < rule.tenure_months_min:
-            return False
-        if rule.tenure_months_max is not None and months > rule.tenure_months_max:
-            return False
-    return True
+def rule_condition(rule: CampaignRule, on: date):
+    """The rule as one SQL condition over employee and department (tenure as hire-date bounds:
+    at least m full months on `on` ⇔ hired on or before `on` less m months)."""
+    conditions = [true()]
+    if rule.job_family:
+        conditions.append(Employee.job_family == rule.job_family)
+    if rule.department:
+        conditions.append(Department.name == rule.department)
+    if rule.job_position:
+        conditions.append(Employee.position == rule.job_position)
+    if rule.tenure_months_min is not None:
+        conditions.append(Employee.hire_date <= months_before(on, rule.tenure_months_min))
+    if rule.tenure_months_max is not None:
+        conditions.append(Employee.hire_date > months_before(on, rule.tenure_months_max + 1))
+    return and_(*conditions)
 
 
-def _people(ids: list[int] | None = None) -> list[Person]:
-    """Everyone who may be targeted (never the terminated), ordered by number."""
-    query = (select(Employee.id, Employee.employee_no, Employee.name, Employee.job_family, Department.name,
-                    Employee.position, Employee.hire_date)
-             .join(Department, Department.id == Employee.department_id)
-             .where(Employee.status != "terminated").order_by(Employee.employee_no))
-    if ids is None:
-        return [Person(*row) for row in db.session.execute(query)]
-    people = []
-    for condition in among(Employee.id, ids):
-        people.extend(Person(*row) for row in db.session.execute(query.where(condition)))
-    return sorted(people, key=lambda p: p.employee_no)
+def first_rule(campaign: Campaign, on: date):
+    """The position of each employee's first matching rule (HR's order), NULL when none matches."""
+    return case(*[(rule_condition(rule, on), rule.position) for rule in campaign.rules], else_=null())
+
+
+def _targets(campaign: Campaign, on: date):
+    """Everyone who may be targeted (never the terminated) with their first rule: a subquery."""
+    return (select(Employee.id.label("employee_id"), Employee.employee_no, Employee.name,
+                   first_rule(campaign, on).label("rule"))
+            .join(Department, Department.id == Employee.department_id)
+            .where(Employee.status != "terminated"))
 
 
 @dataclass
 class Match:
-    """Who gets what: (person, rule) pairs in employee order, and the people no rule picks."""
+    """Who gets what: (employee_id, employee_no, name, rule) in employee order, and who matches none."""
 
-    assigned: list[tuple[Person, CampaignRule]] = field(default_factory=list)
-    unmatched: list[Person] = field(default_factory=list)
+    assigned: list[tuple[int, str, str, CampaignRule]] = field(default_factory=list)
+    unmatched: list[tuple[int, str, str]] = field(default_factory=list)
 
     def counts(self) -> dict[int, int]:
         counts: dict[int, int] = {}
-        for _person, rule in self.assigned:
+        for *_person, rule in self.assigned:
             counts[rule.position] = counts.get(rule.position, 0) + 1
         return counts
 
 
-def match(campaign: Campaign, on: date | None = None, people: list[Person] | None = None) -> Match:
-    """Each person's first matching rule (HR's order), on `on` (default the launch date)."""
+def match(campaign: Campaign, on: date | None = None, *, unassigned_only: bool = False) -> Match:
+    """Each person's first matching rule on `on` (default the launch date): one query."""
     on = on or campaign.launch_on
-    rules = list(campaign.rules)
+    rules = {rule.position: rule for rule in campaign.rules}
+    query = _targets(campaign, on)
+    if unassigned_only:
+        query = query.where(Employee.id.not_in(select(Assignment.employee_id).where(
+            Assignment.campaign_id == campaign.id)))
     result = Match()
-    for person in _people() if people is None else people:
-        rule = next((r for r in rules if rule_matches(r, person, on)), None)
-        if rule is None:
-            result.unmatched.append(person)
+    for employee_id, number, name, position in db.session.execute(query.order_by(Employee.employee_no)):
+        if position is None:
+            result.unmatched.append((employee_id, number, name))
         else:
-            result.assigned.append((person, rule))
+            result.assigned.append((employee_id, number, name, rules[position]))
     return result
 
 
@@ -122,10 +123,10 @@ def preview(campaign: Campaign) -> dict:
     """The preview HR sees before launching: assignments, counts per rule, who matches none."""
     found = match(campaign)
     return {
-        "assignments": [{"employee_no": p.employee_no, "name": p.name, "rule": r.position, "course": r.course_slug,
-                         "exam": r.exam_slug} for p, r in found.assigned],
+        "assignments": [{"employee_no": no, "name": name, "rule": r.position, "course": r.course_slug,
+                         "exam": r.exam_slug} for _id, no, name, r in found.assigned],
         "counts": found.counts(),
-        "unmatched": [{"employee_no": p.employee_no, "name": p.name} for p in found.unmatched],
+        "unmatched": [{"employee_no": no, "name": name} for _id, no, name in found.unmatched],
     }
 
 
@@ -244,15 +245,15 @@ def assignments_hash(rows: list[tuple[str, int | None, str, str, date]]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _insert_assignments(campaign: Campaign | None, people_rules: list[tuple[Person, dict]], *, source: str,
+def _insert_assignments(campaign: Campaign | None, people_specs: list[tuple[int, dict]], *, source: str,
                         assigned_by: str, now: datetime) -> list[tuple[int, int]]:
-    """Insert assignments (one statement; a person already in the campaign is skipped) and enrol each
-    in the course if not enrolled (another); returns (assignment id, employee id) of the new ones."""
+    """Insert assignments for (employee id, spec) pairs (a person already in the campaign is skipped) and
+    enrol each in the course if not enrolled; returns (assignment id, employee id) of the new ones."""
     rows = [{"campaign_id": campaign.id if campaign else None, "rule_position": spec.get("rule"),
-             "employee_id": person.id, "source": source, "course_slug": spec["course"], "exam_slug": spec["exam"],
+             "employee_id": employee_id, "source": source, "course_slug": spec["course"], "exam_slug": spec["exam"],
              "due_on": spec["due_on"], "assigned_at": now, "assigned_by": assigned_by,
              "remind_days_before": spec.get("remind_days_before", 3), "grace_days": spec.get("grace_days", 5),
-             "retest_extra": spec.get("retest_extra", 1)} for person, spec in people_rules]
+             "retest_extra": spec.get("retest_extra", 1)} for employee_id, spec in people_specs]
     table = Assignment.__table__
     if campaign is not None:
         inserted = insert_ignoring_conflicts(table, rows, [table.c.id, table.c.employee_id],
@@ -261,10 +262,10 @@ def _insert_assignments(campaign: Campaign | None, people_rules: list[tuple[Pers
         inserted = db.session.execute(table.insert().returning(table.c.id, table.c.employee_id), rows).all()
     new_ids = {employee_id for _id, employee_id in inserted}
     courses = dict(db.session.execute(select(Course.slug, Course.id).where(
-        Course.slug.in_({spec["course"] for _p, spec in people_rules}))).all())
-    enrolments = [{"employee_id": person.id, "course_id": courses[spec["course"]], "source": source,
+        Course.slug.in_({spec["course"] for _e, spec in people_specs}))).all())
+    enrolments = [{"employee_id": employee_id, "course_id": courses[spec["course"]], "source": source,
                    "assigned_by": assigned_by, "due_on": spec["due_on"], "enrolled_at": now}
-                  for person, spec in people_rules if person.id in new_ids and spec["course"] in courses]
+                  for employee_id, spec in people_specs if employee_id in new_ids and spec["course"] in courses]
     # A course someone is already enrolled in stays as it is: past enrolments are history.
     insert_ignoring_conflicts(Enrollment.__table__, enrolments, [Enrollment.__table__.c.id],
                               index_elements=["employee_id", "course_id"])
@@ -277,9 +278,14 @@ def _spec(campaign: Campaign, rule: CampaignRule, due_on: date) -> dict:
             "retest_extra": campaign.retest_extra}
 
 
+def _dialect_insert(table):
+    return (pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
 def launch(campaign_id: int, actor=None) -> Campaign:
     """Enrol everyone the rules pick, with the campaign's due date: one evidence event naming the
-    whole assignment list's hash. A bounded number of statements, whatever the headcount."""
+    whole assignment list's hash. A fixed number of statements, whatever the headcount: the rules
+    become one INSERT … SELECT, the enrolments another."""
     campaign = db.session.get(Campaign, campaign_id)
     claimed = db.session.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.state == "draft")
                                  .values(state="running").execution_options(synchronize_session=False)).rowcount
@@ -287,17 +293,41 @@ def launch(campaign_id: int, actor=None) -> Campaign:
         db.session.rollback()
         raise CampaignStateError("this campaign has been launched already")
     now = clock.now()
-    found = match(campaign)
     actor_ref = evidence.actor_of(actor)
-    _insert_assignments(campaign, [(p, _spec(campaign, r, campaign.due_on)) for p, r in found.assigned],
-                        source="campaign", assigned_by=actor_ref, now=now)
-    digest = assignments_hash([(p.employee_no, r.position, r.course_slug, r.exam_slug, campaign.due_on)
-                               for p, r in found.assigned])
+    rules = list(campaign.rules)
+    targets = _targets(campaign, campaign.launch_on).subquery()
+    by_rule = {"course": case(*[(targets.c.rule == r.position, r.course_slug) for r in rules]),
+               "exam": case(*[(targets.c.rule == r.position, r.exam_slug) for r in rules])}
+    table = Assignment.__table__
+    names = ["campaign_id", "rule_position", "employee_id", "source", "course_slug", "exam_slug", "due_on",
+             "assigned_at", "assigned_by", "remind_days_before", "grace_days", "retest_extra"]
+    chosen = select(literal(campaign.id), targets.c.rule, targets.c.employee_id, literal("campaign"),
+                    by_rule["course"], by_rule["exam"], literal(campaign.due_on, Date), literal(now, UTCDateTime),
+                    literal(actor_ref), literal(campaign.remind_days_before), literal(campaign.grace_days),
+                    literal(campaign.retest_extra)).where(targets.c.rule.is_not(None))
+    # A plain INSERT: the state claim above makes this the campaign's only launch, so nothing conflicts.
+    db.session.execute(table.insert().from_select(names, chosen))
+    enrolled = (select(Assignment.employee_id, Course.id, literal("campaign"), literal(actor_ref), Assignment.due_on,
+                       literal(now, UTCDateTime))
+                .join(Course, Course.slug == Assignment.course_slug).where(Assignment.campaign_id == campaign.id))
+    # A course someone is already enrolled in stays as it is: past enrolments are history.
+    db.session.execute(_dialect_insert(Enrollment.__table__).from_select(
+        ["employee_id", "course_id", "source", "assigned_by", "due_on", "enrolled_at"], enrolled)
+        .on_conflict_do_nothing(index_elements=["employee_id", "course_id"]))
+    listed = db.session.execute(
+        select(Employee.employee_no, Assignment.rule_position, Assignment.course_slug, Assignment.exam_slug,
+               Assignment.due_on).join(Employee, Employee.id == Assignment.employee_id)
+        .where(Assignment.campaign_id == campaign.id)).all()
+    counts: dict[str, int] = {}
+    for row in listed:
+        counts[str(row.rule_position)] = counts.get(str(row.rule_position), 0) + 1
+    targeted = db.session.scalar(select(func.count()).select_from(
+        select(Employee.id).where(Employee.status != "terminated").subquery()))
+    digest = assignments_hash([tuple(row) for row in listed])
     event = evidence.record("campaigns.launched", evidence.subject_of("campaign", campaign.id), {
         "name": campaign.name, "kind": campaign.kind, "launch_on": campaign.launch_on, "due_on": campaign.due_on,
-        "rules": [rule_payload(r) for r in campaign.rules], "counts": {str(k): v for k, v in found.counts().items()},
-        "assigned": len(found.assigned), "unmatched": len(found.unmatched), "assignments_sha256": digest},
-        actor=actor)
+        "rules": [rule_payload(r) for r in rules], "counts": counts, "assigned": len(listed),
+        "unmatched": targeted - len(listed), "assignments_sha256": digest}, actor=actor)
     campaign.state, campaign.launched_at, campaign.launched_by = "running", now, actor_ref
     campaign.assignments_sha256, campaign.evidence_seq = digest, event.seq
     db.session.commit()
@@ -310,23 +340,19 @@ def enrol_late_joiners(today: date) -> int:
     campaigns = list(db.session.scalars(select(Campaign).where(Campaign.state == "running",
                                                                Campaign.launch_on <= today,
                                                                Campaign.due_on >= today)))
-    if not campaigns:
-        return 0
-    people = _people()
     total = 0
     now = clock.now()
     for campaign in campaigns:
-        already = set(db.session.scalars(select(Assignment.employee_id).where(Assignment.campaign_id == campaign.id)))
-        fresh = [p for p in people if p.id not in already]
-        found = match(campaign, on=today, people=fresh)
+        found = match(campaign, on=today, unassigned_only=True)
         if not found.assigned:
             continue
         due_on = max(campaign.due_on, today + timedelta(days=campaign.min_window_days))
-        new = _insert_assignments(campaign, [(p, _spec(campaign, r, due_on)) for p, r in found.assigned],
+        new = _insert_assignments(campaign, [(employee_id, _spec(campaign, r, due_on))
+                                             for employee_id, _no, _name, r in found.assigned],
                                   source="campaign", assigned_by="system", now=now)
-        numbers = {p.id: (p.employee_no, r.position) for p, r in found.assigned}
+        rule_of = {employee_id: r.position for employee_id, _no, _name, r in found.assigned}
         evidence.record_many(("campaigns.assigned", evidence.subject_of("employee", employee_id), {
-            "campaign_id": campaign.id, "assignment_id": assignment_id, "rule": numbers[employee_id][1],
+            "campaign_id": campaign.id, "assignment_id": assignment_id, "rule": rule_of[employee_id],
             "due_on": due_on, "late_joiner": True}) for assignment_id, employee_id in new)
         db.session.commit()
         total += len(new)
@@ -346,13 +372,14 @@ def assign(employee_ids: list[int], course: str, exam: str, due_on, actor, *, so
     if due is not None and due > date(2100, 12, 31):
         errors.append(("due_on", str(_l("The date must lie within 1900–2100."))))
     check_course_and_exam(course, exam, "", errors)
-    people = _people(employee_ids)
+    people = list(db.session.scalars(select(Employee.id).where(Employee.id.in_(employee_ids),
+                                                               Employee.status != "terminated")))
     if not people:
         errors.append(("employees", str(_l("Nobody to assign to."))))
     if errors:
         raise CampaignError(errors)
     spec = {"course": course, "exam": exam, "due_on": due}
-    new = _insert_assignments(None, [(p, spec) for p in people], source=source,
+    new = _insert_assignments(None, [(employee_id, spec) for employee_id in people], source=source,
                               assigned_by=evidence.actor_of(actor), now=clock.now())
     evidence.record_many(("campaigns.assigned", evidence.subject_of("employee", employee_id), {
         "assignment_id": assignment_id, "source": source, "course": course, "exam": exam, "due_on": due})

@@ -4,7 +4,6 @@ managers assign refreshers to their team; everyone sees their own refreshers; th
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -13,18 +12,16 @@ from lms import clock
 from lms.campaigns import models, reports, retest, services, templates  # noqa: F401 - retest hooks into exams
 from lms.campaigns.forms import AssignForm, CampaignForm, LaunchForm
 from lms.campaigns.models import Campaign
+from lms.courses.models import RuleClause, RuleSet
 from lms.courses.services import current_versions
 from lms.exams.services import current_exams
 from lms.extensions import db
 from lms.people.access import report_ids_cte, roles_required, visible_employees
 from lms.people.models import Employee
+from lms.ui import current_locale
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns", template_folder="templates")
 
-
-
-def current_locale() -> str:
-    return str(get_locale())
 
 
 def _course_choices() -> list[tuple[str, str]]:
@@ -95,7 +92,7 @@ def show(campaign_id: int):
     campaign = db.session.get(Campaign, campaign_id) or abort(404)
     if campaign.state == "draft":
         return render_template("campaigns/preview.html", campaign=campaign, preview=services.preview(campaign),
-                               form=LaunchForm())
+                               form=LaunchForm(), courses=dict(_course_choices()), exams=dict(_exam_choices()))
     today = clock.today()
     department = request.args.get("department") or None
     found = reports.rows(campaign_id=campaign.id, department=department)
@@ -186,9 +183,13 @@ def team():
             return redirect(url_for("campaigns.team"))
     status = 422 if problems or (request.method == "POST" and form.errors) else 200
     today = clock.today()
-    found = reports.rows(employee_ids=[e.id for e in people][:5000]) if people else []
+    found = reports.rows(employee_ids=[e.id for e in people]) if people else []
+    groups = reports.by_department(found, today)
+    labels = _series_labels()
+    chart = reports.bar_chart_svg(groups, labels, _("Completion by department")) if groups else ""
     return render_template("campaigns/team.html", form=form, problems=problems, rows=found, today=today,
-                           status_label=_status_label, courses=dict(_course_choices()),
+                           status_label=_status_label, courses=dict(_course_choices()), groups=groups,
+                           counts=reports.counts(found, today), labels=labels, chart=chart,
                            exams=dict(_exam_choices())), status
 
 
@@ -220,7 +221,16 @@ def mine():
     heads = [(exams.get(a.exam_slug, a.exam_slug), clock.local(a.submitted_at).date().isoformat())
              for a in (progress[0]["attempts"] if progress else [])]
     return render_template("campaigns/mine.html", assignments=assignments, today=today, status_label=_status_label,
-                           progress=progress, heads=heads, exams=exams, courses=dict(_course_choices()))
+                           progress=progress, heads=heads, exams=exams, courses=dict(_course_choices()),
+                           clauses=_clause_titles())
+
+
+def _clause_titles() -> dict[str, str]:
+    """Each rule clause's title in the viewer's language, as the newest rule set words it."""
+    zh = current_locale() == "zh_CN"
+    rows = db.session.execute(select(RuleClause.clause_id, RuleClause.title_zh, RuleClause.title_en)
+                              .join(RuleClause.rule_set).order_by(RuleSet.effective_from, RuleSet.id))
+    return {clause: (title_zh if zh else title_en) for clause, title_zh, title_en in rows}
 
 
 # ---------------------------------------------------------------- the compliance record
