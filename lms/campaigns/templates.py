@@ -101,9 +101,14 @@ def first_working_day(start: date) -> date | None:
     return None
 
 
+def _due_on(tpl: Template, launch_on: date) -> date:
+    """Launch + the window, moved to a working day."""
+    due = launch_on + timedelta(days=tpl.window_days)
+    return first_working_day(due) or due
+
+
 def _launch(tpl: Template, period: str, launch_on: date, actor) -> Campaign:
-    due_on = first_working_day(launch_on + timedelta(days=tpl.window_days)) or launch_on + timedelta(
-        days=tpl.window_days)
+    due_on = _due_on(tpl, launch_on)
     campaign = services.create_campaign({
         "name": f"{tpl.name_zh} {period}", "kind": tpl.kind, "launch_on": launch_on, "due_on": due_on,
         "rules": tpl.rules, "min_window_days": tpl.window_days, "remind_days_before": tpl.remind_days_before,
@@ -123,8 +128,8 @@ def launch_due_templates(today: date) -> list[Campaign]:
     for tpl in read_templates():
         period, start = period_of(today, tpl.every)
         first = first_working_day(start)
-        if first is None or today < first:
-            continue
+        if first is None or today < first or today > _due_on(tpl, first):
+            continue  # not yet; or the period's campaign would be overdue at once: not launched late
         exists = db.session.scalar(select(Campaign.id).where(Campaign.template_slug == tpl.slug,
                                                              Campaign.period == period))
         if exists is None:

@@ -103,13 +103,18 @@ def test_the_tick_runs_the_refresher_quarters_of_2026(company):
                     pass_refresher(company.newbie.id)  # passes after the manager was told: HR never is
         day += timedelta(days=1)
 
-    campaigns = list(db.session.scalars(select(Campaign).order_by(Campaign.launch_on)))
+    campaigns = list(db.session.scalars(select(Campaign).where(Campaign.template_slug == "quarterly-refresher")
+                                        .order_by(Campaign.launch_on)))
     assert [(c.period, c.launch_on, c.due_on) for c in campaigns] == [(p, LAUNCHES[p], DUE[p]) for p in LAUNCHES]
+    annual = db.session.scalars(select(Campaign).where(Campaign.template_slug == "annual-assessment")).one()
+    assert (annual.kind, annual.period, annual.launch_on, annual.due_on) == (
+        "annual", "2026", date(2026, 1, 4), date(2026, 3, 5))  # the year's first working day + 60 days
     for campaign in campaigns:  # launched by the tick on that very day, once
         assert clock.local(campaign.launched_at).date() == campaign.launch_on
         assert campaign.state == "running" and campaign.template_slug == "quarterly-refresher"
 
-    assignments = {(a.campaign.period, a.employee_id): a for a in db.session.scalars(select(Assignment))}
+    assignments = {(a.campaign.period, a.employee_id): a for a in db.session.scalars(select(Assignment))
+                   if a.campaign.kind == "refresher"}
     courses = {a.employee_id: a.course_slug for a in assignments.values()}
     assert courses == {company.seller.id: "scenario-urgent-absence", company.driver.id: "case-dismissal-without-leave",
                        company.newbie.id: "employee-handbook"}  # sales, logistics, under one year
