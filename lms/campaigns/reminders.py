@@ -85,24 +85,36 @@ def send_due_reminders(now: datetime) -> int:
                           "hr": [(hr_id, "hr") for hr_id in hr_ids if hr_id != row.employee_id]}[step]
             wanted.extend({"assignment_id": row.id, "step": step, "recipient_id": rid, "recipient_role": role,
                            "sent_at": now} for rid, role in recipients)
-    table = Reminder.__table__
-    claimed = insert_ignoring_conflicts(table, wanted, [table.c.assignment_id, table.c.step, table.c.recipient_id],
-                                        index_elements=["assignment_id", "step", "recipient_id"])
-    db.session.commit()
-    if not claimed:
+    sent = _sent_keys(sorted({w["assignment_id"] for w in wanted}))
+    wanted = [w for w in wanted if (w["assignment_id"], w["step"], w["recipient_id"]) not in sent]
+    if not wanted:
         return 0
     by_id = {r.id: r for r in rows}
     titles = {slug: (zh, en) for slug, zh, en in db.session.execute(
         select(ExamVersion.slug, ExamVersion.title_zh, ExamVersion.title_en).order_by(ExamVersion.number))}
-    for assignment_id, step, recipient_id in claimed:
-        row = by_id[assignment_id]
+    # Send, then record: notify.send sends a step key once, so a pass that dies in between (or a second
+    # worker) sends nothing twice, and the next pass records what went.
+    for reminder in wanted:
+        row = by_id[reminder["assignment_id"]]
         zh, en = titles.get(row.exam_slug, (row.exam_slug, row.exam_slug))
         context = {"employee": row.name, "exam_zh": zh, "exam_en": en, "due": row.due_on.isoformat(),
                    "overdue_days": (today - row.due_on).days}
-        notify.send(f"refresher:{assignment_id}:{step}", recipient_id, f"refresher_{step}", context,
-                    ["inapp", "sms"] if step in ("before", "due") else ["inapp"],
+        notify.send(f"refresher:{row.id}:{reminder['step']}", reminder["recipient_id"], f"refresher_{reminder['step']}",
+                    context, ["inapp", "sms"] if reminder["step"] in ("before", "due") else ["inapp"],
                     evidence_subject=f"employee:{row.employee_id}")
-    return len(claimed)
+    table = Reminder.__table__
+    recorded = insert_ignoring_conflicts(table, wanted, [table.c.id],
+                                         index_elements=["assignment_id", "step", "recipient_id"])
+    db.session.commit()
+    return len(recorded)
+
+
+def _sent_keys(assignment_ids: list[int]) -> set[tuple[int, str, int]]:
+    sent = set()
+    for condition in among(Reminder.assignment_id, assignment_ids):
+        sent.update(db.session.execute(select(Reminder.assignment_id, Reminder.step, Reminder.recipient_id)
+                                       .where(condition)).all())
+    return sent
 
 
 def reminders_of(assignment_ids: list[int]) -> dict[int, list[Reminder]]:

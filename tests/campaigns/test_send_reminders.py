@@ -51,3 +51,15 @@ def test_a_terminated_employee_gets_no_more_reminders(synced, make_employee, mak
     assert sent_steps(person.id) == [("before", "09-28 09:30")]
     assert sent_steps(boss.id) == []
     assert db.session.scalar(select(Message.step_key).where(Message.recipient_id == person.id)).endswith(":before")
+
+
+def test_a_pass_that_died_before_recording_sends_nothing_twice(synced, make_employee):
+    person = make_employee("王芳", status="active")
+    launch(due_on=date(2026, 9, 30))
+    at = clock.as_utc(datetime(2026, 9, 28, 9, 30))
+    assert reminders.send_due_reminders(at) == 1
+    db.session.execute(Reminder.__table__.delete())  # as if the pass had died after sending
+    db.session.commit()
+    assert reminders.send_due_reminders(at) == 1  # recorded again …
+    messages = db.session.scalars(select(Message).where(Message.recipient_id == person.id)).all()
+    assert [m.step_key.rsplit(":", 1)[1] for m in messages] == ["before"]  # … but sent once
