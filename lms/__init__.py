@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     )
     from lms.absence.views import bp as absence_bp
     from lms.api import register_api
+    from lms.campaigns.views import bp as campaigns_bp
     from lms.courses.views import bp as courses_bp
     from lms.documents.views import bp as documents_bp
     from lms.evidence.views import bp as evidence_bp
@@ -127,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notify_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(requests_bp)
+    app.register_blueprint(campaigns_bp)
     register_api(app)
 
 
@@ -150,6 +152,7 @@ def register_security(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from lms.absence.cli import absence_cli
+    from lms.campaigns.cli import campaigns_cli
     from lms.courses.cli import content_cli
     from lms.demo import demo_cli
     from lms.evidence.cli import evidence_cli
@@ -158,6 +161,7 @@ def register_commands(app: Flask) -> None:
     from lms.people.cli import api_token_cli, people_cli, users_cli
 
     app.cli.add_command(absence_cli)
+    app.cli.add_command(campaigns_cli)
     app.cli.add_command(people_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(api_token_cli)

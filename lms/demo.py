@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from lms import clock
 from lms.absence.demo import load_absence_demo
+from lms.campaigns.demo import load_campaign_demo
 from lms.courses.demo import load_course_demo
 from lms.exams.demo import load_exam_demo
 from lms.extensions import db
@@ -34,7 +35,8 @@ DEMO_LOGINS = (
     ("newhire", "demo-newhire-2026", "employee", "E0090"),
 )
 DEMO_LOADERS: list[Callable[[], None]] = [load_course_demo, load_exam_demo, load_absence_demo,
-                                          load_requests_demo]
+                                          load_requests_demo,
+                                          load_campaign_demo]
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
 _GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",

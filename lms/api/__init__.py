@@ -8,6 +8,7 @@ from lms.extensions import csrf, rest_api
 def register_api(app: Flask) -> None:
     from lms.api.absence import blp as absence_blp
     from lms.api.attendance import blp as attendance_blp
+    from lms.api.campaigns import blp as campaigns_blp
     from lms.api.courses import blp as courses_blp
     from lms.api.documents import blp as documents_blp
     from lms.api.employees import blp as employees_blp
@@ -19,6 +20,6 @@ def register_api(app: Flask) -> None:
     from lms.api.union import blp as union_blp
 
     for blueprint in (employees_blp, courses_blp, exams_blp, sms_blp, attendance_blp, absence_blp,
-                      documents_blp, service_blp, union_blp, termination_blp, requests_blp):
+                      documents_blp, service_blp, union_blp, termination_blp, requests_blp, campaigns_blp):
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site request to forge
         rest_api.register_blueprint(blueprint)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from lms.api.auth import person_required
 from lms.api.employees import ErrorResponse
 from lms.exams import services
+from lms.exams.content import question_clause
 from lms.exams.models import Certificate, ExamAttempt
 from lms.extensions import db, limiter
 from lms.people import services as people
@@ -39,8 +40,18 @@ class AttemptOut(Schema):
     started_at = fields.DateTime()
     deadline_at = fields.DateTime()
     submitted_at = fields.DateTime(allow_none=True)
-    questions = fields.Function(lambda a: [services.public_item(item) for item in a.paper])
+    questions = fields.Function(lambda a: [_with_clause(item) for item in a.paper],
+                                metadata={"description": "Each names the rule clause it tests (`clause`)."})
     answers = fields.Dict()
+
+
+def _with_clause(item: dict) -> dict:
+    """A question as the learner sees it, naming its rule clause (and each scenario part's)."""
+    shown = services.public_item(item)
+    shown["clause"] = question_clause(item)
+    for part, original in zip(shown.get("parts", []), item.get("parts", []), strict=True):
+        part["clause"] = original["clause"]
+    return shown
 
 
 class SavedOut(Schema):

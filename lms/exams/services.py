@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -23,6 +25,29 @@ from lms.people.models import Employee, User
 
 GRACE = timedelta(seconds=60)  # a submit this late still counts its answers (a slow network)
 _random = random.SystemRandom()
+
+
+@dataclass(frozen=True)
+class AttemptCycle:
+    """A cycle of an exam someone sits again (a refresher): attempts before `since` belong to earlier
+    cycles (their passes and tries do not count now); `draw` replaces the exam's per-clause counts."""
+
+    since: datetime
+    draw: dict[str, int] | None = None
+
+
+# Higher domains (campaigns) hook in here, so exams need not import them: `cycle_policies` say which
+# cycle an attempt starts in, `pass_listeners` hear of each passed attempt (by id) after its commit.
+cycle_policies: list[Callable[[int, str], AttemptCycle | None]] = []
+pass_listeners: list[Callable[[int], None]] = []
+
+
+def current_cycle(employee_id: int, slug: str) -> AttemptCycle | None:
+    for policy in cycle_policies:
+        cycle = policy(employee_id, slug)
+        if cycle is not None:
+            return cycle
+    return None
 
 
 REFUSALS = {
@@ -125,10 +150,11 @@ def bank_questions(bank: QuestionBank) -> list[dict]:
     return questions
 
 
-def draw_paper(exam: ExamVersion, seen: set[str]) -> list[dict]:
-    """N questions per clause, preferring ones this person has not had before, shuffled."""
+def draw_paper(exam: ExamVersion, seen: set[str], draw: dict[str, int] | None = None) -> list[dict]:
+    """N questions per clause (the exam's counts, or `draw`'s), preferring ones this person has not
+    had before, shuffled."""
     chosen = []
-    for clause, count in sorted(exam.draw.items()):
+    for clause, count in sorted((draw or exam.draw).items()):
         pool = [q for q in bank_questions(exam.bank) if question_clause(q) == clause]
         fresh = [q for q in pool if q["id"] not in seen]
         _random.shuffle(fresh)
@@ -157,14 +183,20 @@ def start_attempt(employee_id: int, slug: str, actor=None) -> ExamAttempt:
     for attempt in previous:  # an attempt left open past its time is graded on what was saved
         if attempt.submitted_at is None:
             submit(attempt, None, actor)
-    if any(a.is_passed for a in previous):
+    cycle = current_cycle(employee_id, slug)
+    this_cycle = [a for a in previous if cycle is None or a.started_at >= cycle.since]
+    if any(a.is_passed for a in this_cycle):
         raise ExamRefused("passed")
-    if len(previous) >= exam.max_attempts:
+    if len(this_cycle) >= exam.max_attempts:
         raise ExamRefused("no_attempts_left")
     if coaching_blocks(employee_id, slug):
         raise ExamRefused("waiting_for_coaching")
     seen = {item["id"] for attempt in previous for item in attempt.paper}
-    paper = draw_paper(exam, seen)
+    if cycle is not None:  # a refresher prefers questions unseen in any exam of the same rules
+        seen |= {item["id"] for paper in db.session.scalars(select(ExamAttempt.paper).where(
+            ExamAttempt.employee_id == employee_id, ExamAttempt.exam_slug != slug)) for item in paper}
+    draw = cycle.draw if cycle is not None else None
+    paper = draw_paper(exam, seen, draw)
     attempt = ExamAttempt(employee_id=employee_id, exam_slug=slug, exam_version_id=exam.id,
                           number=len(previous) + 1, started_at=now,
                           deadline_at=now + timedelta(minutes=exam.time_limit_minutes),
@@ -173,7 +205,8 @@ def start_attempt(employee_id: int, slug: str, actor=None) -> ExamAttempt:
     db.session.flush()
     evidence.record("exams.attempt_started", evidence.subject_of("employee", employee_id), {
         "exam": slug, "exam_version": exam.number, "attempt": attempt.number, "attempt_id": attempt.id,
-        "questions": [item["id"] for item in attempt.paper], "deadline_at": attempt.deadline_at}, actor=actor)
+        "questions": [item["id"] for item in attempt.paper], "deadline_at": attempt.deadline_at,
+        **({"draw": draw} if draw else {})}, actor=actor)
     db.session.commit()
     return attempt
 
@@ -291,6 +324,9 @@ def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, act
     db.session.commit()
     for step_key, recipient_id, template, context, channels, subject in make_up:
         notify.send(step_key, recipient_id, template, context, channels, evidence_subject=subject)
+    if attempt.is_passed:
+        for listener in pass_listeners:
+            listener(attempt.id)
     return attempt
 
 

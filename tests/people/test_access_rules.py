@@ -96,9 +96,9 @@ def _route_cases() -> list:
 
 ROUTES = _route_cases()
 # Her own start page, signing out, her own record, the list filtered down to herself, her inbox,
-# her courses and her exams, her self-service pages.
+# her courses, her exams, her refreshers and her self-service pages.
 OWN = {"web.home", "auth.logout", "people.me", "people.employees", "notify.inbox", "courses.my_courses",
-       "exams.my_exams",
+       "exams.my_exams", "campaigns.mine",
        # Self-service: her own requests, reports, corrections, details and service-address confirmation.
        "requests.mine", "requests.apply_leave", "requests.apply_correction", "requests.report_emergency",
        "requests.details", "requests.confirm_address"}

@@ -1,0 +1,1 @@
+"""Refresher and annual campaigns, manager assignments, reminders and the compliance record (SPEC §3)."""

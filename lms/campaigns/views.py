@@ -1,0 +1,260 @@
+"""Campaign pages: HR's list, a new campaign, preview and launch, the dashboard with its chart and CSV;
+managers assign refreshers to their team; everyone sees their own refreshers; the compliance record."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from lms import clock
+from lms.campaigns import models, reports, retest, services, templates  # noqa: F401 - retest hooks into exams
+from lms.campaigns.forms import AssignForm, CampaignForm, LaunchForm
+from lms.campaigns.models import Campaign
+from lms.courses.models import RuleClause, RuleSet
+from lms.courses.services import current_versions
+from lms.exams.services import current_exams
+from lms.extensions import db
+from lms.people.access import report_ids_cte, roles_required, visible_employees
+from lms.people.models import Employee
+from lms.ui import current_locale
+
+bp = Blueprint("campaigns", __name__, url_prefix="/campaigns", template_folder="templates")
+
+
+
+def _course_choices() -> list[tuple[str, str]]:
+    locale = current_locale()
+    return [(v.course.slug, v.title(locale)) for v in current_versions()]
+
+
+def _exam_choices() -> list[tuple[str, str]]:
+    locale = current_locale()
+    return [(e.slug, e.title(locale)) for e in current_exams()]
+
+
+def _series_labels() -> dict[str, str]:
+    return {"assigned": _("Assigned"), "completed": _("Completed"), "overdue": _("Overdue"),
+            "passed_first_try": _("Passed at first try")}
+
+
+def _status_label(status: str) -> str:
+    return {"assigned": _("Assigned"), "completed": _("Completed"), "overdue": _("Overdue")}[status]
+
+
+# ---------------------------------------------------------------- HR: campaigns
+
+
+@bp.get("/")
+@roles_required("hr", "admin")
+def index():
+    """Every campaign with its counts, and the templates HR may launch by hand."""
+    campaigns = list(db.session.scalars(select(Campaign).order_by(Campaign.launch_on.desc(), Campaign.id.desc())))
+    today = clock.today()
+    found = reports.rows()
+    by_campaign: dict[int, list] = {}
+    for row in found:
+        by_campaign.setdefault(row.assignment.campaign_id, []).append(row)
+    counts = {c.id: reports.counts(by_campaign.get(c.id, []), today) for c in campaigns}
+    return render_template("campaigns/index.html", campaigns=campaigns, counts=counts,
+                           templates=templates.read_templates(), locale=current_locale(), form=LaunchForm())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("hr", "admin")
+def new():
+    form = CampaignForm()
+    for row in form.rules:
+        row.course.choices = [("", "—"), *_course_choices()]
+        row.exam.choices = [("", "—"), *_exam_choices()]
+    problems: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        rules = [{k: v for k, v in row.data.items() if v not in (None, "")} for row in form.rules]
+        rules = [r for r in rules if r]
+        try:
+            campaign = services.create_campaign({
+                "name": form.name.data, "kind": form.kind.data, "launch_on": form.launch_on.data,
+                "due_on": form.due_on.data, "rules": rules, "remind_days_before": form.remind_days_before.data,
+                "grace_days": form.grace_days.data}, actor=current_user)
+        except services.CampaignError as exc:
+            problems = exc.errors
+        else:
+            return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    status = 422 if problems or form.errors else 200
+    return render_template("campaigns/new.html", form=form, problems=problems), status
+
+
+@bp.get("/<int:campaign_id>")
+@roles_required("hr", "admin")
+def show(campaign_id: int):
+    """A draft: the preview (who gets what, counts per rule, who matches none). Launched: the dashboard."""
+    campaign = db.session.get(Campaign, campaign_id) or abort(404)
+    if campaign.state == "draft":
+        return render_template("campaigns/preview.html", campaign=campaign, preview=services.preview(campaign),
+                               form=LaunchForm(), courses=dict(_course_choices()), exams=dict(_exam_choices()))
+    today = clock.today()
+    department = request.args.get("department") or None
+    found = reports.rows(campaign_id=campaign.id, department=department)
+    groups = reports.by_department(found, today)
+    labels = _series_labels()
+    chart = reports.bar_chart_svg(groups, labels, _("Completion by department"))
+    overdue = [row for row in found if row.status(today) == "overdue"]
+    return render_template("campaigns/dashboard.html", campaign=campaign, counts=reports.counts(found, today),
+                           groups=groups, chart=chart, overdue=overdue, labels=labels, department=department,
+                           rows=found, today=today, status_label=_status_label)
+
+
+@bp.post("/<int:campaign_id>/launch")
+@roles_required("hr", "admin")
+def launch(campaign_id: int):
+    db.session.get(Campaign, campaign_id) or abort(404)
+    if not LaunchForm().validate_on_submit():
+        abort(400)
+    try:
+        campaign = services.launch(campaign_id, actor=current_user)
+    except services.CampaignStateError:
+        flash(_("This campaign has been launched already."), "error")
+    else:
+        flash(_("Launched: %(n)s people assigned.", n=reports.counts(reports.rows(campaign_id=campaign.id),
+                                                                      clock.today())["assigned"]), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+
+
+@bp.post("/templates/<slug>/launch")
+@roles_required("hr", "admin")
+def launch_template(slug: str):
+    if templates.template(slug) is None:
+        abort(404)
+    if not LaunchForm().validate_on_submit():
+        abort(400)
+    try:
+        campaign = templates.launch_template_now(slug, current_user)
+    except services.CampaignStateError:
+        flash(_("This template has been launched for the current period already."), "error")
+        return redirect(url_for("campaigns.index"))
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.get("/<int:campaign_id>/report.csv")
+@roles_required("hr", "admin")
+def report_csv(campaign_id: int):
+    """The dashboard's table as CSV: per department, then every assignment."""
+    campaign = db.session.get(Campaign, campaign_id) or abort(404)
+    today = clock.today()
+    found = reports.rows(campaign_id=campaign.id)
+    labels = _series_labels()
+    lines = [[g["department"], g["assigned"], g["completed"], g["overdue"], g["passed_first_try"]]
+             for g in reports.by_department(found, today)]
+    text = reports.csv_text([_("Department"), labels["assigned"], labels["completed"], labels["overdue"],
+                             labels["passed_first_try"]], lines)
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="campaign-{campaign.id}-{today.isoformat()}.csv"'})
+
+
+# ---------------------------------------------------------------- managers assign
+
+
+@bp.route("/team", methods=["GET", "POST"])
+@roles_required("manager", "hr", "admin")
+def team():
+    """A manager assigns a refresher to one report or the whole team (every level or direct reports only);
+    HR to anyone. The team's refreshers below, with their status."""
+    form = AssignForm()
+    people = list(db.session.scalars(
+        visible_employees(current_user).where(Employee.status != "terminated",
+                                              Employee.id != (current_user.employee_id or 0))
+        .order_by(Employee.employee_no).limit(5000)))
+    form.employee_no.choices = [(e.employee_no, f"{e.name}（{e.department.name}）") for e in people]
+    form.course.choices = _course_choices()
+    form.exam.choices = _exam_choices()
+    problems: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        ids = _chosen(form, people)
+        try:
+            if not ids:
+                raise services.CampaignError([("employee_no", _("Nobody to assign to."))])
+            assigned = services.assign(ids, form.course.data, form.exam.data, form.due_on.data, current_user,
+                                       source="hr" if current_user.sees_everyone else "manager")
+        except services.CampaignError as exc:
+            problems = exc.errors
+        else:
+            flash(_("Refresher assigned to %(n)s people.", n=len(assigned)), "success")
+            return redirect(url_for("campaigns.team"))
+    status = 422 if problems or (request.method == "POST" and form.errors) else 200
+    today = clock.today()
+    found = reports.rows(employee_ids=[e.id for e in people]) if people else []
+    groups = reports.by_department(found, today)
+    labels = _series_labels()
+    chart = reports.bar_chart_svg(groups, labels, _("Completion by department")) if groups else ""
+    return render_template("campaigns/team.html", form=form, problems=problems, rows=found, today=today,
+                           status_label=_status_label, courses=dict(_course_choices()), groups=groups,
+                           counts=reports.counts(found, today), labels=labels, chart=chart,
+                           exams=dict(_exam_choices())), status
+
+
+def _chosen(form: AssignForm, people: list[Employee]) -> list[int]:
+    if form.scope.data == "one":
+        return [e.id for e in people if e.employee_no == form.employee_no.data]
+    if current_user.employee_id is None:  # HR without a record of their own has no team
+        return []
+    if form.scope.data == "direct":
+        return [e.id for e in people if e.manager_id == current_user.employee_id]
+    below = report_ids_cte(current_user.employee_id)
+    return list(db.session.scalars(select(Employee.id).where(Employee.id.in_(select(below.c.id)),
+                                                             Employee.status != "terminated")))
+
+
+# ---------------------------------------------------------------- the employee's own
+
+
+@bp.get("/mine")
+@login_required
+def mine():
+    """My refreshers, every cycle, and how I do per rule clause across them."""
+    if current_user.employee_id is None:
+        abort(404)
+    today = clock.today()
+    assignments = services.assignments_of(current_user.employee_id)
+    progress = retest.clause_progress(current_user.employee_id)
+    exams = dict(_exam_choices())
+    heads = [(exams.get(a.exam_slug, a.exam_slug), clock.local(a.submitted_at).date().isoformat())
+             for a in (progress[0]["attempts"] if progress else [])]
+    return render_template("campaigns/mine.html", assignments=assignments, today=today, status_label=_status_label,
+                           progress=progress, heads=heads, exams=exams, courses=dict(_course_choices()),
+                           clauses=_clause_titles())
+
+
+def _clause_titles() -> dict[str, str]:
+    """Each rule clause's title in the viewer's language, as the newest rule set words it."""
+    zh = current_locale() == "zh_CN"
+    rows = db.session.execute(select(RuleClause.clause_id, RuleClause.title_zh, RuleClause.title_en)
+                              .join(RuleClause.rule_set).order_by(RuleSet.effective_from, RuleSet.id))
+    return {clause: (title_zh if zh else title_en) for clause, title_zh, title_en in rows}
+
+
+# ---------------------------------------------------------------- the compliance record
+
+
+@bp.get("/compliance")
+@roles_required("manager", "hr", "admin")
+def compliance():
+    """The yearly leave-procedure compliance record of everyone the viewer may see; CSV with ?format=csv."""
+    try:
+        year = int(request.args.get("year") or clock.today().year)
+    except ValueError:
+        abort(404)
+    if not 2000 <= year <= 2100:
+        abort(404)
+    people = list(db.session.scalars(visible_employees(current_user).order_by(Employee.employee_no).limit(5000)))
+    records = reports.compliance_many([e.id for e in people], year)
+    headings = [_("Leave requests"), _("Requested late"), _("Absence days (旷工)"), _("Exams passed first time"),
+                _("Exams passed after make-up"), _("Refreshers"), _("Refreshers overdue")]
+    if request.args.get("format") == "csv":
+        lines = [[e.employee_no, e.name, e.department.name, *[records[e.id][f] for f in reports.COMPLIANCE_FIELDS]]
+                 for e in people]
+        text = reports.csv_text([_("No."), _("Name"), _("Department"), *headings], lines)
+        return Response(text, mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="compliance-{year}.csv"'})
+    return render_template("campaigns/compliance.html", people=people, records=records, year=year,
+                           headings=headings, fields=reports.COMPLIANCE_FIELDS, this_year=clock.today().year)
