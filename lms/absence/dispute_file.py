@@ -25,6 +25,7 @@ from lms.absence import cases, service, union
 from lms.absence.models import AbsenceCase, Dispatch, PublicNotice
 from lms.courses.models import Attestation, Chapter, CourseVersion, RuleClause, RuleSet
 from lms.documents.content import cn_date
+from lms.documents.files import content_type_of
 from lms.documents.models import Document, StoredFile
 from lms.documents.render import render_notice
 from lms.evidence.models import EvidenceEvent, body_field
@@ -218,6 +219,27 @@ def _absence(case: AbsenceCase) -> list[Exhibit]:
                     "absence.pdf", _pdf("缺勤记录", body, f"缺勤案件 {case.id}"))]
 
 
+def _service_addresses(employee: Employee) -> list[Exhibit]:
+    """Each service-address confirmation (送达地址确认): the exact text the employee confirmed (its SHA-256
+    equals the record's), and the signed paper's scan where there is one."""
+    from lms.requests.models import ServiceAddressConfirmation
+
+    exhibits = []
+    for confirmation in db.session.scalars(select(ServiceAddressConfirmation).where(
+            ServiceAddressConfirmation.employee_id == employee.id).order_by(ServiceAddressConfirmation.confirmed_at)):
+        when = _when(confirmation.confirmed_at)
+        exhibits.append(Exhibit(f"送达地址确认（{when}）：{confirmation.address}",
+                                "证明员工书面确认了送达地址及未及时告知变更的后果（参照 法发〔2017〕19号第八条）",
+                                "员工在系统中确认的文本" if confirmation.method == "app" else "员工签字确认书",
+                                f"service-address-{confirmation.id}.txt", confirmation.text_shown.encode("utf-8")))
+        if confirmation.scan:
+            extension = EXTENSIONS.get(content_type_of(confirmation.scan) or "", "bin")
+            exhibits.append(Exhibit(f"送达地址确认书扫描件（{when}）", "证明员工签字确认送达地址",
+                                    f"上传文件（{confirmation.scan_filename}）",
+                                    f"service-address-{confirmation.id}-scan.{extension}", confirmation.scan))
+    return exhibits
+
+
 def _file_exhibit(stored: StoredFile, title: str, purpose: str, name: str) -> Exhibit:
     return Exhibit(title, purpose, f"上传文件（{stored.filename}）",
                    f"{name}.{EXTENSIONS[stored.content_type]}", stored.data)
@@ -232,6 +254,7 @@ def _documents(employee: Employee, case: AbsenceCase | None) -> list[Exhibit]:
     exhibits = [Exhibit(f"{document.number}", purposes.get(document.kind, "公司出具的文书"), "系统出具的文书（原件）",
                         f"{document.number}.pdf", document.pdf)
                 for document in db.session.scalars(query.order_by(Document.issued_at, Document.id))]
+    exhibits += _service_addresses(employee)
     if case is None:
         return exhibits
     dispatches = db.session.scalars(select(Dispatch).where(Dispatch.case_id == case.id).options(

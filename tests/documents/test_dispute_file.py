@@ -24,6 +24,7 @@ from lms.courses.models import Attestation
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.exams.models import Certificate
 from lms.extensions import db
+from lms.requests.models import ServiceAddressConfirmation
 from tests.absence.service_helpers import a_scan
 from tests.conftest import auth
 from tests.documents.conftest import at, local, pdf_text
@@ -62,6 +63,12 @@ def _verify(folder: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def dispute_zip(client, past_deadline, org, hr_token):
+    from lms.requests import address
+
+    with at(datetime(2026, 5, 20, 11, 0)):  # she confirmed her service address in writing (self-service)
+        org.learner.contact_address = "上海市浦东新区世纪大道100号"
+        address.confirm_in_app(org.learner, "zh_CN", None, "10.0.0.8", "Mozilla/5.0", actor="test")
+        db.session.commit()
     _terminated(past_deadline, org)
     with at(datetime(2026, 7, 20, 10, 0)):
         response = client.get(f"/api/v1/absence/cases/{past_deadline.id}/evidence-pack", headers=auth(hr_token))
@@ -86,6 +93,9 @@ def test_the_case_file_verifies_and_holds_the_training_proof(dispute_zip, tmp_pa
     attestation = db.session.scalars(select(Attestation).where(Attestation.employee_id == org.learner.id)).first()
     [attested] = [n for n in files if n.startswith("documents/") and f"attested-{attestation.id}-" in n]
     assert hashlib.sha256(files[attested]).hexdigest() == attestation.displayed_sha256
+    [confirmed] = [n for n in files if "service-address-" in n]
+    confirmation = db.session.scalars(select(ServiceAddressConfirmation)).one()
+    assert hashlib.sha256(files[confirmed]).hexdigest() == confirmation.text_sha256
     [sheet] = [n for n in files if "answers-" in n]
     sheet_text = pdf_text(files[sheet])
     assert "考试答卷" in sheet_text and "成绩" in sheet_text and "第 1 题" in sheet_text
