@@ -132,6 +132,27 @@ def _facts(case: AbsenceCase, actor, not_before: date | None, now: datetime) -> 
             "not_before": not_before.isoformat() if not_before else None}
 
 
+def drafts(case: AbsenceCase, actor, union_name: str | None) -> dict[str, tuple[str, str]]:
+    """The texts HR reads before issuing: the letter to the union and the termination notice, as they would
+    state the facts now (once the effective deadline has passed); {} when there is nothing to draft yet."""
+    if not case.is_open or not service.deadline_has_passed(case)[0]:
+        return {}
+    facts = case_facts(case, actor)
+    result = {}
+    try:
+        if union_name:
+            result["union_notice"] = documents.preview("union_notice", {
+                **facts, "union_name": union_name, "wait_days": union.wait_days(clock.now())})
+        gate = union.gate(case)
+        if gate.notice is not None:
+            result["termination"] = documents.preview(KIND, {**facts, "union": {
+                "name": gate.notice.union_name, "notified_on": clock.local(gate.notice.at).date().isoformat()},
+                "not_before": None})
+    except documents.DocumentError:  # a template not synced: the issuing says so
+        return result
+    return result
+
+
 def issue_union_letter(case: AbsenceCase, actor, union_name: str) -> Document:
     """The written notice to the union (《劳动合同法》第四十三条): the reasons, the facts, the rule, the intended
     termination; printed, handed over and signed for (its receipt is then recorded with `union.record_notice`).

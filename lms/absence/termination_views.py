@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from lms.absence import service, termination
+from lms.absence import service, termination, union
 from lms.absence.case_views import _act
 from lms.absence.views import bp
 from lms.documents.models import Document
@@ -43,7 +43,8 @@ def context_for(case) -> dict:
             "termination_lagging": termination.lagging(case),
             "certificate_service": certificate,
             "certificate_words": service.service_words(certificate) if certificate else None,
-            "termination_form": TerminationForm(formdata=None)}
+            "termination_form": TerminationForm(formdata=None),
+            "case_drafts": termination.drafts(case, current_user, union.addressee(case)) if separation is None else {}}
 
 
 @bp.post("/cases/<int:case_id>/termination")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -50,6 +51,16 @@ def body_to_notify() -> str:
     if no_union() is None:
         return _("the union")
     return str(ALTERNATIVES.get(current_app.config["LMS_UNION_ALTERNATIVE"], ALTERNATIVES["employee_representatives"]))
+
+
+def addressee(case: AbsenceCase) -> str:
+    """Whom the letter about this case is addressed to, by default: the union named before, else the
+    company's union, or (no union on record) the body the settings name."""
+    named = [r.union_name for r in records(case) if r.union_name]
+    if named:
+        return named[-1]
+    with force_locale("zh_CN"):  # it is written into a Chinese letter, whatever HR's language
+        return body_to_notify() if no_union() else _("the company's labour union")
 
 
 def record_no_union(note: str, evidence_file: StoredFile | None, actor) -> NoUnionRecord:

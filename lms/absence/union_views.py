@@ -65,9 +65,7 @@ def context_for(case) -> dict:
             "no_union_form": NoUnionForm(formdata=None), "union_shown": passed or bool(records),
             "union_records": records, "union_gate": union.gate(case),
             "union_letters": letters,
-            "union_letter_form": UnionLetterForm(formdata=None, union_name=records[-1].union_name if records
-                                                 and records[-1].union_name else union.body_to_notify()
-                                                 if without_union else _l("the company's labour union")),
+            "union_letter_form": UnionLetterForm(formdata=None, union_name=union.addressee(case)),
             "union_labels": {"kinds": KIND_LABELS, "opinions": OPINION_LABELS},
             "union_notice_form": UnionNoticeForm(formdata=None, at=now, union_name=named),
             "union_opinion_form": UnionOpinionForm(formdata=None, at=now),

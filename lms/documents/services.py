@@ -87,6 +87,14 @@ def render_text(template: DocumentTemplate, facts: dict, locale: str) -> tuple[s
     return getattr(template, f"title_{lang}"), compiled.render(**facts).strip() + "\n"
 
 
+def preview(kind: str, facts: dict, locale: str = "zh_CN") -> tuple[str, str]:
+    """(title, Markdown text) the kind's current template would state with `facts`, before any number is
+    given: the draft HR reads before issuing."""
+    template = current_template(kind)
+    return render_text(template, {**facts, "number": None, "company": current_app.config["LMS_COMPANY_NAME"],
+                                  "issued_on": clock.today().isoformat(), "replaces": None}, locale)
+
+
 # ---------------------------------------------------------------- numbers
 
 

@@ -180,6 +180,8 @@ def test_hr_confirms_on_the_case_page_and_follows_the_service(past_deadline, org
     with at(datetime(2026, 6, 26, 16, 0)):
         page = hr.get(f"/absence/cases/{case.id}").get_data(as_text=True)
         assert 'data-test="termination-ready"' in page
+        draft = page[page.index('data-test="termination-draft"'):]
+        assert "自本通知送达之日起解除劳动合同" in draft[:draft.index("</pre>")]
         refused = hr.post(f"/absence/cases/{case.id}/termination", data={"note": "逾期未返岗"})
         assert refused.status_code == 409  # the reply naming the police was not reviewed
         confirmed = hr.post(f"/absence/cases/{case.id}/termination",

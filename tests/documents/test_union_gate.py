@@ -144,6 +144,11 @@ def test_the_letter_to_the_union_states_the_reasons_and_the_intended_termination
         early = client.post(f"/api/v1/absence/cases/{case.id}/union-letter", headers=auth(hr_token),
                             json={"union": "公司工会"})
     assert early.status_code == 409
+    with at(datetime(2026, 6, 26, 8, 20)):
+        before = login_as("hr").get(f"/absence/cases/{case.id}").get_data(as_text=True)
+    draft = before[before.index('data-test="union-letter-draft"'):before.index("</pre>", before.index(
+        'data-test="union-letter-draft"'))]
+    assert "第四十三条" in draft and "2026年6月15日" in draft and "公司工会" in draft  # HR reads it before issuing
     with at(datetime(2026, 6, 26, 8, 30)):
         issued = client.post(f"/api/v1/absence/cases/{case.id}/union-letter", headers=auth(hr_token),
                              json={"union": "示例科技有限公司工会"})
