@@ -138,6 +138,8 @@ class MonitoringForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     text = TextAreaField(_l("Your explanation"), validators=[DataRequired(), Length(max=2000)])
+    emergency = BooleanField(_l("This is an emergency: I cannot come to work today (an emergency report: within the "
+                                "rules' working days, apply for the leave and send the proof)"))
 
 
 class PhoneForm(FlaskForm):
@@ -392,11 +394,19 @@ def complete_employee_todo(todo_id: int):
 
 
 def _reply_page(case: AbsenceCase, channel: str, actor, template_args: dict):
+    # An emergency report by replying to an alert pauses the case as a reply does and starts the rule's clock
+    # for the follow-up leave request and proof (self-service builds on absence: imported where used).
+    from lms.requests.emergency import report_emergency
+    from lms.requests.rules import RequestRefused
+
     form = ReplyForm()
     if form.validate_on_submit():
         try:
-            decisions.record_reply(case, form.text.data, channel, actor)
-        except cases.CaseError as exc:
+            if form.emergency.data and case.is_open:
+                report_emergency(case.employee, form.text.data, "alert", actor=actor)
+            else:
+                decisions.record_reply(case, form.text.data, channel, actor)
+        except (cases.CaseError, RequestRefused) as exc:
             flash(str(exc), "error")
             return render_template("absence/reply.html", form=form, case=case, **template_args), 409
         return render_template("absence/reply.html", form=None, case=case, done=True, **template_args)

@@ -39,6 +39,15 @@ def _series_labels() -> dict[str, str]:
             "passed_first_try": _("Passed at first try")}
 
 
+@bp.app_template_global()
+def refresher_cycles(employee_id: int) -> list[dict]:
+    """Every cycle of a person's refreshers, in words, for their record page (history is never overwritten)."""
+    today, exams, courses = clock.today(), dict(_exam_choices()), dict(_course_choices())
+    return [{"exam": exams.get(a.exam_slug, a.exam_slug), "course": courses.get(a.course_slug, a.course_slug),
+             "assigned_on": clock.local(a.assigned_at).date(), "due_on": a.due_on, "status": a.status(today),
+             "status_label": _status_label(a.status(today))} for a in services.assignments_of(employee_id)]
+
+
 def _status_label(status: str) -> str:
     return {"assigned": _("Assigned"), "completed": _("Completed"), "overdue": _("Overdue")}[status]
 

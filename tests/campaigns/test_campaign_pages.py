@@ -47,6 +47,10 @@ def test_the_employee_sees_her_refreshers_and_nobody_sees_internal_ids(synced, l
     page = login_as("learner").get("/campaigns/mine").get_data(as_text=True)
     assert 'data-test="my-refresher"' in page and "2099-01-31" in page and "take-exam" in page
     assert "Onboarding exam" in page or "入职考试" in page
+    services.assign([org.learner.id], "handbook", "onboarding", date(2099, 6, 30), "hr", source="hr")
+    record = login_as("hr").get(f"/people/employees/{org.learner.id}").get_data(as_text=True)
+    cycles = record[record.index('data-test="refresher-cycles"'):]
+    assert cycles.count("<tr>") == 3 and "2099-01-31" in cycles and "2099-06-30" in cycles  # every cycle, kept
 
 
 def test_the_compliance_record_counts_late_leave_absence_and_exams(synced, login_as, org, hr_token, client):

@@ -157,3 +157,22 @@ def test_a_report_before_the_case_opens_pauses_it_once_it_does(client, token_of,
     db.session.expire_all()
     row = db.session.scalars(select(EmergencyReport)).one()
     assert row.followed_up_at is not None and row.todo_at is None
+
+
+def test_replying_to_an_alert_can_be_an_emergency_report(selfservice, login_as):
+    org = selfservice
+    everyone_present(org, date(2026, 6, 1), date(2026, 6, 14))
+    everyone_present(org, date(2026, 6, 15), date(2026, 6, 30), but=(org.learner,))
+    run_ticks(datetime(2026, 6, 15, 11, 0), datetime(2026, 6, 15, 11, 0))
+    case = _case_of(org.learner)
+    learner = login_as("learner")
+    with clock.frozen(datetime(2026, 6, 15, 11, 40)):
+        page = learner.get(f"/absence/my/cases/{case.id}/reply").get_data(as_text=True)
+        assert 'name="emergency"' in page
+        answer = learner.post(f"/absence/my/cases/{case.id}/reply", data={"text": "父亲突发心脏病，在医院陪护",
+                                                                          "emergency": "y"})
+    assert answer.status_code == 200
+    report = db.session.scalars(select(EmergencyReport)).one()
+    assert (report.channel, report.follow_up_by, report.case_id) == ("alert", date(2026, 6, 18), case.id)
+    db.session.expire_all()
+    assert _case_of(org.learner).paused_at is not None
