@@ -31,8 +31,8 @@ def service_deadlines(now: datetime) -> None:
     """Electronic dispatches the employee acknowledged are served; keep each notice's service to-do current;
     record `deadline_passed` once an effective deadline's day ends; end the employments whose termination
     notice is served (or whose recorded ending date has come)."""
-    from lms.absence import service, termination
+    from lms.absence import service_tick, termination
 
-    service.acknowledge_electronic(now)
-    service.mark_deadlines_passed(now)
+    service_tick.acknowledge_electronic(now)
+    service_tick.mark_deadlines_passed(now)
     termination.apply_due_separations(now)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from lms import clock
-from lms.absence import deadlines, service, tracking_file
+from lms.absence import deadlines, service, service_tick, tracking_file
 from lms.absence.models import CaseTodo, Dispatch
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
@@ -255,9 +255,9 @@ def test_inconsistent_tracking_is_refused(served_case):
 def test_the_tick_marks_the_deadline_passed_once_its_day_has_ended(served_case):
     sent = dispatch(served_case, make_document(served_case, date(2026, 6, 18)), date(2026, 6, 19))
     track(sent, date(2026, 6, 21), "delivered", signed_by="employee")
-    assert service.mark_deadlines_passed(clock.as_utc(datetime(2026, 6, 25, 23, 59))) == 0
-    assert service.mark_deadlines_passed(clock.as_utc(datetime(2026, 6, 26, 0, 0))) == 1
-    assert service.mark_deadlines_passed(clock.as_utc(datetime(2026, 6, 26, 1, 0))) == 0
+    assert service_tick.mark_deadlines_passed(clock.as_utc(datetime(2026, 6, 25, 23, 59))) == 0
+    assert service_tick.mark_deadlines_passed(clock.as_utc(datetime(2026, 6, 26, 0, 0))) == 1
+    assert service_tick.mark_deadlines_passed(clock.as_utc(datetime(2026, 6, 26, 1, 0))) == 0
     assert kinds(served_case).count("absence.deadline_passed") == 1
     assert service.deadline_has_passed(served_case, clock.as_utc(datetime(2026, 6, 25, 23, 0)))[0] is False
     assert service.deadline_has_passed(served_case, clock.as_utc(datetime(2026, 6, 26, 0, 0))) == (True, None)
@@ -268,7 +268,7 @@ def test_nothing_passes_while_not_served(served_case):
     track(sent, date(2026, 6, 23), "returned", reason="unclear_address")
     passed, why = service.deadline_has_passed(served_case, clock.as_utc(datetime(2026, 12, 1)))
     assert passed is False and "undelivered" in why
-    assert service.mark_deadlines_passed(clock.as_utc(datetime(2026, 12, 1))) == 0
+    assert service_tick.mark_deadlines_passed(clock.as_utc(datetime(2026, 12, 1))) == 0
 
 
 def test_a_carriers_tracking_file_is_imported_all_or_nothing(served_case):

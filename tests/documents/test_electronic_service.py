@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from lms.absence import notices, service
+from lms.absence import notices, service, service_tick
 from lms.absence.models import CaseTodo
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
@@ -34,15 +34,15 @@ def _inbox_delivery(document) -> Delivery:
 def test_read_in_the_employee_s_own_inbox_serves_it_that_day(seed_case, org, login_as):
     document, dispatch = _issue_and_send_electronically(seed_case, org, date(2026, 6, 19))
     with at(datetime(2026, 6, 19, 18, 0)):
-        assert service.acknowledge_electronic(datetime(2026, 6, 19, 10, 0)) == 0  # not read yet: nothing served
+        assert service_tick.acknowledge_electronic(datetime(2026, 6, 19, 10, 0)) == 0  # not read yet: nothing served
     assert service.case_service(seed_case).served is None
     hr = login_as("hr")
     assert hr.get(f"/inbox/{_inbox_delivery(document).id}").status_code == 404  # HR cannot read it for her
     with at(datetime(2026, 6, 20, 21, 15)):  # a Saturday evening, on her phone
         assert login_as("learner").get(f"/inbox/{_inbox_delivery(document).id}").status_code == 200
     with at(datetime(2026, 6, 20, 21, 30)):
-        assert service.acknowledge_electronic(datetime(2026, 6, 20, 21, 30)) == 1
-        assert service.acknowledge_electronic(datetime(2026, 6, 20, 21, 45)) == 0  # once
+        assert service_tick.acknowledge_electronic(datetime(2026, 6, 20, 21, 30)) == 1
+        assert service_tick.acknowledge_electronic(datetime(2026, 6, 20, 21, 45)) == 0  # once
     db.session.expire_all()
     state = service.case_service(seed_case)
     assert (state.served_on, state.served.basis) == (date(2026, 6, 20), "electronic")
@@ -59,7 +59,7 @@ def test_a_reply_acknowledges_it_and_a_late_read_gives_a_later_deadline(seed_cas
     with at(datetime(2026, 6, 24, 8, 0)):
         reply = login_as("learner").post(f"/absence/my/cases/{seed_case.id}/reply", data={"text": "收到，我在老家"})
         assert reply.status_code == 200
-        service.acknowledge_electronic(datetime(2026, 6, 24, 8, 15))
+        service_tick.acknowledge_electronic(datetime(2026, 6, 24, 8, 15))
     db.session.expire_all()
     state = service.case_service(seed_case)
     # D = 6.22 + 6 = 6.28, a Sunday → 6.29; served 6.24 + 3 = 6.27, a Saturday → 6.29.
@@ -77,7 +77,7 @@ def test_a_paper_dispatch_is_not_served_by_a_read_receipt(seed_case, org, login_
                                 tracking_no="EA1", actor=org.users["hr"])
     with at(datetime(2026, 6, 20, 9, 0)):
         login_as("learner").get(f"/inbox/{_inbox_delivery(document).id}")
-        assert service.acknowledge_electronic(datetime(2026, 6, 20, 9, 5)) == 0
+        assert service_tick.acknowledge_electronic(datetime(2026, 6, 20, 9, 5)) == 0
     assert service.case_service(seed_case).served is None
 
 
