@@ -75,6 +75,8 @@ def unmet(case: AbsenceCase, now: datetime | None = None, review_note: str | Non
     if separation_of(case) is not None:
         return [_("The termination has already been confirmed.")]
     reasons = []
+    if not case.counted_days:
+        reasons.append(_("No day of this case counts as absence without leave: there is nothing to terminate for."))
     passed, why = service.deadline_has_passed(case, now)
     if not passed:
         reasons.append(_("The effective deadline has not passed: %(why)s", why=why))
@@ -135,7 +137,7 @@ def _facts(case: AbsenceCase, actor, not_before: date | None, now: datetime) -> 
 def drafts(case: AbsenceCase, actor, union_name: str | None) -> dict[str, tuple[str, str]]:
     """The texts HR reads before issuing: the letter to the union and the termination notice, as they would
     state the facts now (once the effective deadline has passed); {} when there is nothing to draft yet."""
-    if not case.is_open or not service.deadline_has_passed(case)[0]:
+    if not case.is_open or not case.counted_days or not service.deadline_has_passed(case)[0]:
         return {}
     facts = case_facts(case, actor)
     result = {}
@@ -167,6 +169,9 @@ def issue_union_letter(case: AbsenceCase, actor, union_name: str) -> Document:
                                     "has passed: %(why)s", why=why))
     if not (union_name or "").strip():
         raise union.UnionRefused(_l("Name the union notified and who signed its receipt."))
+    if not case.counted_days:
+        raise union.UnionRefused(_l("No day of this case counts as absence without leave: there is nothing to "
+                                    "notify the union of."))
     facts = {**case_facts(case, actor), "union_name": union_name.strip()[:200],
              "wait_days": union.wait_days(clock.now())}
     document = documents.issue("union_notice", case.employee, case, facts, actor)

@@ -205,3 +205,22 @@ def test_the_case_timeline_shows_words_and_names_not_codes(past_deadline, login_
     assert not re.search(r"\buser:\d+\b", shown)
     assert "Notice served" in shown and "RTW-2026-000001 served on 2026-06-21" in shown
     assert org.hr_officer.name in shown  # who did it, by name
+
+
+def test_a_case_whose_days_were_all_excused_offers_no_termination(served_case, org, login_as):
+    """A served notice whose days no longer count (all excused): the page works, and termination is refused."""
+    from tests.absence.service_helpers import make_document
+
+    notice = make_document(served_case, date(2026, 6, 18))
+    with at(datetime(2026, 6, 19, 9, 0)):
+        sent = service.record_dispatch(served_case, notice, method="ems", dispatched_on=date(2026, 6, 19),
+                                       addressee="王芳", address="上海市浦东新区世纪大道100号",
+                                       address_source="contact_address", tracking_no="EA1")
+    with at(datetime(2026, 6, 21, 9, 0)):
+        service.record_tracking(sent, status="delivered", day=date(2026, 6, 21), signed_by="employee")
+    with at(datetime(2026, 6, 26, 9, 0)):
+        page = login_as("hr").get(f"/absence/cases/{served_case.id}")
+        assert page.status_code == 200 and 'data-test="termination-draft"' not in page.get_data(as_text=True)
+        with pytest.raises(termination.TerminationRefused) as refused:
+            termination.confirm(served_case, org.users["hr"])
+    assert "nothing to terminate" in refused.value.reasons[0]
