@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.evidence.views import bp as evidence_bp
     from lms.exams.views import bp as exams_bp
     from lms.exams.views import verify_bp
+    from lms.insurance.views import bp as insurance_bp
     from lms.notify.views import bp as notify_bp
     from lms.people.auth import bp as auth_bp
     from lms.people.views import bp as people_bp
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(requests_bp)
     app.register_blueprint(campaigns_bp)
+    app.register_blueprint(insurance_bp)
     register_api(app)
 
 

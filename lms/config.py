@@ -85,6 +85,9 @@ def from_environment() -> dict:
         # Without a union (recorded once by HR), whom the union gate asks to be notified instead:
         # employee_representatives (职工代表) or regional_union (所在地区的地方工会); local practice differs.
         "LMS_UNION_ALTERNATIVE": env_str("LMS_UNION_ALTERNATIVE", "employee_representatives"),
+        # Social insurance after employment ends: pay_final_month (the month it ends in is paid) or
+        # stop_before_cutoff (the seed's practice: stop that month when the end is before the city's cut-off).
+        "LMS_SI_POLICY": env_str("LMS_SI_POLICY", "pay_final_month"),
         # Notifications (lms.notify)
         "LMS_BASE_URL": env_str("LMS_BASE_URL", "http://127.0.0.1:5000"),
         "LMS_SMTP_HOST": env_str("LMS_SMTP_HOST"),

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 # Domain modules whose import registers tick handlers (each domain's jobs.py).
 HANDLER_MODULES: tuple[str, ...] = ("lms.notify.jobs", "lms.exams.jobs", "lms.absence.jobs",
-                                 "lms.requests.jobs", "lms.campaigns.jobs")
+                                 "lms.requests.jobs", "lms.campaigns.jobs", "lms.insurance.jobs")
 SCHEDULER = "scheduler"  # the TickRun row every pass updates: proof the scheduler is alive
 
 

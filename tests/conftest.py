@@ -129,8 +129,8 @@ def app(app_config):
         db.engine.dispose()
 
 
-# Rows the migrations seed, kept between tests.
-SEEDED_TABLES = {"evidence_append_lock", "alembic_version"}
+# Rows the migrations seed, kept between tests (city_rule: only the rules the migrations ship).
+SEEDED_TABLES = {"evidence_append_lock", "alembic_version", "city_rule"}
 
 
 def _empty_tables() -> None:
@@ -149,6 +149,7 @@ def _empty_tables() -> None:
                 conn.execute(table.delete())
             for _name, sql in triggers:
                 conn.execute(text(sql))
+        conn.execute(text("DELETE FROM city_rule WHERE created_by <> 'system'"))
 
 
 @pytest.fixture

@@ -78,6 +78,8 @@ TODO_LABELS = {
     "publish_certificate": _l("Every address failed for the certificate: publish a notice (公告送达)"),
     "transfer_file": _l("Transfer the personnel file (within 15 days, 第五十条)"),
     "transfer_insurance": _l("Transfer the social insurance (within 15 days, 第五十条)"),
+    "file_si_stop": _l("File the social-insurance stop (减员) by the city's cut-off and record it"),
+    "register_si": _l("Register the new hire for social insurance (within 30 days, 《社会保险法》第五十八条)"),
 }
 RESOLUTION_LABELS = {"returned": _l("returned to work"), "excused": _l("explanation accepted"),
                      "terminated": _l("employment terminated"),

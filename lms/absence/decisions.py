@@ -264,8 +264,9 @@ def add_note(case: AbsenceCase, text: str, actor) -> None:
     db.session.commit()
 
 
-# To-dos that close with what was done and when (第五十条: the certificate, the file and insurance transfers).
-RECORDED_TODOS = ("send_certificate", "transfer_file", "transfer_insurance")
+# To-dos that close with what was done and when (第五十条: the certificate, the file and insurance transfers;
+# 《社会保险法》第五十八条: the registration of a new hire).
+RECORDED_TODOS = ("send_certificate", "transfer_file", "transfer_insurance", "register_si")
 
 
 def complete_todo(todo: CaseTodo, actor, what: str | None = None, done_on: date | None = None) -> None:
@@ -273,6 +274,9 @@ def complete_todo(todo: CaseTodo, actor, what: str | None = None, done_on: date 
     was done and on which day, as evidence."""
     if todo.done_at is not None:
         raise CaseError(_l("This to-do is already done."))
+    if todo.kind == "file_si_stop":  # closed by the filing itself, with its date and receipt
+        raise CaseError(_l("Record the social-insurance stop filing (its date and receipt) on the employee's page: "
+                           "that closes this to-do."))
     what = (what or "").strip()
     if todo.kind in RECORDED_TODOS:
         if not what:

@@ -317,7 +317,7 @@ TODO_KINDS = ("call_employee", "decide_reply", "decide_return", "prepare_return_
               "try_another_address", "public_notice", "notify_union", "send_termination", "track_termination",
               "confirm_trm_signature", "readdress_termination", "publish_termination", "send_certificate",
               "transfer_file", "transfer_insurance", "track_certificate", "confirm_crt_signature",
-              "readdress_certificate", "publish_certificate")
+              "readdress_certificate", "publish_certificate", "file_si_stop", "register_si")
 
 
 class CaseTodo(db.Model):

@@ -270,6 +270,9 @@ def end_employment(separation: Separation, on: date, actor="system") -> None:
     for kind in ("send_certificate", "transfer_file", "transfer_insurance"):
         db.session.add(CaseTodo(case_id=separation.case_id, employee_id=employee.id, kind=kind, created_at=now,
                                 due_on=on if kind == "send_certificate" else due))
+    from lms.insurance import stop  # the 减员 filing follows the end of employment
+
+    stop.open_filing_todo(employee, separation.case_id)
     evidence.record("people.employment_ended", evidence.subject_of("employee", employee.id), {
         "employee": employee.employee_no, "kind": separation.kind, "effective_on": on, "case": separation.case_id,
         "certificate": certificate.number, "transfers_due": due, "warn_on": last_working_day_by(due)},

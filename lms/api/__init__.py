@@ -13,6 +13,7 @@ def register_api(app: Flask) -> None:
     from lms.api.documents import blp as documents_blp
     from lms.api.employees import blp as employees_blp
     from lms.api.exams import blp as exams_blp
+    from lms.api.insurance import blp as insurance_blp
     from lms.api.requests import blp as requests_blp
     from lms.api.service import blp as service_blp
     from lms.api.sms import blp as sms_blp
@@ -20,6 +21,7 @@ def register_api(app: Flask) -> None:
     from lms.api.union import blp as union_blp
 
     for blueprint in (employees_blp, courses_blp, exams_blp, sms_blp, attendance_blp, absence_blp,
-                      documents_blp, service_blp, union_blp, termination_blp, requests_blp, campaigns_blp):
+                      documents_blp, service_blp, union_blp, termination_blp, requests_blp, campaigns_blp,
+                      insurance_blp):
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site request to forge
         rest_api.register_blueprint(blueprint)

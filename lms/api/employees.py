@@ -37,6 +37,11 @@ class EmployeeInput(Schema):
     contact_address = fields.String(allow_none=True)
     work_city = fields.String(allow_none=True)
     social_insurance_base = fields.Decimal(allow_none=True, as_string=True, places=2)
+    monthly_wage = fields.Decimal(allow_none=True, as_string=True, places=2,
+                                  metadata={"description": "The contract's monthly wage (应发), for unpaid days "
+                                                           "and the final settlement."})
+    prior_work_years = fields.Decimal(allow_none=True, as_string=True, places=1, metadata={
+        "description": "Years worked before joining (0–60); with the service here they give the annual leave."})
     national_id = fields.String(allow_none=True, load_only=True,
                                 metadata={"description": "Stored encrypted; returned masked."})
 
@@ -59,6 +64,8 @@ class EmployeeOutput(Schema):
     contact_address = fields.String(allow_none=True)
     work_city = fields.String(allow_none=True)
     social_insurance_base = fields.Decimal(as_string=True, allow_none=True)
+    monthly_wage = fields.Decimal(as_string=True, allow_none=True)
+    prior_work_years = fields.Decimal(as_string=True, allow_none=True)
     national_id_masked = fields.Function(services.masked_national_id)
 
 

@@ -51,6 +51,9 @@ class Employee(db.Model):
     contact_address: Mapped[str | None] = mapped_column(Text)
     work_city: Mapped[str | None] = mapped_column(String(40))
     social_insurance_base: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    monthly_wage: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # the contract's monthly wage (应发)
+    # Years worked before joining; with the service here they give the annual-leave entitlement (5/10/15 days).
+    prior_work_years: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
     # Fernet token of the national ID number; see lms.people.sensitive.
     national_id_encrypted: Mapped[str | None] = mapped_column(Text)
     # Keyed hash of the number, so duplicates are found without decrypting every row.

@@ -36,6 +36,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "contact_address": ("联系地址", "通讯地址"),
     "work_city": ("工作城市", "工作地"),
     "social_insurance_base": ("社保缴费基数", "缴费基数"),
+    "monthly_wage": ("月工资", "月薪", "月工资标准"),
+    "prior_work_years": ("入职前工作年限", "此前工作年限"),
     "national_id": ("身份证号", "身份证号码"),
 }
 REQUIRED = ("employee_no", "name", "department", "hire_date")
@@ -69,6 +71,7 @@ MESSAGES = {
     "status": _l("Unknown status; use onboarding (入职培训), active (在职) or terminated (离职)."),
     "job_family": _l("Unknown job family; use one of %(values)s."),
     "amount": _l("Not an amount of money (a non-negative number)."),
+    "years": _l("Years of work before joining: a number from 0 to 60 (one decimal place)."),
     "national_id_format": _l("A national ID number has 17 digits and a final digit or X."),
     "national_id_birth_date": _l("The birth date inside the national ID number is not a real date."),
     "national_id_checksum": _l("The national ID number's check digit is wrong."),
@@ -88,6 +91,15 @@ MESSAGES = {
 
 _MAX_LENGTHS = {"employee_no": 32, "name": 80, "department": 120, "position": 80, "work_city": 40,
                 "email": 254, "household_address": 500, "contact_address": 500}
+
+
+def _number(text: str) -> Decimal | None:
+    """A finite decimal from what HR typed ("8,700.00" too), or None."""
+    try:
+        number = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 @dataclass(frozen=True)
@@ -190,15 +202,18 @@ def parse_employee(raw: Mapping[str, object], today: date) -> tuple[dict, dict[s
                 values[field] = family
             else:
                 errors[field] = MESSAGES["job_family"] % {"values": _JOB_FAMILY_CHOICES}
-        elif field == "social_insurance_base":
-            try:
-                amount = Decimal(text.replace(",", ""))
-            except InvalidOperation:
-                amount = Decimal(-1)
-            if amount.is_finite() and amount >= 0:
+        elif field in ("social_insurance_base", "monthly_wage"):
+            amount = _number(text)
+            if amount is not None and 0 <= amount < Decimal("10000000000"):
                 values[field] = amount.quantize(Decimal("0.01"))
             else:
                 errors[field] = MESSAGES["amount"]
+        elif field == "prior_work_years":
+            years = _number(text)
+            if years is not None and 0 <= years <= 60 and years == years.quantize(Decimal("0.1")):
+                values[field] = years
+            else:
+                errors[field] = MESSAGES["years"]
         elif field == "national_id":
             number = sensitive.normalise_national_id(text)
             problem = sensitive.national_id_problem(number)
