@@ -361,6 +361,11 @@ def _timeline() -> list[Entry]:
             detail = payload["effective"]
         entries.append(Entry(clock.local(event.occurred_at).replace(tzinfo=None), numbers[case_id], case_id,
                              name, str(detail)))
+        if event.kind == "people.employment_ended" and payload.get("si_stop"):
+            si = payload["si_stop"]
+            detail = si.get("refused") or (f"last paid {si['last_paid_month']}, stop from {si['stop_from']}, "
+                                           f"file by {si['filing_due']}")
+            entries.append(Entry(entries[-1].at, numbers[case_id], case_id, "si_stop", detail))
     return entries
 
 

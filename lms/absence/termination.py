@@ -272,11 +272,11 @@ def end_employment(separation: Separation, on: date, actor="system") -> None:
                                 due_on=on if kind == "send_certificate" else due))
     from lms.insurance import stop  # the 减员 filing follows the end of employment
 
-    stop.open_filing_todo(employee, separation.case_id)
+    si_stop = stop.open_filing_todo(employee, separation.case_id)
     evidence.record("people.employment_ended", evidence.subject_of("employee", employee.id), {
         "employee": employee.employee_no, "kind": separation.kind, "effective_on": on, "case": separation.case_id,
-        "certificate": certificate.number, "transfers_due": due, "warn_on": last_working_day_by(due)},
-        actor=actor)
+        "certificate": certificate.number, "transfers_due": due, "warn_on": last_working_day_by(due),
+        "si_stop": si_stop}, actor=actor)
 
 
 def apply_due_separations(now: datetime) -> int:

@@ -172,16 +172,21 @@ def save_rule(city: str, values: dict, actor) -> CityRule:
 
 def rule_out(rule: CityRule) -> dict:
     """A rule as the API and the page show it."""
-    rates = {kind: {share: _text(getattr(rule, f"{kind}_{share}"))
+    rates = {kind: {share: _rate_text(getattr(rule, f"{kind}_{share}"))
                     for share in (("employer", "personal") if personal else ("employer",))}
              for kind, personal in INSURANCE_TYPES}
     return {"city": rule.city, "valid_from": rule.valid_from.isoformat(), "cutoff_day": rule.cutoff_day,
-            "cutoff_inclusive": rule.cutoff_inclusive, "rates": rates, "base_floor": _text(rule.base_floor),
-            "base_ceiling": _text(rule.base_ceiling), "minimum_wage": _text(rule.minimum_wage),
+            "cutoff_inclusive": rule.cutoff_inclusive, "rates": rates, "base_floor": _money_text(rule.base_floor),
+            "base_ceiling": _money_text(rule.base_ceiling), "minimum_wage": _money_text(rule.minimum_wage),
             "source": rule.source, "verified": rule.verified,
             "checked_on": rule.checked_on.isoformat() if rule.checked_on else None, "checked_by": rule.checked_by,
             "warnings": warnings_of(rule)}
 
 
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value.normalize(), "f") if value == value.to_integral() else str(value)
+def _rate_text(value: Decimal | None) -> str | None:
+    """16.000 → "16", 0.400 → "0.4": a percentage as HR wrote it."""
+    return None if value is None else format(value.normalize(), "f")
+
+
+def _money_text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

@@ -183,15 +183,19 @@ def record_filing(employee: Employee, filed_on: date, actor, receipt: files.Stor
 # ---------------------------------------------------------------- to-dos
 
 
-def open_filing_todo(employee: Employee, case_id: int | None) -> None:
+def open_filing_todo(employee: Employee, case_id: int | None) -> dict:
     """When employment ends: HR's to-do to file the stop, due on the filing deadline (none yet while the
-    city has no rule: saving the rule dates it)."""
+    city has no rule: saving the rule dates it). Returns the stop as the end of employment's evidence states it."""
     try:
-        due = compute(employee).filing_due
-    except InsuranceError:
-        due = None
+        found = compute(employee)
+    except InsuranceError as exc:
+        found, summary = None, {"refused": str(exc)}
+    else:
+        summary = {"policy": found.policy, "last_paid_month": found.last_paid_month.strftime("%Y-%m"),
+                   "stop_from": found.stop_from.strftime("%Y-%m"), "filing_due": found.filing_due}
     db.session.add(CaseTodo(case_id=case_id, employee_id=employee.id, kind="file_si_stop", created_at=clock.now(),
-                            due_on=due))
+                            due_on=found.filing_due if found else None))
+    return summary
 
 
 def date_waiting_filings(city: str) -> None:
