@@ -20,6 +20,7 @@ from lms.campaigns.demo import load_campaign_demo
 from lms.courses.demo import load_course_demo
 from lms.exams.demo import load_exam_demo
 from lms.extensions import db
+from lms.insurance.demo import load_insurance_demo
 from lms.people import services
 from lms.people.models import Employee, User
 from lms.requests.demo import load_requests_demo
@@ -36,7 +37,7 @@ DEMO_LOGINS = (
 )
 DEMO_LOADERS: list[Callable[[], None]] = [load_course_demo, load_exam_demo, load_absence_demo,
                                           load_requests_demo,
-                                          load_campaign_demo]
+                                          load_campaign_demo, load_insurance_demo]
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
 _GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",

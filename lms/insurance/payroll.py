@@ -102,6 +102,7 @@ class Account:
 class Facts:
     employees: dict[int, Employee]
     counted: dict[int, list[date]]
+    unconfirmed: dict[int, list[date]]  # counted days HR has not confirmed yet: not unpaid until then
     case_months: dict[int, set[date]]
     rules: dict[str, list[CityRule]]
     claims: dict[int, Decimal]
@@ -124,11 +125,13 @@ def _load(employee_ids: list[int], through: date) -> Facts:
             while month <= min(last, stop.add_months(through, 1)):
                 case_months[case.employee_id].add(month)
                 month = stop.add_months(month, 1)
+    unconfirmed: dict[int, list[date]] = defaultdict(list)
     for condition in among(CaseDay.employee_id, employee_ids):
-        for employee_id, day in db.session.execute(select(CaseDay.employee_id, CaseDay.day).where(
-                condition, CaseDay.status == "counted", CaseDay.day >= start,
-                CaseDay.needs_confirmation.is_(False) | CaseDay.confirmed_at.is_not(None))):
-            counted[employee_id].append(day)
+        for employee_id, day, waiting in db.session.execute(select(
+                CaseDay.employee_id, CaseDay.day,
+                CaseDay.needs_confirmation & CaseDay.confirmed_at.is_(None)).where(
+                condition, CaseDay.status == "counted", CaseDay.day >= start)):
+            (unconfirmed if waiting else counted)[employee_id].append(day)
     names = {cities.normalise(e.work_city) for e in employees.values()} - {""}
     rules: dict[str, list[CityRule]] = defaultdict(list)
     if names:
@@ -138,7 +141,8 @@ def _load(employee_ids: list[int], through: date) -> Facts:
     claims = {employee_id: total for condition in among(LossClaim.employee_id, employee_ids)
               for employee_id, total in db.session.execute(select(LossClaim.employee_id, func.sum(LossClaim.amount))
                                                            .where(condition).group_by(LossClaim.employee_id))}
-    facts = Facts(employees, {k: sorted(set(v)) for k, v in counted.items()}, case_months, rules, claims, {}, {}, {})
+    facts = Facts(employees, {k: sorted(set(v)) for k, v in counted.items()},
+                  {k: sorted(set(v)) for k, v in unconfirmed.items()}, case_months, rules, claims, {}, {}, {})
     ended = [e for e in employees.values() if e.status == "terminated" and e.terminated_on]
     chosen = stop.policy()
     for employee in ended:
@@ -257,6 +261,11 @@ def _month(facts: Facts, employee: Employee, month: date, final: bool, counted: 
             wage=wage, n=outside, day=short_date(employee.terminated_on), daily=daily)), Decimal(outside)))
     if final:
         counted = [d for d in counted if d <= employee.terminated_on]
+    waiting = [d for d in facts.unconfirmed.get(employee.id, []) if d.replace(day=1) == month]
+    if waiting:
+        result.warnings.append(str(_l(
+            "%(month)s: %(days)s await HR's confirmation as 旷工 (found after the fact): they are not unpaid until "
+            "HR confirms them on the case.", month=month_text(month), days="、".join(short_date(d) for d in waiting))))
     unpaid = min(money(wage * len(counted) / DAYS_PER_MONTH), gross) if counted else Decimal("0.00")
     if counted:
         entries.append(Entry(month, "unpaid_absence", -unpaid, str(_l(

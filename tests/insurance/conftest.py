@@ -46,7 +46,7 @@ def wang(app, org, content):
     return person
 
 
-def absent(employee, days: list[date], resolved_on: date | None = None) -> AbsenceCase:
+def absent(employee, days: list[date], resolved_on: date | None = None, unconfirmed: bool = False) -> AbsenceCase:
     """A case whose counted 旷工 days are `days` (the detection itself is tested in tests/absence)."""
     case = AbsenceCase(employee_id=employee.id, state="resolved" if resolved_on else "threshold_reached",
                        first_day=days[0], opened_at=clock.as_utc(datetime.combine(days[0], datetime.min.time())),
@@ -56,7 +56,7 @@ def absent(employee, days: list[date], resolved_on: date | None = None) -> Absen
     db.session.flush()
     for day in days:
         db.session.add(CaseDay(case_id=case.id, day=day, employee_id=employee.id, status="counted",
-                               counted_at=case.opened_at))
+                               counted_at=case.opened_at, needs_confirmation=unconfirmed))
     db.session.commit()
     return case
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 from sqlalchemy import select
@@ -74,3 +75,20 @@ def test_no_one_but_hr_and_admin_sees_pay(login_as, org):
         for url in ("/insurance/cities", "/insurance/ledger", f"/insurance/employees/{org.learner.id}"):
             assert client.get(url).status_code == 403, (who, url)
     assert login_as("hr").get(f"/insurance/employees/{2**31 - 1}").status_code == 404
+
+
+def test_every_insurance_page_renders_in_chinese_with_words_not_codes(login_as, wang, beijing, org):
+    from lms.people import services
+
+    services.set_locale(org.users["hr"], "zh_CN")
+    absent(wang, days("6.15-6.18, 6.22-6.26, 6.29"))
+    end(wang, date(2026, 6, 29))
+    hr = login_as("hr")
+    with at(2026, 7, 1, 10, 0):
+        for url in ("/insurance/cities", "/insurance/cities/北京", f"/insurance/employees/{wang.id}",
+                    "/insurance/ledger?month=2026-06", f"/insurance/employees/{org.manager.id}"):
+            response = hr.get(url)
+            text = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))  # what a person sees
+            assert response.status_code == 200, url
+            assert "unpaid_absence" not in text and "user:" not in text and "si_personal" not in text, url
+    assert "离职结算" in hr.get(f"/insurance/employees/{wang.id}").get_data(as_text=True)

@@ -144,3 +144,13 @@ def test_the_ledger_csv_opens_in_excel_with_chinese_headings_and_its_totals_are_
     assert Decimal(final[0][5]) == result.total
     assert {row[4]: row[5] for row in mine}["si_employer"] == "2322.90"
     assert all(row[0] == "2026-06" and row[2] == "王芳" for row in mine)
+
+
+def test_days_found_after_the_fact_are_not_unpaid_until_hr_confirms_them(app, wang, beijing):
+    absent(wang, days("6.15-6.18"), unconfirmed=True)
+    with at(2026, 6, 30, 9, 0):
+        account = payroll.cost_during_absence(wang)
+    june = {entry.kind: entry.amount for entry in account.months[date(2026, 6, 1)]}
+    assert "unpaid_absence" not in june
+    assert june["si_personal"] == Decimal("-913.50")
+    assert any("2026-06" in w and "confirm" in w for w in account.warnings)
