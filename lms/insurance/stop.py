@@ -192,7 +192,8 @@ def open_filing_todo(employee: Employee, case_id: int | None) -> dict:
         found, summary = None, {"refused": str(exc)}
     else:
         summary = {"policy": found.policy, "last_paid_month": found.last_paid_month.strftime("%Y-%m"),
-                   "stop_from": found.stop_from.strftime("%Y-%m"), "filing_due": found.filing_due}
+                   "stop_from": found.stop_from.strftime("%Y-%m"), "filing_due": found.filing_due,
+                   "uninsured_days": list(found.uninsured) if found.uninsured else None}
     db.session.add(CaseTodo(case_id=case_id, employee_id=employee.id, kind="file_si_stop", created_at=clock.now(),
                             due_on=found.filing_due if found else None))
     return summary

@@ -27,6 +27,19 @@ def type_labels() -> dict[str, str]:
             "work_injury": _("Work injury")}
 
 
+@bp.app_template_global()
+def social_insurance_warnings(person: Employee) -> list[str]:
+    """What HR must know on the employee's record once the employment has ended: uninsured days, a late or
+    missing filing, a city without a rule."""
+    if person.status != "terminated" or current_user.role not in ("hr", "admin"):
+        return []
+    try:
+        return [w for w in stop.compute(person).warnings if w not in cities.warnings_of(
+            cities.in_force(person.work_city, person.terminated_on))]
+    except InsuranceError as exc:
+        return [str(exc)]
+
+
 # ---------------------------------------------------------------- city rules
 
 

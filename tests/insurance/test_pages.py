@@ -92,3 +92,13 @@ def test_every_insurance_page_renders_in_chinese_with_words_not_codes(login_as, 
             assert response.status_code == 200, url
             assert "unpaid_absence" not in text and "user:" not in text and "si_personal" not in text, url
     assert "离职结算" in hr.get(f"/insurance/employees/{wang.id}").get_data(as_text=True)
+
+
+def test_the_employee_record_names_the_uninsured_days_under_the_seed_practice(login_as, app, wang, beijing):
+    app.config["LMS_SI_POLICY"] = "stop_before_cutoff"
+    end(wang, date(2026, 6, 10))
+    with at(2026, 6, 11, 9, 0):
+        record = login_as("hr").get(f"/people/employees/{wang.id}").get_data(as_text=True)
+        manager_view = login_as("manager").get(f"/people/employees/{wang.id}").get_data(as_text=True)
+    assert "2026-06-01–2026-06-10" in record and "第一条第（五）项" in record
+    assert "2026-06-01–2026-06-10" not in manager_view
