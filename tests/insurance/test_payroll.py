@@ -154,3 +154,19 @@ def test_days_found_after_the_fact_are_not_unpaid_until_hr_confirms_them(app, wa
     assert "unpaid_absence" not in june
     assert june["si_personal"] == Decimal("-913.50")
     assert any("2026-06" in w and "confirm" in w for w in account.warnings)
+
+
+def test_the_ledger_runs_the_same_statements_for_3_people_as_for_12(app, org, beijing, make_employee,
+                                                                     count_statements):
+    def ledger_statements(n: int) -> int:
+        for i in range(n):
+            person = make_employee(f"员工{n}-{i}", status="active", work_city="北京", monthly_wage="8700",
+                                   social_insurance_base="8700")
+            absent(person, days("6.15-6.18"))
+        with at(2026, 6, 30, 9, 0), count_statements() as seen:
+            book = payroll.ledger(date(2026, 6, 1))
+        assert len({e.employee_no for e, _entry in book.rows}) >= n
+        return len(seen)
+
+    few = ledger_statements(3)
+    assert ledger_statements(9) == few  # 12 people now: no statement per person
