@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms import clock, evidence
 from lms.extensions import db
@@ -71,12 +71,12 @@ def current_rules(on: date | None = None) -> list[CityRule]:
 def cities_without_rules() -> list[tuple[str, int]]:
     """Work cities of people still employed that have no rule at all, with how many people each."""
     known = set(db.session.scalars(select(CityRule.city).distinct()))
-    rows = db.session.execute(select(Employee.work_city).where(Employee.status != "terminated")).scalars()
     counts: dict[str, int] = {}
-    for city in rows:
+    for city, people in db.session.execute(select(Employee.work_city, func.count()).where(
+            Employee.status != "terminated").group_by(Employee.work_city)):
         name = normalise(city)
         if name and name not in known:
-            counts[name] = counts.get(name, 0) + 1
+            counts[name] = counts.get(name, 0) + people
     return sorted(counts.items())
 
 

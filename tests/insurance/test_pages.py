@@ -102,3 +102,11 @@ def test_the_employee_record_names_the_uninsured_days_under_the_seed_practice(lo
         manager_view = login_as("manager").get(f"/people/employees/{wang.id}").get_data(as_text=True)
     assert "2026-06-01–2026-06-10" in record and "第一条第（五）项" in record
     assert "2026-06-01–2026-06-10" not in manager_view
+
+
+def test_the_city_rules_page_lists_the_cities_people_work_in_that_have_no_rule(login_as, org, make_employee):
+    make_employee("甲", work_city="成都市", status="active")
+    make_employee("乙", work_city="成都", status="active")
+    text = login_as("hr").get("/insurance/cities").get_data(as_text=True)
+    section = text[text.index('data-test="cities-missing"'):]
+    assert "成都" in section and "2" in section[:section.index("</ul>")]
