@@ -75,7 +75,7 @@ def test_a_resignation_gets_the_certificate_and_the_transfers(client, org, hr_to
         CaseTodo.employee_id == org.manager.id))}
     # 10.9 + 15 = 10.24, a Saturday: the deadline does not move; the to-do warns on Friday 10.23.
     assert todos == {"send_certificate": date(2026, 10, 9), "transfer_file": date(2026, 10, 24),
-                     "transfer_insurance": date(2026, 10, 24)}
+                     "transfer_insurance": date(2026, 10, 24), "file_si_stop": None}  # no work city, no rule
     ended = db.session.scalars(select(EvidenceEvent).where(body_field("kind") == "people.employment_ended")).one()
     assert ended.payload["warn_on"] == "2026-10-23"
     assert ended.payload["certificate"].startswith("TRC-2026-")
