@@ -85,6 +85,9 @@ def from_environment() -> dict:
         # Without a union (recorded once by HR), whom the union gate asks to be notified instead:
         # employee_representatives (职工代表) or regional_union (所在地区的地方工会); local practice differs.
         "LMS_UNION_ALTERNATIVE": env_str("LMS_UNION_ALTERNATIVE", "employee_representatives"),
+        # The "联系人事" page: HR's hotline and mailbox (the HR officers' own numbers are listed as well).
+        "LMS_HR_PHONE": env_str("LMS_HR_PHONE"),
+        "LMS_HR_EMAIL": env_str("LMS_HR_EMAIL"),
         # Notifications (lms.notify)
         "LMS_BASE_URL": env_str("LMS_BASE_URL", "http://127.0.0.1:5000"),
         "LMS_SMTP_HOST": env_str("LMS_SMTP_HOST"),

@@ -146,6 +146,16 @@ def current_version(course_id: int) -> CourseVersion:
     ).one()
 
 
+def chapters_teaching(course_slug: str, clause_ids: set[str]) -> list[Chapter]:
+    """The chapters of a course's current version that teach any of these rule clauses, in order."""
+    if not clause_ids:
+        return []
+    version = db.session.scalars(
+        select(CourseVersion).join(Course).where(Course.slug == course_slug)
+        .options(selectinload(CourseVersion.chapters)).order_by(CourseVersion.number.desc()).limit(1)).first()
+    return [c for c in version.chapters if clause_ids & set(c.rule_ids or [])] if version else []
+
+
 def current_rule_set() -> RuleSet | None:
     """The rule set in force: the latest adopted whose effective date has come."""
     return db.session.scalars(

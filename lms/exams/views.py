@@ -15,7 +15,8 @@ from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from lms import clock
-from lms.exams import certificates, services
+from lms.courses.models import Attestation, Chapter
+from lms.exams import certificates, path, services
 from lms.exams.models import Certificate, CoachingTask, ExamAttempt
 from lms.extensions import db
 from lms.people.access import get_employee_for, roles_required, visible_employees
@@ -38,24 +39,36 @@ def _choices(item: dict) -> dict[str, list[str]]:
     return {key: request.form.getlist(key) for key in services.answer_keys(item)}
 
 
+@bp.app_template_global()
+def exam_state_label(kind: str) -> str:
+    return str(path.STATE_LABELS.get(kind, kind))
+
+
+@bp.app_template_global()
+def training_record(employee_id: int) -> dict:
+    """A person's certificates and attestations, newest first, for their record page."""
+    return {
+        "certificates": db.session.scalars(select(Certificate).where(Certificate.employee_id == employee_id)
+                                           .order_by(Certificate.issued_at.desc())).all(),
+        "attestations": db.session.scalars(
+            select(Attestation).where(Attestation.employee_id == employee_id)
+            .options(joinedload(Attestation.chapter).joinedload(Chapter.course_version))
+            .order_by(Attestation.attested_at.desc())).all(),
+    }
+
+
 @bp.get("/")
 @login_required
 def my_exams():
+    """Each exam with the learner's attempts and what she may do now: start, continue, the make-up (or
+    why it is locked)."""
     exams = services.current_exams()
-    attempts = {e.slug: services.attempts_of(current_user.employee_id, e.slug) for e in exams} \
+    states = {e.slug: path.exam_state(current_user.employee_id, e) for e in exams} \
         if current_user.employee_id else {}
-    # "continue" (an attempt is open), "start" (allowed to try), or None.
-    action = {}
-    for exam in exams:
-        tries = attempts.get(exam.slug, [])
-        if any(services.is_open(a) for a in tries):
-            action[exam.slug] = "continue"
-        elif current_user.employee_id and not any(a.is_passed for a in tries) and len(tries) < exam.max_attempts:
-            action[exam.slug] = "start"
     mine = db.session.scalars(select(Certificate).where(Certificate.employee_id == current_user.employee_id)
                               .order_by(Certificate.issued_at)).all() if current_user.employee_id else []
-    return render_template("exams/my_exams.html", exams=exams, attempts=attempts, action=action,
-                           certificates=mine, form=FlaskForm(), locale=current_locale())
+    return render_template("exams/my_exams.html", exams=exams, states=states, certificates=mine, form=FlaskForm(),
+                           locale=current_locale())
 
 
 @bp.post("/<slug>/start")
@@ -128,7 +141,11 @@ def result(attempt_id: int):
         if services.is_open(attempt):
             return redirect(url_for("exams.review", attempt_id=attempt.id))
         services.submit(attempt, None, actor=current_user)  # time ran out: graded on what was saved
-    return render_template("exams/result.html", attempt=attempt, exam=attempt.exam_version,
+    state = path.exam_state(attempt.employee_id, attempt.exam_version)
+    certificate = db.session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).first()
+    return render_template("exams/result.html", attempt=attempt, exam=attempt.exam_version, state=state,
+                           certificate=certificate,
+                           reread=[] if attempt.is_passed else path.chapters_to_reread(attempt),
                            answers=attempt.answers or {}, locale=current_locale())
 
 

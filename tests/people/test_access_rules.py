@@ -101,7 +101,9 @@ OWN = {"web.home", "auth.logout", "people.me", "people.employees", "notify.inbox
        "exams.my_exams", "campaigns.mine",
        # Self-service: her own requests, reports, corrections, details and service-address confirmation.
        "requests.mine", "requests.apply_leave", "requests.apply_correction", "requests.report_emergency",
-       "requests.details", "requests.confirm_address"}
+       "requests.details", "requests.confirm_address",
+       # Writing to HR (the handbook's 联系人事).
+       "notify.contact_hr"}
 
 
 def _url(app, endpoint: str, org) -> str:
