@@ -182,12 +182,28 @@ def revoke_certificate(certificate_id: int):
     return redirect(url_for("people.employee", employee_id=certificate.employee_id))
 
 
+@verify_bp.get("/verify")
+def verify_form():
+    """Public: type the code printed on a certificate (or scan its QR code, which opens /verify/<code>)."""
+    code = request.args.get("code", "").strip().upper().replace(" ", "")
+    if code:
+        return redirect(url_for("verify.verify", code=code))
+    return render_template("exams/verify.html", certificate=None, code=None, locale=current_locale())
+
+
 @verify_bp.get("/verify/<code>")
 def verify(code: str):
     """Public: is this certificate genuine? Minimal data, the name masked."""
-    certificate = db.session.scalars(select(Certificate).where(Certificate.verification_code == code.upper())).first()
+    code = code.strip().upper()
+    problem = None
+    certificate = None
+    if len(code) != len(certificates.verification_code()) or set(code) - set(certificates.CODE_ALPHABET):
+        problem = _("A verification code has %(n)s letters and digits, as printed on the certificate.",
+                    n=len(certificates.verification_code()))
+    else:
+        certificate = db.session.scalars(select(Certificate).where(Certificate.verification_code == code)).first()
     status = 200 if certificate else 404
-    return render_template("exams/verify.html", certificate=certificate, code=code,
+    return render_template("exams/verify.html", certificate=certificate, code=code[:24], problem=problem,
                            masked_name=certificates.mask_name(certificate.employee.name) if certificate else None,
                            locale=current_locale()), status
 
