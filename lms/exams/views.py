@@ -107,7 +107,26 @@ def question(attempt_id: int, number: int):
             return redirect(url_for("exams.review", attempt_id=attempt.id))
         return redirect(url_for("exams.question", attempt_id=attempt.id, number=number + 1))
     return render_template("exams/question.html", attempt=attempt, item=item, total=len(attempt.paper),
-                           answers=attempt.answers or {}, form=form, locale=current_locale())
+                           answers=attempt.answers or {}, form=form, locale=current_locale(),
+                           remaining=max(int((attempt.deadline_at - clock.now()).total_seconds()), 0),
+                           now=clock.now())
+
+
+@bp.post("/attempts/<int:attempt_id>/<int:number>/save")
+@login_required
+def save(attempt_id: int, number: int):
+    """The page's script saves each click here (and sends what it queued while offline): 200 when kept,
+    409 once the time is up (the server's clock decides), 400 for a form without its CSRF token."""
+    attempt = _own_attempt(attempt_id)
+    item = next((i for i in attempt.paper if i["n"] == number), None)
+    if item is None:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    saved = services.save_answer(attempt, number, _choices(item))
+    if saved is None:
+        return {"saved": False, "reason": _("The time is up: this answer came too late.")}, 409
+    return {"saved": True}
 
 
 @bp.get("/attempts/<int:attempt_id>/review")
@@ -119,7 +138,8 @@ def review(attempt_id: int):
     answered = {item["n"]: all((attempt.answers or {}).get(k) for k in services.answer_keys(item))
                 for item in attempt.paper}
     return render_template("exams/review.html", attempt=attempt, answered=answered, form=FlaskForm(),
-                           locale=current_locale())
+                           locale=current_locale(), now=clock.now(),
+                           remaining=max(int((attempt.deadline_at - clock.now()).total_seconds()), 0))
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
