@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -167,8 +168,19 @@ def current_rule_set() -> RuleSet | None:
 # ---------------------------------------------------------------- enrolment
 
 
+class EnrolRefused(ValueError):
+    """An enrolment that cannot be made: the field at fault and the words for the person."""
+
+    def __init__(self, field: str, message):
+        super().__init__(str(message))
+        self.field, self.message = field, str(message)
+
+
 def enrol(employee_ids: list[int], course_id: int, *, source: str, actor=None, due_on: date | None = None) -> int:
-    """Enrol employees in a course (already enrolled: the due date is updated). Returns how many are new."""
+    """Enrol employees in a course (already enrolled: the due date is updated). Returns how many are new.
+    A due date in the past is refused (EnrolRefused)."""
+    if due_on is not None and due_on < clock.today():
+        raise EnrolRefused("due_on", _l("The due date is in the past."))
     existing = {e.employee_id: e for e in db.session.scalars(
         select(Enrollment).where(Enrollment.course_id == course_id, Enrollment.employee_id.in_(employee_ids)))}
     assigned_by = evidence.actor_of(actor)

@@ -167,6 +167,9 @@ def complete(slug: str, key: str):
 # ---------------------------------------------------------------- enrolment and team views
 
 
+NUMBER_MAX = Employee.employee_no.type.length
+
+
 def _parse_numbers(text: str) -> list[str]:
     return [n for n in re.split(r"[\s,，;；]+", text) if n]
 
@@ -180,19 +183,30 @@ def enrol(slug: str):
     status = 200
     if form.validate_on_submit():
         numbers = _parse_numbers(form.employee_numbers.data)
-        visible = visible_employees(current_user).where(Employee.employee_no.in_(numbers))
+        too_long = [n for n in numbers if len(n) > NUMBER_MAX]
+        visible = visible_employees(current_user).where(Employee.employee_no.in_(
+            [n for n in numbers if len(n) <= NUMBER_MAX]))
         found = {e.employee_no: e for e in db.session.scalars(visible)}
-        unknown = [n for n in numbers if n not in found]
-        if unknown:
+        unknown = [n for n in numbers if n not in found and len(n) <= NUMBER_MAX]
+        if too_long:
             form.employee_numbers.errors.append(
-                _("Not found or not in your team: %(numbers)s", numbers=", ".join(unknown)))
+                _("An employee number has at most %(max)s characters.", max=NUMBER_MAX))
+        if unknown:
+            shown = ", ".join(unknown[:10]) + (_(" and %(n)s more", n=len(unknown) - 10) if len(unknown) > 10 else "")
+            form.employee_numbers.errors.append(_("Not found or not in your team: %(numbers)s", numbers=shown))
+        if too_long or unknown:
             status = 422
         else:
-            created = services.enrol([e.id for e in found.values()], course.id,
-                                     source="hr" if current_user.sees_everyone else "manager",
-                                     actor=current_user, due_on=form.due_on.data)
-            flash(_("%(new)s enrolled, %(total)s in all.", new=created, total=len(found)), "success")
-            return redirect(url_for("courses.team", course=course.slug))
+            try:
+                created = services.enrol([e.id for e in found.values()], course.id,
+                                         source="hr" if current_user.sees_everyone else "manager",
+                                         actor=current_user, due_on=form.due_on.data)
+            except services.EnrolRefused as refusal:
+                getattr(form, refusal.field).errors.append(refusal.message)
+                status = 422
+            else:
+                flash(_("%(new)s enrolled, %(total)s in all.", new=created, total=len(found)), "success")
+                return redirect(url_for("courses.team", course=course.slug))
     elif form.errors:
         status = 422
     version = services.current_version(course.id)

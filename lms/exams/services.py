@@ -388,10 +388,25 @@ def coaching_blocks(employee_id: int, slug: str) -> CoachingTask | None:
     ).first()
 
 
+class CoachingRefused(ValueError):
+    """A coaching that cannot be recorded: the field at fault and the words for the manager."""
+
+    def __init__(self, field: str, message):
+        super().__init__(str(message))
+        self.field, self.message = field, str(message)
+
+
 def record_coaching(task: CoachingTask, coached_on, notes: str, actor) -> None:
-    """The manager records when and what was covered; the make-up unlocks."""
+    """The manager records when and what was covered; the make-up unlocks. The coaching took place
+    between the failed attempt and today (CoachingRefused otherwise)."""
     if task.completed_at is not None:
-        raise ValueError("this coaching is already recorded")
+        raise CoachingRefused("task", _l("This coaching is already recorded."))
+    if coached_on > clock.today():
+        raise CoachingRefused("coached_on", _l("The coaching date cannot be in the future."))
+    failed_on = clock.local(task.attempt.submitted_at or task.created_at).date()
+    if coached_on < failed_on:
+        raise CoachingRefused("coached_on", _l("The coaching date cannot be before the failed attempt (%(date)s).",
+                                               date=failed_on.isoformat()))
     task.coached_on, task.notes = coached_on, notes.strip()
     task.completed_at, task.completed_by = clock.now(), evidence.actor_of(actor)
     evidence.record("exams.coaching_recorded", evidence.subject_of("employee", task.employee_id), {

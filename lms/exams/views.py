@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from lms import clock
@@ -19,6 +19,7 @@ from lms.courses.models import Attestation, Chapter
 from lms.exams import certificates, path, services
 from lms.exams.models import Certificate, CoachingTask, ExamAttempt
 from lms.extensions import db
+from lms.forms import DateInput
 from lms.people.access import get_employee_for, roles_required, visible_employees
 from lms.ui import current_locale
 
@@ -232,26 +233,31 @@ def verify(code: str):
 
 
 class CoachingForm(FlaskForm):
-    coached_on = DateField(_l("Date of the coaching"), validators=[DataRequired()])
+    coached_on = DateInput(_l("Date of the coaching"), validators=[DataRequired()])
     notes = TextAreaField(_l("What was covered"), validators=[DataRequired(), Length(max=4000)])
 
 
 @bp.route("/coaching", methods=["GET", "POST"])
 @roles_required("manager", "hr", "admin")
 def coaching():
-    """Coaching tasks for the viewer's people (HR: everyone), open ones first; record one here."""
+    """Coaching tasks for the viewer's people (HR: everyone), open ones first; record one here. A form
+    with an error comes back under its own task, with what was typed."""
     form = CoachingForm()
+    submitted = request.form.get("task_id", type=int) if request.method == "POST" else None
     if form.validate_on_submit():
-        task = db.session.get(CoachingTask, request.form.get("task_id", type=int) or 0)
+        task = db.session.get(CoachingTask, submitted or 0)
         if task is None:
             abort(404)
         get_employee_for(current_user, task.employee_id)
         try:
             services.record_coaching(task, form.coached_on.data, form.notes.data, current_user)
-        except ValueError:
-            abort(409)
-        flash(_("Coaching recorded; the make-up exam is open."), "success")
-        return redirect(url_for("exams.coaching"))
+        except services.CoachingRefused as refusal:
+            if refusal.field == "task":
+                abort(409)
+            form.coached_on.errors = [*form.coached_on.errors, refusal.message]
+        else:
+            flash(_("Coaching recorded; the make-up exam is open."), "success")
+            return redirect(url_for("exams.coaching"))
     people = visible_employees(current_user).subquery()
     tasks = db.session.scalars(
         select(CoachingTask).join(people, people.c.id == CoachingTask.employee_id)
@@ -259,8 +265,10 @@ def coaching():
                  joinedload(CoachingTask.attempt))
         .order_by(CoachingTask.completed_at.is_not(None), CoachingTask.due_at).limit(500)
     ).all()
-    return render_template("exams/coaching.html", tasks=tasks, form=form, now=clock.now(),
-                           locale=current_locale()), 422 if form.errors else 200
+    failed = form.errors or any(f.errors for f in form)
+    return render_template("exams/coaching.html", tasks=tasks, form=form, blank=CoachingForm(formdata=None),
+                           submitted=submitted, now=clock.now(), today=clock.today(),
+                           locale=current_locale()), 422 if failed else 200
 
 
 @bp.get("/onboarding")

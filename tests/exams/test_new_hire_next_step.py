@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from lms import clock
 from lms.courses import services as courses
 from lms.exams import services
 from lms.exams.models import CoachingTask, ExamAttempt
@@ -77,7 +78,7 @@ def test_the_start_page_leads_the_new_hire_step_by_step(login_as, newcomer, org)
     assert '<a href="/courses/handbook/chapters/leave-and-absence">' in opened
 
     task = db.session.scalars(select(CoachingTask)).one()
-    login_as("manager").post("/exams/coaching", data={"task_id": task.id, "coached_on": "2026-06-03",
+    login_as("manager").post("/exams/coaching", data={"task_id": task.id, "coached_on": clock.today().isoformat(),
                                                       "notes": "讲解了请假流程"})
     kind, page = step_of(me)
     assert kind == "make_up" and "Take the make-up exam" in page
