@@ -185,7 +185,7 @@ def certificate_pdf(certificate_id: int):
     if certificate is None:
         abort(404)
     get_employee_for(current_user, certificate.employee_id)
-    return send_file(io.BytesIO(certificate.pdf), mimetype="application/pdf",
+    return send_file(io.BytesIO(certificate.pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{certificate.number}.pdf")
 
 
