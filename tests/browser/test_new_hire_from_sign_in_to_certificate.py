@@ -19,7 +19,7 @@ from lms.courses import services as courses
 from lms.exams.models import ExamAttempt
 from lms.extensions import db
 from tests.browser.conftest import sign_in
-from tests.exams.test_take_exam import right_answers
+from tests.browser.test_new_hire_exam_journey import answer_on_screen
 
 pytestmark = pytest.mark.browser
 
@@ -44,18 +44,6 @@ def menu(page, words, label: str, group: str | None = None) -> None:
 
 def next_step(page) -> str:
     return page.get_attribute("[data-test=next-step]", "data-step")
-
-
-def answer_all(page, attempt: ExamAttempt, correctly: bool) -> None:
-    for item in attempt.paper:
-        if correctly:
-            for key, values in right_answers(item).items():
-                for value in values:
-                    page.check(f"input[name='{key}'][value='{value}']")
-        page.click("button[name=go][value=next]")
-        page.wait_for_load_state()
-    page.click("[data-test=submit]")
-    page.wait_for_load_state()
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -88,7 +76,7 @@ def test_new_hire_from_sign_in_to_certificate_on_a_phone(lang, page, browser, li
     first = db.session.scalars(select(ExamAttempt)).one()
     expect(page.locator("[data-test=time-left]")).to_have_text(re.compile(r"^\d+:\d\d$"))
     page.screenshot(path=str(artifacts / f"newhire-3-question-{lang}-phone.png"), full_page=True)
-    answer_all(page, first, correctly=False)
+    answer_on_screen(page, first, correctly=False)
 
     what_next = page.locator("[data-test=what-next]")
     expect(what_next).to_be_visible()
@@ -129,7 +117,7 @@ def test_new_hire_from_sign_in_to_certificate_on_a_phone(lang, page, browser, li
     page.wait_for_url(re.compile(r"/exams/attempts/\d+/1$"))
     db.session.expire_all()
     second = db.session.scalars(select(ExamAttempt).where(ExamAttempt.number == 2)).one()
-    answer_all(page, second, correctly=True)
+    answer_on_screen(page, second, correctly=True)
     expect(page.locator("[data-test=what-next] [data-test=certificate]")).to_be_visible()
     page.screenshot(path=str(artifacts / f"newhire-6-passed-{lang}-phone.png"), full_page=True)
 
