@@ -61,7 +61,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, org):
 # check, the language switch, the public API description, certificate verification, the API sign-in,
 # and the absence reply link from the SMS (its signed token is the credential; a bad one gets 404).
 PUBLIC = {"auth.login", "static", "web.healthz", "web.livez", "web.set_language", "api-docs.openapi_json",
-          "verify.verify", "api_exams.Tokens", "absence.reply_by_link"}
+          "verify.verify", "verify.verify_form", "api_exams.Tokens", "absence.reply_by_link"}
 
 
 def _concrete_url(rule: Rule, org) -> str:
