@@ -88,6 +88,9 @@ def from_environment() -> dict:
         # Social insurance after employment ends: pay_final_month (the month it ends in is paid) or
         # stop_before_cutoff (the seed's practice: stop that month when the end is before the city's cut-off).
         "LMS_SI_POLICY": env_str("LMS_SI_POLICY", "pay_final_month"),
+        # The "联系人事" page: HR's hotline and mailbox (the HR officers' own numbers are listed as well).
+        "LMS_HR_PHONE": env_str("LMS_HR_PHONE"),
+        "LMS_HR_EMAIL": env_str("LMS_HR_EMAIL"),
         # Notifications (lms.notify)
         "LMS_BASE_URL": env_str("LMS_BASE_URL", "http://127.0.0.1:5000"),
         "LMS_SMTP_HOST": env_str("LMS_SMTP_HOST"),

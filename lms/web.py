@@ -13,10 +13,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from lms import config, health
+from lms.exams import path
 from lms.extensions import db
 from lms.people import services
 from lms.people.access import visible_employees
 from lms.people.models import Department, Employee
+from lms.ui import current_locale
 
 bp = Blueprint("web", __name__)
 log = logging.getLogger(__name__)
@@ -46,7 +48,10 @@ def home():
                 select(func.count(Employee.id)).where(Employee.status == "onboarding")
             ),
         }
-    return render_template("home.html", team_size=team_size, counts=counts)
+    statuses = path.course_statuses(current_user.employee_id) if current_user.employee_id else []
+    step = path.next_step(current_user.employee_id, statuses) if current_user.employee_id else None
+    return render_template("home.html", team_size=team_size, counts=counts, statuses=statuses, step=step,
+                           locale=current_locale())
 
 
 @bp.post("/language")

@@ -2,9 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, Form, FormField, IntegerField, RadioField, SelectField, StringField
+from wtforms import FieldList, Form, FormField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from lms.forms import DateInput
 from lms.people.models import JOB_FAMILIES
 
 
@@ -24,8 +25,8 @@ class RuleForm(Form):
 class CampaignForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=[("refresher", _l("Refresher")), ("annual", _l("Annual assessment"))])
-    launch_on = DateField(_l("Launch date"), validators=[DataRequired()])
-    due_on = DateField(_l("Due date"), validators=[DataRequired()])
+    launch_on = DateInput(_l("Launch date"), validators=[DataRequired()])
+    due_on = DateInput(_l("Due date"), validators=[DataRequired()])
     remind_days_before = IntegerField(_l("Reminder, days before the due date"), default=3,
                                       validators=[DataRequired(), NumberRange(0, 60)])
     grace_days = IntegerField(_l("Days overdue before HR is told"), default=5,
@@ -43,4 +44,4 @@ class AssignForm(FlaskForm):
     employee_no = SelectField(_l("Person"), validators=[Optional()])
     course = SelectField(_l("Course"), validators=[DataRequired()])
     exam = SelectField(_l("Exam"), validators=[DataRequired()])
-    due_on = DateField(_l("Due date"), validators=[DataRequired()])
+    due_on = DateInput(_l("Due date"), validators=[DataRequired()])

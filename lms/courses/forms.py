@@ -2,8 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, TextAreaField
+from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from lms.forms import DateInput
 
 
 class AttestForm(FlaskForm):
@@ -19,7 +21,7 @@ class CompleteForm(FlaskForm):
 class EnrolForm(FlaskForm):
     employee_numbers = TextAreaField(_l("Employee numbers (one per line, or separated by commas)"),
                                      validators=[DataRequired(), Length(max=20000)])
-    due_on = DateField(_l("Due date"), validators=[Optional()])
+    due_on = DateInput(_l("Due date"), validators=[Optional()])
 
 
 class PostForm(FlaskForm):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -146,6 +147,16 @@ def current_version(course_id: int) -> CourseVersion:
     ).one()
 
 
+def chapters_teaching(course_slug: str, clause_ids: set[str]) -> list[Chapter]:
+    """The chapters of a course's current version that teach any of these rule clauses, in order."""
+    if not clause_ids:
+        return []
+    version = db.session.scalars(
+        select(CourseVersion).join(Course).where(Course.slug == course_slug)
+        .options(selectinload(CourseVersion.chapters)).order_by(CourseVersion.number.desc()).limit(1)).first()
+    return [c for c in version.chapters if clause_ids & set(c.rule_ids or [])] if version else []
+
+
 def current_rule_set() -> RuleSet | None:
     """The rule set in force: the latest adopted whose effective date has come."""
     return db.session.scalars(
@@ -157,8 +168,19 @@ def current_rule_set() -> RuleSet | None:
 # ---------------------------------------------------------------- enrolment
 
 
+class EnrolRefused(ValueError):
+    """An enrolment that cannot be made: the field at fault and the words for the person."""
+
+    def __init__(self, field: str, message):
+        super().__init__(str(message))
+        self.field, self.message = field, str(message)
+
+
 def enrol(employee_ids: list[int], course_id: int, *, source: str, actor=None, due_on: date | None = None) -> int:
-    """Enrol employees in a course (already enrolled: the due date is updated). Returns how many are new."""
+    """Enrol employees in a course (already enrolled: the due date is updated). Returns how many are new.
+    A due date in the past is refused (EnrolRefused)."""
+    if due_on is not None and due_on < clock.today():
+        raise EnrolRefused("due_on", _l("The due date is in the past."))
     existing = {e.employee_id: e for e in db.session.scalars(
         select(Enrollment).where(Enrollment.course_id == course_id, Enrollment.employee_id.in_(employee_ids)))}
     assigned_by = evidence.actor_of(actor)

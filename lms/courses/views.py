@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from lms.courses import services
 from lms.courses.forms import AttestForm, CompleteForm, EnrolForm, HideForm, PostForm
 from lms.courses.models import DISCUSSED_KINDS, Attestation, ChapterProgress, Course, Enrollment, Post
+from lms.exams import path
 from lms.extensions import db
 from lms.people.access import roles_required, visible_employees
 from lms.people.models import Employee
@@ -86,6 +87,15 @@ def _chapter(version, key: str):
     return chapter
 
 
+def _onwards(slug: str, version, key: str) -> str:
+    """Where a reader goes after finishing a chapter: the next one; after the last, back to it,
+    where the exam now waits."""
+    keys = [c.key for c in version.chapters]
+    position = keys.index(key)
+    following = keys[position + 1] if position + 1 < len(keys) else key
+    return url_for("courses.chapter", slug=slug, key=following, _anchor=None if following != key else "next")
+
+
 @bp.get("/<slug>/chapters/<key>")
 @login_required
 def chapter(slug: str, key: str):
@@ -104,7 +114,17 @@ def chapter(slug: str, key: str):
         previous_key=keys[position - 1] if position > 0 else None,
         next_key=keys[position + 1] if position + 1 < len(keys) else None,
         attest_form=AttestForm(chapter_sha256=chapter.sha256), complete_form=CompleteForm(),
+        exam=_exam_after(course, enrollment) if position + 1 == len(keys) else None,
     )
+
+
+def _exam_after(course: Course, enrollment: Enrollment | None):
+    """On the last chapter: the course's exam, if the reader may take it now."""
+    exam = path.course_exam(course.slug)
+    if exam is None or enrollment is None:
+        return None
+    state = path.exam_state(enrollment.employee_id, exam)
+    return state if state.may_start else None
 
 
 @bp.post("/<slug>/chapters/<key>/attest")
@@ -126,7 +146,7 @@ def attest(slug: str, key: str):
         services.attest(enrollment, chapter, current_locale(), request.remote_addr,
                         request.headers.get("User-Agent"), current_user)
     flash(_("Thank you. Your confirmation has been recorded."), "success")
-    return redirect(url_for("courses.course", slug=slug))
+    return redirect(_onwards(slug, chapter.course_version, key))
 
 
 @bp.post("/<slug>/chapters/<key>/complete")
@@ -141,10 +161,13 @@ def complete(slug: str, key: str):
         services.complete_chapter(enrollment, chapter)
     except ValueError:
         abort(400)
-    return redirect(url_for("courses.course", slug=slug))
+    return redirect(_onwards(slug, chapter.course_version, key))
 
 
 # ---------------------------------------------------------------- enrolment and team views
+
+
+NUMBER_MAX = Employee.employee_no.type.length
 
 
 def _parse_numbers(text: str) -> list[str]:
@@ -160,19 +183,30 @@ def enrol(slug: str):
     status = 200
     if form.validate_on_submit():
         numbers = _parse_numbers(form.employee_numbers.data)
-        visible = visible_employees(current_user).where(Employee.employee_no.in_(numbers))
+        too_long = [n for n in numbers if len(n) > NUMBER_MAX]
+        visible = visible_employees(current_user).where(Employee.employee_no.in_(
+            [n for n in numbers if len(n) <= NUMBER_MAX]))
         found = {e.employee_no: e for e in db.session.scalars(visible)}
-        unknown = [n for n in numbers if n not in found]
-        if unknown:
+        unknown = [n for n in numbers if n not in found and len(n) <= NUMBER_MAX]
+        if too_long:
             form.employee_numbers.errors.append(
-                _("Not found or not in your team: %(numbers)s", numbers=", ".join(unknown)))
+                _("An employee number has at most %(max)s characters.", max=NUMBER_MAX))
+        if unknown:
+            shown = ", ".join(unknown[:10]) + (_(" and %(n)s more", n=len(unknown) - 10) if len(unknown) > 10 else "")
+            form.employee_numbers.errors.append(_("Not found or not in your team: %(numbers)s", numbers=shown))
+        if too_long or unknown:
             status = 422
         else:
-            created = services.enrol([e.id for e in found.values()], course.id,
-                                     source="hr" if current_user.sees_everyone else "manager",
-                                     actor=current_user, due_on=form.due_on.data)
-            flash(_("%(new)s enrolled, %(total)s in all.", new=created, total=len(found)), "success")
-            return redirect(url_for("courses.team", course=course.slug))
+            try:
+                created = services.enrol([e.id for e in found.values()], course.id,
+                                         source="hr" if current_user.sees_everyone else "manager",
+                                         actor=current_user, due_on=form.due_on.data)
+            except services.EnrolRefused as refusal:
+                getattr(form, refusal.field).errors.append(refusal.message)
+                status = 422
+            else:
+                flash(_("%(new)s enrolled, %(total)s in all.", new=created, total=len(found)), "success")
+                return redirect(url_for("courses.team", course=course.slug))
     elif form.errors:
         status = 422
     version = services.current_version(course.id)

@@ -26,15 +26,34 @@ def register_font() -> None:
         pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE), subfontIndex=0))
 
 
+# Chinese typesetting (禁则): these never begin a line, those never end one.
+NO_LINE_START = frozenset("、，。；：！？）】》」』〕”’,.;:!?)]}…%")
+NO_LINE_END = frozenset("（【《「『〔“‘([{")
+
+
+def _break_at(row: str, char: str) -> int:
+    """Where to cut a full row before `char`: between words in Latin text, never after an opening mark."""
+    cut = len(row)
+    if char.isascii() and char.isalnum() and row[-1:].isascii() and row[-1:].isalnum():
+        space = row.rfind(" ")
+        if space > 0:
+            cut = space + 1
+    while cut > 1 and row[cut - 1] in NO_LINE_END:
+        cut -= 1
+    return cut
+
+
 def wrap(text: str, size: float, max_width: float) -> list[str]:
-    """Break text into rows no wider than max_width, at any character (Chinese has no spaces)."""
+    """Break text into rows no wider than max_width: at any character in Chinese, between words in
+    English; closing punctuation hangs at the end of a row rather than begin the next."""
     rows, row = [], ""
     for char in text:
-        if row and pdfmetrics.stringWidth(row + char, FONT, size) > max_width:
-            rows.append(row)
-            row = char.lstrip()
-        else:
+        if not row or char in NO_LINE_START or pdfmetrics.stringWidth(row + char, FONT, size) <= max_width:
             row += char
+            continue
+        cut = _break_at(row, char)
+        rows.append(row[:cut].rstrip())
+        row = (row[cut:] + char).lstrip()
     return [*rows, row] if row else rows
 
 

@@ -6,6 +6,7 @@ import hashlib
 import io
 import secrets
 
+import segno
 from flask import current_app
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
@@ -70,6 +71,37 @@ def issue_certificate(attempt: ExamAttempt) -> Certificate:
     return certificate
 
 
+# Where the QR code sits on the landscape page (from the right and bottom edges), and its size.
+QR_RIGHT, QR_BOTTOM, QR_SIZE = 24 * mm, 24 * mm, 36 * mm
+
+
+def verification_url(certificate: Certificate) -> str:
+    """The public page that confirms the certificate, under LMS_BASE_URL."""
+    return external_url("verify.verify", code=certificate.verification_code)
+
+
+def draw_qr(pdf: canvas.Canvas, data: str, x: float, y: float, size: float) -> None:
+    """A QR code of `data` drawn as filled rectangles (vectors: sharp at any zoom, no image), one per
+    run of dark modules in a row, with the standard quiet zone left white."""
+    matrix = segno.make(data, error="m").matrix
+    module = size / (len(matrix) + 8)  # four modules of quiet zone on each side
+    origin_x, top = x + 4 * module, y + size - 4 * module
+    pdf.saveState()
+    pdf.setFillColorRGB(0, 0, 0)
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < len(row):
+            if not row[c]:
+                c += 1
+                continue
+            start = c
+            while c < len(row) and row[c]:
+                c += 1
+            pdf.rect(origin_x + start * module, top - (r + 1) * module, (c - start) * module, module,
+                     stroke=0, fill=1)
+    pdf.restoreState()
+
+
 def render_pdf(certificate: Certificate, name: str, employee_no: str) -> bytes:
     """An A4 landscape certificate in Chinese and English; the font subset is embedded."""
     register_font()
@@ -104,14 +136,21 @@ def render_pdf(certificate: Certificate, name: str, employee_no: str) -> bytes:
              f"{exam_zh}，成绩 {certificate.score} 分，考核合格。", height - 70 * mm, 14)
     y = line(f"This certifies that {name} ({employee_no}) passed “{certificate.exam_title_en}” on "
              f"{issued:%Y-%m-%d} with a score of {certificate.score}.", y, 11)
-    y = line(f"培训课程 Course：《{course['title_zh']}》 {course['title_en']} — 第 {course['number']} 版 "
-             f"SHA-256 {course['sha256']}", y - 4 * mm, 10)
-    rules = "、".join(c["title_zh"] for c in certificate.clauses)
-    y = line(f"所考核的规章制度（{certificate.rules_version} 版）Rules covered：{rules}", y, 10)
+    y = line(f"培训课程 Course：《{course['title_zh']}》 {course['title_en']}（第 {course['number']} 版 "
+             f"Version {course['number']}）", y - 4 * mm, 10)
+    rules_zh = "、".join(c["title_zh"] for c in certificate.clauses)
+    rules_en = "; ".join(c["title_en"] for c in certificate.clauses)
+    version = f"（{certificate.rules_version} 版）" if certificate.rules_version else ""
+    y = line(f"所考核的规章制度{version}：{rules_zh}", y, 10)
+    y = line(f"Rules covered: {rules_en}", y, 9)
     y = line(f"证书编号 Certificate No.：{certificate.number}", y - 4 * mm, 12)
     y = line(f"验证码 Verification code：{certificate.verification_code}", y, 12)
-    url = external_url("verify.verify", code=certificate.verification_code)
+    url = verification_url(certificate)
     line(f"验证网址 Verify at：{url}", y, 11)
+    draw_qr(pdf, url, width - QR_RIGHT - QR_SIZE, QR_BOTTOM, QR_SIZE)
+    pdf.setFont(FONT, 8)
+    pdf.drawCentredString(width - QR_RIGHT - QR_SIZE / 2, QR_BOTTOM - 4 * mm, "扫码验证 Scan to verify")
+    pdf.drawString(left, 16 * mm, f"课程版本指纹 Course fingerprint (SHA-256)：{course['sha256'][:16]}…")
     line(current_app.config["LMS_COMPANY_NAME"], 30 * mm, 14)
     line(f"{issued.year}年{issued.month}月{issued.day}日", 22 * mm, 12)
     pdf.showPage()

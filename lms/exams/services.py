@@ -16,12 +16,14 @@ from sqlalchemy.orm import joinedload
 
 from lms import clock, evidence, notify
 from lms.commits import commit_without_waiting_for_disk
+from lms.courses import services as courses
 from lms.exams.certificates import issue_certificate
 from lms.exams.content import question_clause
 from lms.exams.models import CoachingTask, ExamAttempt, ExamVersion, QuestionBank
 from lms.extensions import db
 from lms.people import services as people
 from lms.people.models import Employee, User
+from lms.ui import external_url
 
 GRACE = timedelta(seconds=60)  # a submit this late still counts its answers (a slow network)
 _random = random.SystemRandom()
@@ -184,13 +186,9 @@ def start_attempt(employee_id: int, slug: str, actor=None) -> ExamAttempt:
         if attempt.submitted_at is None:
             submit(attempt, None, actor)
     cycle = current_cycle(employee_id, slug)
-    this_cycle = [a for a in previous if cycle is None or a.started_at >= cycle.since]
-    if any(a.is_passed for a in this_cycle):
-        raise ExamRefused("passed")
-    if len(this_cycle) >= exam.max_attempts:
-        raise ExamRefused("no_attempts_left")
-    if coaching_blocks(employee_id, slug):
-        raise ExamRefused("waiting_for_coaching")
+    refused = refusal(employee_id, exam, previous, cycle)
+    if refused:
+        raise ExamRefused(refused)
     seen = {item["id"] for attempt in previous for item in attempt.paper}
     if cycle is not None:  # a refresher prefers questions unseen in any exam of the same rules
         seen |= {item["id"] for paper in db.session.scalars(select(ExamAttempt.paper).where(
@@ -209,6 +207,19 @@ def start_attempt(employee_id: int, slug: str, actor=None) -> ExamAttempt:
         **({"draw": draw} if draw else {})}, actor=actor)
     db.session.commit()
     return attempt
+
+
+def refusal(employee_id: int, exam: ExamVersion, previous: list[ExamAttempt],
+            cycle: AttemptCycle | None) -> str | None:
+    """Why no new attempt may start now (a REFUSALS code), or None; `previous` are all the person's attempts."""
+    this_cycle = [a for a in previous if cycle is None or a.started_at >= cycle.since]
+    if any(a.is_passed for a in this_cycle):
+        return "passed"
+    if len(this_cycle) >= exam.max_attempts:
+        return "no_attempts_left"
+    if coaching_blocks(employee_id, exam.slug):
+        return "waiting_for_coaching"
+    return None
 
 
 def is_open(attempt: ExamAttempt) -> bool:
@@ -345,12 +356,21 @@ def _open_coaching(attempt: ExamAttempt) -> CoachingTask:
     return task
 
 
+def missed_clauses(attempt: ExamAttempt) -> set[str]:
+    """The rule clauses of the questions a graded attempt did not answer fully right."""
+    results = attempt.results or {}
+    return {question_clause(item) for item in attempt.paper if not results.get(str(item["n"]), {}).get("full")}
+
+
 def _make_up_messages(attempt: ExamAttempt, task: CoachingTask) -> list[tuple]:
     """The make-up reminder to the employee and the coaching request to the direct manager, as
     notify.send arguments; built before the commit, which would expire what they are made of."""
     exam = attempt.exam_version
+    reread = [{"zh": c.title_zh, "en": c.title_en,
+               "url": external_url("courses.chapter", slug=exam.course_slug, key=c.key)}
+              for c in courses.chapters_teaching(exam.course_slug, missed_clauses(attempt))]
     context = {"exam_zh": exam.title_zh, "exam_en": exam.title_en, "score": str(attempt.score),
-               "pass_mark": exam.pass_mark, "employee": attempt.employee.name,
+               "pass_mark": exam.pass_mark, "employee": attempt.employee.name, "reread": reread,
                "due": clock.local(task.due_at).strftime("%Y-%m-%d %H:%M")}
     subject = evidence.subject_of("employee", attempt.employee_id)
     messages = [(f"exam-make-up:{attempt.id}", attempt.employee_id, "exam_make_up", context, ["inapp", "sms"], subject)]
@@ -368,10 +388,25 @@ def coaching_blocks(employee_id: int, slug: str) -> CoachingTask | None:
     ).first()
 
 
+class CoachingRefused(ValueError):
+    """A coaching that cannot be recorded: the field at fault and the words for the manager."""
+
+    def __init__(self, field: str, message):
+        super().__init__(str(message))
+        self.field, self.message = field, str(message)
+
+
 def record_coaching(task: CoachingTask, coached_on, notes: str, actor) -> None:
-    """The manager records when and what was covered; the make-up unlocks."""
+    """The manager records when and what was covered; the make-up unlocks. The coaching took place
+    between the failed attempt and today (CoachingRefused otherwise)."""
     if task.completed_at is not None:
-        raise ValueError("this coaching is already recorded")
+        raise CoachingRefused("task", _l("This coaching is already recorded."))
+    if coached_on > clock.today():
+        raise CoachingRefused("coached_on", _l("The coaching date cannot be in the future."))
+    failed_on = clock.local(task.attempt.submitted_at or task.created_at).date()
+    if coached_on < failed_on:
+        raise CoachingRefused("coached_on", _l("The coaching date cannot be before the failed attempt (%(date)s).",
+                                               date=failed_on.isoformat()))
     task.coached_on, task.notes = coached_on, notes.strip()
     task.completed_at, task.completed_by = clock.now(), evidence.actor_of(actor)
     evidence.record("exams.coaching_recorded", evidence.subject_of("employee", task.employee_id), {

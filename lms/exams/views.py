@@ -11,13 +11,15 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from lms import clock
-from lms.exams import certificates, services
+from lms.courses.models import Attestation, Chapter
+from lms.exams import certificates, path, services
 from lms.exams.models import Certificate, CoachingTask, ExamAttempt
 from lms.extensions import db
+from lms.forms import DateInput
 from lms.people.access import get_employee_for, roles_required, visible_employees
 from lms.ui import current_locale
 
@@ -38,24 +40,36 @@ def _choices(item: dict) -> dict[str, list[str]]:
     return {key: request.form.getlist(key) for key in services.answer_keys(item)}
 
 
+@bp.app_template_global()
+def exam_state_label(kind: str) -> str:
+    return str(path.STATE_LABELS.get(kind, kind))
+
+
+@bp.app_template_global()
+def training_record(employee_id: int) -> dict:
+    """A person's certificates and attestations, newest first, for their record page."""
+    return {
+        "certificates": db.session.scalars(select(Certificate).where(Certificate.employee_id == employee_id)
+                                           .order_by(Certificate.issued_at.desc())).all(),
+        "attestations": db.session.scalars(
+            select(Attestation).where(Attestation.employee_id == employee_id)
+            .options(joinedload(Attestation.chapter).joinedload(Chapter.course_version))
+            .order_by(Attestation.attested_at.desc())).all(),
+    }
+
+
 @bp.get("/")
 @login_required
 def my_exams():
+    """Each exam with the learner's attempts and what she may do now: start, continue, the make-up (or
+    why it is locked)."""
     exams = services.current_exams()
-    attempts = {e.slug: services.attempts_of(current_user.employee_id, e.slug) for e in exams} \
+    states = {e.slug: path.exam_state(current_user.employee_id, e) for e in exams} \
         if current_user.employee_id else {}
-    # "continue" (an attempt is open), "start" (allowed to try), or None.
-    action = {}
-    for exam in exams:
-        tries = attempts.get(exam.slug, [])
-        if any(services.is_open(a) for a in tries):
-            action[exam.slug] = "continue"
-        elif current_user.employee_id and not any(a.is_passed for a in tries) and len(tries) < exam.max_attempts:
-            action[exam.slug] = "start"
     mine = db.session.scalars(select(Certificate).where(Certificate.employee_id == current_user.employee_id)
                               .order_by(Certificate.issued_at)).all() if current_user.employee_id else []
-    return render_template("exams/my_exams.html", exams=exams, attempts=attempts, action=action,
-                           certificates=mine, form=FlaskForm(), locale=current_locale())
+    return render_template("exams/my_exams.html", exams=exams, states=states, certificates=mine, form=FlaskForm(),
+                           locale=current_locale())
 
 
 @bp.post("/<slug>/start")
@@ -94,7 +108,26 @@ def question(attempt_id: int, number: int):
             return redirect(url_for("exams.review", attempt_id=attempt.id))
         return redirect(url_for("exams.question", attempt_id=attempt.id, number=number + 1))
     return render_template("exams/question.html", attempt=attempt, item=item, total=len(attempt.paper),
-                           answers=attempt.answers or {}, form=form, locale=current_locale())
+                           answers=attempt.answers or {}, form=form, locale=current_locale(),
+                           remaining=max(int((attempt.deadline_at - clock.now()).total_seconds()), 0),
+                           now=clock.now())
+
+
+@bp.post("/attempts/<int:attempt_id>/<int:number>/save")
+@login_required
+def save(attempt_id: int, number: int):
+    """The page's script saves each click here (and sends what it queued while offline): 200 when kept,
+    409 once the time is up (the server's clock decides), 400 for a form without its CSRF token."""
+    attempt = _own_attempt(attempt_id)
+    item = next((i for i in attempt.paper if i["n"] == number), None)
+    if item is None:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    saved = services.save_answer(attempt, number, _choices(item))
+    if saved is None:
+        return {"saved": False, "reason": _("The time is up: this answer came too late.")}, 409
+    return {"saved": True}
 
 
 @bp.get("/attempts/<int:attempt_id>/review")
@@ -106,7 +139,8 @@ def review(attempt_id: int):
     answered = {item["n"]: all((attempt.answers or {}).get(k) for k in services.answer_keys(item))
                 for item in attempt.paper}
     return render_template("exams/review.html", attempt=attempt, answered=answered, form=FlaskForm(),
-                           locale=current_locale())
+                           locale=current_locale(), now=clock.now(),
+                           remaining=max(int((attempt.deadline_at - clock.now()).total_seconds()), 0))
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
@@ -128,7 +162,11 @@ def result(attempt_id: int):
         if services.is_open(attempt):
             return redirect(url_for("exams.review", attempt_id=attempt.id))
         services.submit(attempt, None, actor=current_user)  # time ran out: graded on what was saved
-    return render_template("exams/result.html", attempt=attempt, exam=attempt.exam_version,
+    state = path.exam_state(attempt.employee_id, attempt.exam_version)
+    certificate = db.session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).first()
+    return render_template("exams/result.html", attempt=attempt, exam=attempt.exam_version, state=state,
+                           certificate=certificate,
+                           reread=[] if attempt.is_passed else path.chapters_to_reread(attempt),
                            answers=attempt.answers or {}, locale=current_locale())
 
 
@@ -147,7 +185,7 @@ def certificate_pdf(certificate_id: int):
     if certificate is None:
         abort(404)
     get_employee_for(current_user, certificate.employee_id)
-    return send_file(io.BytesIO(certificate.pdf), mimetype="application/pdf",
+    return send_file(io.BytesIO(certificate.pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{certificate.number}.pdf")
 
 
@@ -165,12 +203,28 @@ def revoke_certificate(certificate_id: int):
     return redirect(url_for("people.employee", employee_id=certificate.employee_id))
 
 
+@verify_bp.get("/verify")
+def verify_form():
+    """Public: type the code printed on a certificate (or scan its QR code, which opens /verify/<code>)."""
+    code = request.args.get("code", "").strip().upper().replace(" ", "")
+    if code:
+        return redirect(url_for("verify.verify", code=code))
+    return render_template("exams/verify.html", certificate=None, code=None, locale=current_locale())
+
+
 @verify_bp.get("/verify/<code>")
 def verify(code: str):
     """Public: is this certificate genuine? Minimal data, the name masked."""
-    certificate = db.session.scalars(select(Certificate).where(Certificate.verification_code == code.upper())).first()
+    code = code.strip().upper()
+    problem = None
+    certificate = None
+    if len(code) != len(certificates.verification_code()) or set(code) - set(certificates.CODE_ALPHABET):
+        problem = _("A verification code has %(n)s letters and digits, as printed on the certificate.",
+                    n=len(certificates.verification_code()))
+    else:
+        certificate = db.session.scalars(select(Certificate).where(Certificate.verification_code == code)).first()
     status = 200 if certificate else 404
-    return render_template("exams/verify.html", certificate=certificate, code=code,
+    return render_template("exams/verify.html", certificate=certificate, code=code[:24], problem=problem,
                            masked_name=certificates.mask_name(certificate.employee.name) if certificate else None,
                            locale=current_locale()), status
 
@@ -179,26 +233,31 @@ def verify(code: str):
 
 
 class CoachingForm(FlaskForm):
-    coached_on = DateField(_l("Date of the coaching"), validators=[DataRequired()])
+    coached_on = DateInput(_l("Date of the coaching"), validators=[DataRequired()])
     notes = TextAreaField(_l("What was covered"), validators=[DataRequired(), Length(max=4000)])
 
 
 @bp.route("/coaching", methods=["GET", "POST"])
 @roles_required("manager", "hr", "admin")
 def coaching():
-    """Coaching tasks for the viewer's people (HR: everyone), open ones first; record one here."""
+    """Coaching tasks for the viewer's people (HR: everyone), open ones first; record one here. A form
+    with an error comes back under its own task, with what was typed."""
     form = CoachingForm()
+    submitted = request.form.get("task_id", type=int) if request.method == "POST" else None
     if form.validate_on_submit():
-        task = db.session.get(CoachingTask, request.form.get("task_id", type=int) or 0)
+        task = db.session.get(CoachingTask, submitted or 0)
         if task is None:
             abort(404)
         get_employee_for(current_user, task.employee_id)
         try:
             services.record_coaching(task, form.coached_on.data, form.notes.data, current_user)
-        except ValueError:
-            abort(409)
-        flash(_("Coaching recorded; the make-up exam is open."), "success")
-        return redirect(url_for("exams.coaching"))
+        except services.CoachingRefused as refusal:
+            if refusal.field == "task":
+                abort(409)
+            form.coached_on.errors = [*form.coached_on.errors, refusal.message]
+        else:
+            flash(_("Coaching recorded; the make-up exam is open."), "success")
+            return redirect(url_for("exams.coaching"))
     people = visible_employees(current_user).subquery()
     tasks = db.session.scalars(
         select(CoachingTask).join(people, people.c.id == CoachingTask.employee_id)
@@ -206,8 +265,10 @@ def coaching():
                  joinedload(CoachingTask.attempt))
         .order_by(CoachingTask.completed_at.is_not(None), CoachingTask.due_at).limit(500)
     ).all()
-    return render_template("exams/coaching.html", tasks=tasks, form=form, now=clock.now(),
-                           locale=current_locale()), 422 if form.errors else 200
+    failed = form.errors or any(f.errors for f in form)
+    return render_template("exams/coaching.html", tasks=tasks, form=form, blank=CoachingForm(formdata=None),
+                           submitted=submitted, now=clock.now(), today=clock.today(),
+                           locale=current_locale()), 422 if failed else 200
 
 
 @bp.get("/onboarding")

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectMultipleField, StringField
+from wtforms import SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 
@@ -17,3 +17,7 @@ class ChannelCheckForm(FlaskForm):
 
 class RetryForm(FlaskForm):
     """A POST with a CSRF token: asking for another try is an HR action on record."""
+
+
+class ContactHRForm(FlaskForm):
+    body = TextAreaField(_l("Your message to HR"), validators=[DataRequired(), Length(max=2000)])

@@ -240,3 +240,22 @@ def record_receipt(provider_message_id: str, status: str, at: datetime | None, e
                         _payload(delivery, reported_at=at, reason=delivery.last_error))
     db.session.commit()
     return True
+
+
+def hr_contacts() -> list[Employee]:
+    """The HR officers people may write to: every HR account linked to an employee who still works here."""
+    return list(db.session.scalars(
+        select(Employee).join(User, User.employee_id == Employee.id)
+        .where(User.role == "hr", Employee.status != "terminated").order_by(Employee.employee_no)))
+
+
+def message_hr(sender: Employee, text: str, actor) -> int:
+    """An employee's message into every HR officer's inbox (one step, so a resent form sends nothing new).
+    Returns how many received it."""
+    text = text.strip()
+    step = "contact-hr:" + hashlib.sha256(f"{sender.id}|{clock.now().isoformat()}|{text}".encode()).hexdigest()[:24]
+    recipients = hr_contacts()
+    for officer in recipients:
+        send(step, officer, "contact_hr", {"name": sender.name, "employee_no": sender.employee_no, "text": text},
+             ["inapp"], evidence_subject=evidence.subject_of("employee", sender.id), actor=actor)
+    return len(recipients)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
-from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, has_request_context, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from lms.extensions import db
 from lms.notify import services
-from lms.notify.forms import ChannelCheckForm, RetryForm
+from lms.notify.forms import ChannelCheckForm, ContactHRForm, RetryForm
 from lms.notify.models import Delivery, Message
 from lms.people.access import roles_required
 from lms.people.models import Employee
@@ -35,6 +37,24 @@ def channel_label(channel: str) -> str:
 @bp.app_template_global()
 def delivery_status_label(status: str) -> str:
     return DELIVERY_STATUS_LABELS.get(status, status)
+
+
+_URL = re.compile(r"https?://[^\s<>\"]+")
+
+
+@bp.app_template_filter()
+def own_links(text: str) -> Markup:
+    """A message's text, escaped, with links into this site made clickable (never links elsewhere)."""
+    base = current_app.config["LMS_BASE_URL"].rstrip("/") + "/"
+
+    def link(match: re.Match) -> str:
+        url = match.group(0)
+        if not url.startswith(base):
+            return url
+        path = "/" + url[len(base):]
+        return f'<a href="{path}">{url}</a>'
+
+    return Markup(_URL.sub(link, str(escape(text))))  # noqa: S704 — escaped first; the URL chars are safe
 
 
 def _inbox_query():
@@ -125,3 +145,26 @@ def channel_check():
     elif form.errors:
         status = 422
     return render_template("notify/check.html", form=form, message=None), status
+
+
+@bp.route("/contact-hr", methods=["GET", "POST"])
+@login_required
+def contact_hr():
+    """HR's phone and e-mail, and a message that lands in every HR officer's inbox (the handbook's “联系人事”)."""
+    form = ContactHRForm()
+    status = 200
+    officers = services.hr_contacts()
+    if form.validate_on_submit():
+        if current_user.employee is None:
+            abort(403)
+        if not officers:
+            form.body.errors.append(_("No HR officer can receive messages here yet; please call HR."))
+            status = 422
+        else:
+            services.message_hr(current_user.employee, form.body.data, current_user)
+            flash(_("Your message has been sent to HR. The answer will come to your inbox or by phone."), "success")
+            return redirect(url_for("notify.contact_hr"))
+    elif form.errors:
+        status = 422
+    return render_template("notify/contact_hr.html", form=form, officers=officers,
+                           phone=current_app.config["LMS_HR_PHONE"], email=current_app.config["LMS_HR_EMAIL"]), status

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, MultipleFileField
-from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField, TimeField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms.absence.leave import LEAVE_TYPE_LABELS
+from lms.forms import DateInput
 from lms.requests.leave_requests import REQUEST_LEAVE_TYPES
 
 
@@ -17,8 +18,8 @@ class LeaveRequestForm(FlaskForm):
                                                SelectChoice("trip", _l("Business trip or out of office"))])
     type = SelectField(_l("Type of leave"),
                        choices=[SelectChoice(t, LEAVE_TYPE_LABELS[t]) for t in REQUEST_LEAVE_TYPES])
-    start = DateField(_l("First day"), validators=[DataRequired()])
-    end = DateField(_l("Last day"), validators=[DataRequired()])
+    start = DateInput(_l("First day"), validators=[DataRequired()])
+    end = DateInput(_l("Last day"), validators=[DataRequired()])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
     extends = SelectField(_l("Extends (续假)"), choices=[], validators=[Optional()])
     follows_report = SelectField(_l("Follows up the emergency report of"), choices=[], validators=[Optional()])
@@ -31,7 +32,7 @@ class DecisionForm(FlaskForm):
 
 
 class CorrectionForm(FlaskForm):
-    day = DateField(_l("Day without a punch"), validators=[DataRequired()])
+    day = DateInput(_l("Day without a punch"), validators=[DataRequired()])
     arrived = TimeField(_l("When you arrived"), validators=[DataRequired()])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
 
@@ -55,8 +56,8 @@ class ConfirmForm(FlaskForm):
 
 
 class AwayForm(FlaskForm):
-    start = DateField(_l("Away from"), validators=[DataRequired()])
-    end = DateField(_l("Until"), validators=[DataRequired()])
+    start = DateInput(_l("Away from"), validators=[DataRequired()])
+    end = DateInput(_l("Until"), validators=[DataRequired()])
 
 
 class ScanForm(FlaskForm):

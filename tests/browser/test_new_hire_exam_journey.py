@@ -9,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from lms import clock
 from lms.exams.models import ExamAttempt
 from lms.extensions import db
 from tests.browser.conftest import sign_in
@@ -46,7 +47,7 @@ def test_fail_coaching_make_up_certificate_active(page, live_server, org, conten
     manager = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
     sign_in(manager, live_server, "manager")
     manager.goto(f"{live_server}/exams/coaching")
-    manager.fill("input[name=coached_on]", "2026-06-03")
+    manager.fill("input[name=coached_on]", clock.today().isoformat())
     manager.fill("textarea[name=notes]", "逐条讲解请假流程、旷工认定和失联处理")
     manager.click("text=记录辅导")
     assert "辅导已记录" in manager.content()

@@ -42,7 +42,7 @@ def test_a_fail_reminds_the_learner_and_asks_her_manager_to_coach(login_as, exam
     page = manager.get("/exams/coaching").get_data(as_text=True)
     assert "王芳" in page
     assert login_as("outsider").get("/exams/coaching").status_code == 403
-    response = manager.post("/exams/coaching", data={"task_id": task.id, "coached_on": "2026-06-03",
+    response = manager.post("/exams/coaching", data={"task_id": task.id, "coached_on": clock.today().isoformat(),
                                                      "notes": "讲解了请假流程和旷工认定"})
     assert response.status_code == 302
     db.session.expire_all()
@@ -56,7 +56,7 @@ def test_another_teams_manager_cannot_record_the_coaching(login_as, exam, org, m
     other = make_employee("孙经理", department="物流部", status="active")
     make_user("othermanager", "manager", other)
     response = login_as("othermanager").post("/exams/coaching", data={
-        "task_id": task.id, "coached_on": "2026-06-03", "notes": "x"})
+        "task_id": task.id, "coached_on": clock.today().isoformat(), "notes": "x"})
     assert response.status_code == 404
     db.session.expire_all()
     assert task.completed_at is None

@@ -61,7 +61,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, org):
 # check, the language switch, the public API description, certificate verification, the API sign-in,
 # and the absence reply link from the SMS (its signed token is the credential; a bad one gets 404).
 PUBLIC = {"auth.login", "static", "web.healthz", "web.livez", "web.set_language", "api-docs.openapi_json",
-          "verify.verify", "api_exams.Tokens", "absence.reply_by_link"}
+          "verify.verify", "verify.verify_form", "api_exams.Tokens", "absence.reply_by_link"}
 
 
 def _concrete_url(rule: Rule, org) -> str:
@@ -101,7 +101,9 @@ OWN = {"web.home", "auth.logout", "people.me", "people.employees", "notify.inbox
        "exams.my_exams", "campaigns.mine",
        # Self-service: her own requests, reports, corrections, details and service-address confirmation.
        "requests.mine", "requests.apply_leave", "requests.apply_correction", "requests.report_emergency",
-       "requests.details", "requests.confirm_address"}
+       "requests.details", "requests.confirm_address",
+       # Writing to HR (the handbook's 联系人事).
+       "notify.contact_hr"}
 
 
 def _url(app, endpoint: str, org) -> str:
