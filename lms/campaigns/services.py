@@ -23,10 +23,13 @@ from lms.campaigns.models import CAMPAIGN_KINDS, Assignment, Campaign, CampaignR
 from lms.courses.models import Course, Enrollment
 from lms.exams.models import ExamVersion
 from lms.extensions import db
+from lms.people.departments import subtree_of_name
 from lms.people.models import JOB_FAMILIES, Department, Employee
 from lms.sqltypes import UTCDateTime
 
 DEFAULT_WINDOW_DAYS = 30
+# Never targeted nor reminded: a termination confirmed (its notice not served yet) or done.
+LEAVING = ("termination_pending", "terminated")
 RULE_FIELDS = ("job_family", "department", "position", "tenure_months_min", "tenure_months_max")
 
 
@@ -59,13 +62,13 @@ def months_before(day: date, months: int) -> date:
 
 
 def rule_condition(rule: CampaignRule, on: date):
-    """The rule as one SQL condition over employee and department (tenure as hire-date bounds:
+    """The rule as one SQL condition over the employee (tenure as hire-date bounds:
     at least m full months on `on` ⇔ hired on or before `on` less m months)."""
     conditions = [true()]
     if rule.job_family:
         conditions.append(Employee.job_family == rule.job_family)
-    if rule.department:
-        conditions.append(Department.name == rule.department)
+    if rule.department:  # the department and its sub-departments at any depth
+        conditions.append(Employee.department_id.in_(subtree_of_name(rule.department)))
     if rule.job_position:
         conditions.append(Employee.position == rule.job_position)
     if rule.tenure_months_min is not None:
@@ -81,11 +84,10 @@ def first_rule(campaign: Campaign, on: date):
 
 
 def _targets(campaign: Campaign, on: date):
-    """Everyone who may be targeted (never the terminated) with their first rule: a subquery."""
+    """Everyone who may be targeted (never someone leaving or gone) with their first rule: a subquery."""
     return (select(Employee.id.label("employee_id"), Employee.employee_no, Employee.name,
                    first_rule(campaign, on).label("rule"))
-            .join(Department, Department.id == Employee.department_id)
-            .where(Employee.status != "terminated"))
+            .where(Employee.status.not_in(LEAVING)))
 
 
 @dataclass
@@ -322,7 +324,7 @@ def launch(campaign_id: int, actor=None) -> Campaign:
     for row in listed:
         counts[str(row.rule_position)] = counts.get(str(row.rule_position), 0) + 1
     targeted = db.session.scalar(select(func.count()).select_from(
-        select(Employee.id).where(Employee.status != "terminated").subquery()))
+        select(Employee.id).where(Employee.status.not_in(LEAVING)).subquery()))
     digest = assignments_hash([tuple(row) for row in listed])
     event = evidence.record("campaigns.launched", evidence.subject_of("campaign", campaign.id), {
         "name": campaign.name, "kind": campaign.kind, "launch_on": campaign.launch_on, "due_on": campaign.due_on,
