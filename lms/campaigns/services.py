@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from lms import clock, evidence
 from lms.bulk import insert_ignoring_conflicts
 from lms.campaigns.models import CAMPAIGN_KINDS, Assignment, Campaign, CampaignRule
+from lms.campaigns.reminders import first_reminder_day
 from lms.courses.models import Course, Enrollment
 from lms.exams.models import ExamVersion
 from lms.extensions import db
@@ -255,7 +256,9 @@ def _insert_assignments(campaign: Campaign | None, people_specs: list[tuple[int,
              "employee_id": employee_id, "source": source, "course_slug": spec["course"], "exam_slug": spec["exam"],
              "due_on": spec["due_on"], "assigned_at": now, "assigned_by": assigned_by,
              "remind_days_before": spec.get("remind_days_before", 3), "grace_days": spec.get("grace_days", 5),
-             "retest_extra": spec.get("retest_extra", 1)} for employee_id, spec in people_specs]
+             "retest_extra": spec.get("retest_extra", 1),
+             "next_reminder_on": first_reminder_day(spec["due_on"], spec.get("remind_days_before", 3))}
+            for employee_id, spec in people_specs]
     table = Assignment.__table__
     if campaign is not None:
         inserted = insert_ignoring_conflicts(table, rows, [table.c.id, table.c.employee_id],
@@ -302,11 +305,13 @@ def launch(campaign_id: int, actor=None) -> Campaign:
                "exam": case(*[(targets.c.rule == r.position, r.exam_slug) for r in rules])}
     table = Assignment.__table__
     names = ["campaign_id", "rule_position", "employee_id", "source", "course_slug", "exam_slug", "due_on",
-             "assigned_at", "assigned_by", "remind_days_before", "grace_days", "retest_extra"]
+             "assigned_at", "assigned_by", "remind_days_before", "grace_days", "retest_extra", "next_reminder_on"]
     chosen = select(literal(campaign.id), targets.c.rule, targets.c.employee_id, literal("campaign"),
                     by_rule["course"], by_rule["exam"], literal(campaign.due_on, Date), literal(now, UTCDateTime),
                     literal(actor_ref), literal(campaign.remind_days_before), literal(campaign.grace_days),
-                    literal(campaign.retest_extra)).where(targets.c.rule.is_not(None))
+                    literal(campaign.retest_extra),
+                    literal(first_reminder_day(campaign.due_on, campaign.remind_days_before), Date)
+                    ).where(targets.c.rule.is_not(None))
     # A plain INSERT: the state claim above makes this the campaign's only launch, so nothing conflicts.
     db.session.execute(table.insert().from_select(names, chosen))
     enrolled = (select(Assignment.employee_id, Course.id, literal("campaign"), literal(actor_ref), Assignment.due_on,
@@ -405,6 +410,7 @@ def complete_by_attempt(attempt_id: int) -> int:
         Assignment.completed_at.is_(None), Assignment.assigned_at <= attempt.started_at)))
     for assignment in open_ones:
         assignment.completed_at, assignment.completed_attempt_id = attempt.submitted_at, attempt.id
+        assignment.next_reminder_on = None  # nothing more is sent
     if open_ones:
         evidence.record_many(("campaigns.completed", evidence.subject_of("employee", a.employee_id), {
             "assignment_id": a.id, "campaign_id": a.campaign_id, "attempt_id": attempt.id, "due_on": a.due_on,
