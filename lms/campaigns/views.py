@@ -161,6 +161,38 @@ def report_csv(campaign_id: int):
         "Content-Disposition": f'attachment; filename="campaign-{campaign.id}-{today.isoformat()}.csv"'})
 
 
+@bp.get("/departments")
+@roles_required("hr", "admin")
+def departments():
+    """Completion and overdue per department (each with its sub-departments) across all campaigns and
+    manager assignments, or one campaign; a department's overdue people with their manager; CSV."""
+    today = clock.today()
+    campaigns = list(db.session.scalars(select(Campaign).where(Campaign.state == "running")
+                                        .order_by(Campaign.launch_on.desc(), Campaign.id.desc())))
+    campaign_id = request.args.get("campaign", type=int)
+    if campaign_id is not None and campaign_id not in {c.id for c in campaigns}:
+        abort(404)
+    groups = reports.department_tree_counts(today, campaign_id)
+    labels = _series_labels()
+    if request.args.get("format") == "csv":
+        lines = [[g["department"], g["parent"] or "", *[g[key] for key in reports.SERIES],
+                  "" if g["completion"] is None else g["completion"], *[g["own"][key] for key in reports.SERIES]]
+                 for g in groups]
+        own = _("(this department only)")
+        text = reports.csv_text([_("Department"), _("Parent department"), *[labels[k] for k in reports.SERIES],
+                                 _("Completion rate (percent)"), *[f"{labels[k]} {own}" for k in reports.SERIES]], lines)
+        return Response(text, mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="departments-{today.isoformat()}.csv"'})
+    chosen = next((g for g in groups if g["id"] == request.args.get("department", type=int)), None)
+    if request.args.get("department") and chosen is None:
+        abort(404)
+    overdue = reports.rows(campaign_id=campaign_id, department_id=chosen["id"], status="overdue") if chosen else []
+    chart = reports.bar_chart_svg(groups, labels, _("Completion by department")) if groups else ""
+    return render_template("campaigns/departments.html", groups=groups, labels=labels, chart=chart,
+                           campaigns=campaigns, campaign_id=campaign_id, chosen=chosen, overdue=overdue,
+                           series=reports.SERIES)
+
+
 # ---------------------------------------------------------------- managers assign
 
 
