@@ -179,8 +179,9 @@ def departments():
                   "" if g["completion"] is None else g["completion"], *[g["own"][key] for key in reports.SERIES]]
                  for g in groups]
         own = _("(this department only)")
-        text = reports.csv_text([_("Department"), _("Parent department"), *[labels[k] for k in reports.SERIES],
-                                 _("Completion rate (percent)"), *[f"{labels[k]} {own}" for k in reports.SERIES]], lines)
+        header = [_("Department"), _("Parent department"), *[labels[k] for k in reports.SERIES],
+                  _("Completion rate (percent)"), *[f"{labels[k]} {own}" for k in reports.SERIES]]
+        text = reports.csv_text(header, lines)
         return Response(text, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="departments-{today.isoformat()}.csv"'})
     chosen = next((g for g in groups if g["id"] == request.args.get("department", type=int)), None)
