@@ -16,6 +16,7 @@ from lms.courses.models import RuleClause, RuleSet
 from lms.courses.services import current_versions
 from lms.exams.services import current_exams
 from lms.extensions import db
+from lms.people import departments as department_tree
 from lms.people.access import report_ids_cte, roles_required, visible_employees
 from lms.people.models import Employee
 from lms.ui import current_locale
@@ -74,7 +75,9 @@ def index():
 @roles_required("hr", "admin")
 def new():
     form = CampaignForm()
+    tree = [("", "—"), *[(n.department.name, "└ " * n.depth + n.department.name) for n in department_tree.tree_order()]]
     for row in form.rules:
+        row.department.choices = tree
         row.course.choices = [("", "—"), *_course_choices()]
         row.exam.choices = [("", "—"), *_exam_choices()]
     problems: list[tuple[str, str]] = []
