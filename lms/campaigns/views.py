@@ -261,13 +261,24 @@ def mine():
         abort(404)
     today = clock.today()
     assignments = services.assignments_of(current_user.employee_id)
-    progress = retest.clause_progress(current_user.employee_id)
+    return render_template("campaigns/mine.html", assignments=assignments, today=today, status_label=_status_label,
+                           exams=dict(_exam_choices()), courses=dict(_course_choices()),
+                           refresher=refresher_progress(current_user.employee_id))
+
+
+@bp.app_template_global()
+def refresher_progress(employee_id: int, exam_slug: str | None = None) -> dict | None:
+    """How the person does per rule clause across cycles (graded attempts in order), for "My refreshers"
+    and an exam's result page; None when they have no refresher (of that exam)."""
+    if exam_slug is not None and not any(a.exam_slug == exam_slug for a in services.assignments_of(employee_id)):
+        return None
+    progress = retest.clause_progress(employee_id)
+    if not progress:
+        return None
     exams = dict(_exam_choices())
     heads = [(exams.get(a.exam_slug, a.exam_slug), clock.local(a.submitted_at).date().isoformat())
-             for a in (progress[0]["attempts"] if progress else [])]
-    return render_template("campaigns/mine.html", assignments=assignments, today=today, status_label=_status_label,
-                           progress=progress, heads=heads, exams=exams, courses=dict(_course_choices()),
-                           clauses=_clause_titles())
+             for a in progress[0]["attempts"]]
+    return {"progress": progress, "heads": heads, "clauses": _clause_titles()}
 
 
 def _clause_titles() -> dict[str, str]:
