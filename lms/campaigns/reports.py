@@ -87,15 +87,26 @@ def by_department(found: list[Row], today: date) -> list[dict]:
 SERIES = ("assigned", "completed", "overdue", "passed_first_try")
 
 
+def _grouped_counts(key, today: date):
+    """assigned, completed, overdue, passed at first try per value of `key`: one grouped SELECT."""
+    first_try = and_(Assignment.completed_attempt_id.is_not(None), ~_earlier_try())
+    return (select(key, func.count(Assignment.id), func.count(Assignment.completed_at),
+                   func.sum(case((and_(Assignment.completed_at.is_(None), Assignment.due_on < today), 1), else_=0)),
+                   func.sum(case((first_try, 1), else_=0)))
+            .join(Employee, Employee.id == Assignment.employee_id).group_by(key))
+
+
+def campaign_counts(today: date) -> dict[int, dict]:
+    """Each campaign's counts (assigned, completed, overdue, passed at first try): one query."""
+    return {campaign_id: dict(zip(SERIES, (int(v or 0) for v in values), strict=True))
+            for campaign_id, *values in db.session.execute(
+                _grouped_counts(Assignment.campaign_id, today).where(Assignment.campaign_id.is_not(None)))}
+
+
 def department_tree_counts(today: date, campaign_id: int | None = None) -> list[dict]:
     """Every department in tree order with its assignments' counts — its own and, rolled up, with all its
     sub-departments — across all campaigns and manager assignments (or one campaign): two queries."""
-    first_try = and_(Assignment.completed_attempt_id.is_not(None), ~_earlier_try())
-    query = (select(Employee.department_id, func.count(Assignment.id),
-                    func.count(Assignment.completed_at),
-                    func.sum(case((and_(Assignment.completed_at.is_(None), Assignment.due_on < today), 1), else_=0)),
-                    func.sum(case((first_try, 1), else_=0)))
-             .join(Employee, Employee.id == Assignment.employee_id).group_by(Employee.department_id))
+    query = _grouped_counts(Employee.department_id, today)
     if campaign_id is not None:
         query = query.where(Assignment.campaign_id == campaign_id)
     own = {department_id: dict(zip(SERIES, (int(v or 0) for v in values), strict=True))

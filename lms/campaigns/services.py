@@ -380,7 +380,7 @@ def assign(employee_ids: list[int], course: str, exam: str, due_on, actor, *, so
         errors.append(("due_on", str(_l("The date must lie within 1900–2100."))))
     check_course_and_exam(course, exam, "", errors)
     people = list(db.session.scalars(select(Employee.id).where(Employee.id.in_(employee_ids),
-                                                               Employee.status != "terminated")))
+                                                               Employee.status.not_in(LEAVING))))
     if not people:
         errors.append(("employees", str(_l("Nobody to assign to."))))
     if errors:

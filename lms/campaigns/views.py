@@ -61,12 +61,8 @@ def _status_label(status: str) -> str:
 def index():
     """Every campaign with its counts, and the templates HR may launch by hand."""
     campaigns = list(db.session.scalars(select(Campaign).order_by(Campaign.launch_on.desc(), Campaign.id.desc())))
-    today = clock.today()
-    found = reports.rows()
-    by_campaign: dict[int, list] = {}
-    for row in found:
-        by_campaign.setdefault(row.assignment.campaign_id, []).append(row)
-    counts = {c.id: reports.counts(by_campaign.get(c.id, []), today) for c in campaigns}
+    found = reports.campaign_counts(clock.today())
+    counts = {c.id: found.get(c.id, dict.fromkeys(reports.SERIES, 0)) for c in campaigns}
     return render_template("campaigns/index.html", campaigns=campaigns, counts=counts,
                            templates=templates.read_templates(), locale=current_locale(), form=LaunchForm())
 
@@ -128,8 +124,8 @@ def launch(campaign_id: int):
     except services.CampaignStateError:
         flash(_("This campaign has been launched already."), "error")
     else:
-        flash(_("Launched: %(n)s people assigned.", n=reports.counts(reports.rows(campaign_id=campaign.id),
-                                                                      clock.today())["assigned"]), "success")
+        assigned = reports.campaign_counts(clock.today()).get(campaign.id, {}).get("assigned", 0)
+        flash(_("Launched: %(n)s people assigned.", n=assigned), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign_id))
 
 
