@@ -61,7 +61,8 @@ def parents_by_name() -> dict[str, str | None]:
 
 
 def cycle_through(name: str, parents: dict[str, str | None]) -> list[str] | None:
-    """The chain name → parent → … → name if following parents from `name` returns to it."""
+    """The chain name → parent → … → name if following parents from `name` returns to it (any parent
+    map: departments here, managers in the import)."""
     chain, seen, current = [name], {name}, parents.get(name)
     while current:
         chain.append(current)

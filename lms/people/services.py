@@ -101,7 +101,7 @@ def _validate_batch(
         elif manager_no not in managers:
             errors.append(FieldError(row, "manager_no", MESSAGES["unknown_manager"] % {"no": manager_no}))
         else:
-            chain = _reporting_cycle(number, managers)
+            chain = departments.cycle_through(number, managers)  # the same walk, over managers
             if chain:
                 errors.append(FieldError(row, "manager_no", MESSAGES["manager_cycle"]
                                          % {"chain": " → ".join(chain)}))
@@ -136,20 +136,6 @@ def _manager_no_column():
     return (
         select(manager.employee_no).where(manager.id == Employee.manager_id).scalar_subquery()
     )
-
-
-def _reporting_cycle(start: str, managers: dict[str, str | None]) -> list[str] | None:
-    """The chain start → … → start if following managers from `start` returns to it."""
-    chain, seen, current = [start], {start}, managers.get(start)
-    while current:
-        chain.append(current)
-        if current == start:
-            return chain
-        if current in seen:  # a cycle further up, reported on its own rows
-            return None
-        seen.add(current)
-        current = managers.get(current)
-    return None
 
 
 def _department_named(name: str, known: dict[str, Department]) -> Department:
