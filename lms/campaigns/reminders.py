@@ -122,6 +122,9 @@ def send_due_reminders(now: datetime) -> int:
             recipients = {"before": [(row.employee_id, "employee")], "due": [(row.employee_id, "employee")],
                           "manager": [(row.manager_id, "manager")] if row.manager_id else [],
                           "hr": [(hr_id, "hr") for hr_id in hr_ids if hr_id != row.employee_id]}[step]
+            if step == "hr" and not recipients:
+                pending.append(day)  # no HR account yet: HR is told once one exists
+                continue
             wanted.extend({"assignment_id": row.id, "step": step, "recipient_id": rid, "recipient_role": role,
                            "sent_at": now} for rid, role in recipients
                           if (row.id, step, rid) not in sent)

@@ -91,7 +91,7 @@ def test_someone_whose_termination_is_pending_gets_no_reminders_and_neither_does
 
 
 def test_the_pass_reads_only_assignments_whose_next_reminder_day_has_come_through_its_index(
-        synced, make_employee):
+        synced, make_employee, make_user):
     person = make_employee("王芳", status="active")
     launch(due_on=date(2026, 9, 30))
     assignment = db.session.scalars(select(Assignment).where(Assignment.employee_id == person.id)).one()
@@ -100,9 +100,15 @@ def test_the_pass_reads_only_assignments_whose_next_reminder_day_has_come_throug
     reminders.send_due_reminders(clock.as_utc(datetime(2026, 9, 28, 9, 30)))
     db.session.refresh(assignment)
     assert assignment.next_reminder_on == date(2026, 9, 30)  # the due reminder's day
-    reminders.send_due_reminders(clock.as_utc(datetime(2026, 10, 30, 9, 30)))  # every step has gone
+    reminders.send_due_reminders(clock.as_utc(datetime(2026, 10, 30, 9, 30)))
+    db.session.refresh(assignment)
+    # no HR account to tell yet: HR's step waits (9.30 + 6 days = 10.6, a holiday → 10.8)
+    assert assignment.next_reminder_on == date(2026, 10, 8)
+    make_user("hr2", "hr", make_employee("人事", department="人力资源部", status="active"))
+    reminders.send_due_reminders(clock.as_utc(datetime(2026, 10, 30, 9, 35)))  # every step has gone
     db.session.refresh(assignment)
     assert assignment.next_reminder_on is None
+    assert [step for step, _at in sent_steps(person.id)] == ["before", "due"]
     assert db.session.execute(reminders.due_candidates(date(2027, 1, 1))).all() == []
     query = reminders.due_candidates(date(2026, 10, 1)).compile(db.engine, compile_kwargs={"literal_binds": True})
     if db.engine.dialect.name == "sqlite":
