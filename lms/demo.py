@@ -61,17 +61,19 @@ def _national_id(rng: random.Random, birth_year: int) -> str:
 
 
 def demo_people(today) -> list[dict]:
-    """The demo organisation as import records: a general manager, HR, five departments."""
+    """The demo organisation as import records: a general manager, HR, five departments (sales with two
+    levels of sub-departments)."""
     rng = random.Random(20260615)
     # Sorted before shuffling: a set's order depends on PYTHONHASHSEED, and the demo must not.
     names = iter(sorted(sorted({s + g for s in _SURNAMES for g in _GIVEN}), key=lambda _: rng.random()))
     fixed = {"E0001": "陈建国", "E0002": "李娜", "E0010": "张伟", "E0011": "刘洋", "E0013": "王芳", "E0090": "赵晨"}
     records: list[dict] = []
 
-    def add(no, department, family, position, manager_no, hired_days_ago, status="active"):
+    def add(no, department, family, position, manager_no, hired_days_ago, status="active", parent=None):
         birth_year = rng.randint(1975, 2002)
         records.append({
             "employee_no": no, "name": fixed.get(no) or next(names), "department": department,
+            "parent_department": parent,
             "job_family": family, "position": position, "manager_no": manager_no,
             "hire_date": today - timedelta(days=hired_days_ago), "status": status,
             "mobile": f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}",
@@ -96,8 +98,12 @@ def demo_people(today) -> list[dict]:
             lead = f"E{number:04d}"
             add(lead, department, family, "销售组长", head, rng.randint(800, 1500))
             number += 1
-        for _ in range(count):
-            add(f"E{number:04d}", department, family, staff_title, lead, rng.randint(30, 1800))
+        for n in range(count):
+            # The sales reps E0018–E0023 sit in sub-departments: 销售部 → 华东销售部 → 上海销售组.
+            where, parent = department, None
+            if family == "sales" and n >= count - 6:
+                where, parent = ("华东销售部", "销售部") if n < count - 3 else ("上海销售组", "华东销售部")
+            add(f"E{number:04d}", where, family, staff_title, lead, rng.randint(30, 1800), parent=parent)
             number += 1
     add("E0090", "销售部", "sales", "销售代表", "E0011", 3, status="onboarding")
     add("E0091", "物流部", "logistics", "配送员", "E0024", 5, status="onboarding")

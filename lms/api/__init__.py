@@ -10,6 +10,7 @@ def register_api(app: Flask) -> None:
     from lms.api.attendance import blp as attendance_blp
     from lms.api.campaigns import blp as campaigns_blp
     from lms.api.courses import blp as courses_blp
+    from lms.api.departments import blp as departments_blp
     from lms.api.documents import blp as documents_blp
     from lms.api.employees import blp as employees_blp
     from lms.api.exams import blp as exams_blp
@@ -22,6 +23,6 @@ def register_api(app: Flask) -> None:
 
     for blueprint in (employees_blp, courses_blp, exams_blp, sms_blp, attendance_blp, absence_blp,
                       documents_blp, service_blp, union_blp, termination_blp, requests_blp, campaigns_blp,
-                      insurance_blp):
+                      insurance_blp, departments_blp):
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site request to forge
         rest_api.register_blueprint(blueprint)

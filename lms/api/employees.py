@@ -25,6 +25,9 @@ class EmployeeInput(Schema):
     employee_no = fields.String(required=True, metadata={"example": "E1001"})
     name = fields.String(required=True, metadata={"example": "王芳"})
     department = fields.String(required=True, metadata={"description": "Created if it does not exist yet."})
+    parent_department = fields.String(allow_none=True, metadata={
+        "description": "The parent of this employee's department (created if it does not exist yet); "
+                       "a parent that closes a cycle of departments is refused (422)."})
     hire_date = fields.Date(required=True)
     position = fields.String(allow_none=True)
     job_family = fields.String(allow_none=True, validate=validate.OneOf(JOB_FAMILIES))
@@ -51,6 +54,7 @@ class EmployeeOutput(Schema):
     employee_no = fields.String()
     name = fields.String()
     department = fields.Function(lambda e: e.department.name)
+    parent_department = fields.Function(lambda e: e.department.parent.name if e.department.parent else None)
     position = fields.String(allow_none=True)
     job_family = fields.String(allow_none=True)
     manager_no = fields.Function(lambda e: e.manager.employee_no if e.manager else None)

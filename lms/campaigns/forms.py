@@ -14,7 +14,8 @@ class RuleForm(Form):
 
     job_family = SelectField(_l("Job family"), choices=[("", "—"), *[(f, f) for f in JOB_FAMILIES]],
                              validators=[Optional()])
-    department = StringField(_l("Department"), validators=[Optional(), Length(max=120)])
+    # The view lists the departments in tree order; a rule naming one takes its sub-departments too.
+    department = SelectField(_l("Department (with its sub-departments)"), validators=[Optional()])
     position = StringField(_l("Position"), validators=[Optional(), Length(max=80)])
     tenure_months_min = IntegerField(_l("Tenure from (months)"), validators=[Optional(), NumberRange(0, 1200)])
     tenure_months_max = IntegerField(_l("Tenure up to (months)"), validators=[Optional(), NumberRange(0, 1200)])

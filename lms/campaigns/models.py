@@ -82,6 +82,8 @@ class Assignment(db.Model):
         UniqueConstraint("campaign_id", "employee_id", name="uq_refresher_assignment_campaign_id_employee_id"),
         Index("ix_refresher_assignment_employee_id_exam_slug", "employee_id", "exam_slug"),
         Index("ix_refresher_assignment_open_due_on", "completed_at", "due_on"),
+        # The reminder pass reads only assignments whose next step has come (lms.campaigns.reminders).
+        Index("ix_refresher_assignment_next_reminder_on", "next_reminder_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +101,8 @@ class Assignment(db.Model):
     retest_extra: Mapped[int] = mapped_column(default=1)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_attempt_id: Mapped[int | None] = mapped_column(ForeignKey("exam_attempt.id"))
+    # The earliest day a step still pending may go out; NULL once every step is sent or stopped.
+    next_reminder_on: Mapped[date | None]
 
     employee: Mapped[Employee] = relationship()
     campaign: Mapped[Campaign | None] = relationship()

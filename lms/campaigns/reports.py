@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from xml.sax.saxutils import escape
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
 from lms import clock
@@ -16,6 +16,8 @@ from lms.bulk import among
 from lms.campaigns.models import Assignment
 from lms.exams.models import ExamAttempt
 from lms.extensions import db
+from lms.people import departments
+from lms.people.departments import subtree_of_id, subtree_of_name
 from lms.people.models import Department, Employee
 
 
@@ -39,8 +41,10 @@ def _earlier_try():
                           earlier.started_at >= Assignment.assigned_at, earlier.id < Assignment.completed_attempt_id)
 
 
-def rows(campaign_id: int | None = None, employee_ids=None, department: str | None = None) -> list[Row]:
-    """Assignments with the person, department, manager and 'passed at first try': one query."""
+def rows(campaign_id: int | None = None, employee_ids=None, department: str | None = None,
+         department_id: int | None = None, status: str | None = None) -> list[Row]:
+    """Assignments with the person, department, manager and 'passed at first try': one query. A department
+    (by name or id) includes its sub-departments; `status` "overdue" keeps the overdue ones only."""
     manager = aliased(Employee)
     query = (select(Assignment, Employee.employee_no, Employee.name, Department.name, manager.name,
                     and_(Assignment.completed_attempt_id.is_not(None), ~_earlier_try()))
@@ -53,7 +57,11 @@ def rows(campaign_id: int | None = None, employee_ids=None, department: str | No
     if employee_ids is not None:
         query = query.where(Assignment.employee_id.in_(employee_ids))
     if department:
-        query = query.where(Department.name == department)
+        query = query.where(Employee.department_id.in_(subtree_of_name(department)))
+    if department_id is not None:
+        query = query.where(Employee.department_id.in_(subtree_of_id(department_id)))
+    if status == "overdue":
+        query = query.where(Assignment.completed_at.is_(None), Assignment.due_on < clock.today())
     return [Row(a, no, name, dept, boss, bool(first)) for a, no, name, dept, boss, first in db.session.execute(query)]
 
 
@@ -76,12 +84,52 @@ def by_department(found: list[Row], today: date) -> list[dict]:
     return [{"department": name, **counts(members, today)} for name, members in sorted(groups.items())]
 
 
+SERIES = ("assigned", "completed", "overdue", "passed_first_try")
+
+
+def _grouped_counts(key, today: date):
+    """assigned, completed, overdue, passed at first try per value of `key`: one grouped SELECT."""
+    first_try = and_(Assignment.completed_attempt_id.is_not(None), ~_earlier_try())
+    return (select(key, func.count(Assignment.id), func.count(Assignment.completed_at),
+                   func.sum(case((and_(Assignment.completed_at.is_(None), Assignment.due_on < today), 1), else_=0)),
+                   func.sum(case((first_try, 1), else_=0)))
+            .join(Employee, Employee.id == Assignment.employee_id).group_by(key))
+
+
+def campaign_counts(today: date) -> dict[int, dict]:
+    """Each campaign's counts (assigned, completed, overdue, passed at first try): one query."""
+    return {campaign_id: dict(zip(SERIES, (int(v or 0) for v in values), strict=True))
+            for campaign_id, *values in db.session.execute(
+                _grouped_counts(Assignment.campaign_id, today).where(Assignment.campaign_id.is_not(None)))}
+
+
+def department_tree_counts(today: date, campaign_id: int | None = None) -> list[dict]:
+    """Every department in tree order with its assignments' counts — its own and, rolled up, with all its
+    sub-departments — across all campaigns and manager assignments (or one campaign): two queries."""
+    query = _grouped_counts(Employee.department_id, today)
+    if campaign_id is not None:
+        query = query.where(Assignment.campaign_id == campaign_id)
+    own = {department_id: dict(zip(SERIES, (int(v or 0) for v in values), strict=True))
+           for department_id, *values in db.session.execute(query)}
+    nodes = departments.tree_order()
+    below = departments.descendants(nodes)
+    zero = dict.fromkeys(SERIES, 0)
+    result = []
+    for node in nodes:
+        total = {key: sum(own.get(i, zero)[key] for i in below[node.department.id]) for key in SERIES}
+        result.append({"id": node.department.id, "department": node.department.name, "depth": node.depth,
+                       "parent": node.parent_name, "own": own.get(node.department.id, zero), **total,
+                       "completion": round(100 * total["completed"] / total["assigned"]) if total["assigned"]
+                       else None})
+    return result
+
+
 def bar_chart_svg(groups: list[dict], labels: dict[str, str], title: str) -> str:
     """A grouped horizontal bar chart (assigned, completed, overdue, first try) per department, as SVG.
 
     Text is plain SVG <text> in the page's fonts, so Chinese labels render wherever the page does.
     """
-    series = ("assigned", "completed", "overdue", "passed_first_try")
+    series = SERIES
     colours = {"assigned": "#9aa5b1", "completed": "#2f855a", "overdue": "#c53030", "passed_first_try": "#2b6cb0"}
     top = max([g["assigned"] for g in groups] + [1])
     bar, gap, label_w, chart_w = 12, 14, 150, 360
@@ -94,8 +142,9 @@ def bar_chart_svg(groups: list[dict], labels: dict[str, str], title: str) -> str
         parts.append(f'<rect x="{label_w + n * 95}" y="6" width="10" height="10" fill="{colours[key]}"/>'
                      f'<text x="{label_w + n * 95 + 14}" y="15" font-size="11">{escape(labels[key])}</text>')
     for group in groups:
+        indent = "└ " if group.get("depth") else ""  # a sub-department, under its parent
         parts.append(f'<text x="{label_w - 8}" y="{y + len(series) * bar / 2 + 4}" font-size="12" '
-                     f'text-anchor="end">{escape(group["department"])}</text>')
+                     f'text-anchor="end">{escape(indent + group["department"])}</text>')
         for key in series:
             width = round(chart_w * group[key] / top)
             parts.append(f'<rect x="{label_w}" y="{y}" width="{width}" height="{bar - 2}" fill="{colours[key]}">'

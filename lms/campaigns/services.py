@@ -20,13 +20,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from lms import clock, evidence
 from lms.bulk import insert_ignoring_conflicts
 from lms.campaigns.models import CAMPAIGN_KINDS, Assignment, Campaign, CampaignRule
+from lms.campaigns.reminders import first_reminder_day
 from lms.courses.models import Course, Enrollment
 from lms.exams.models import ExamVersion
 from lms.extensions import db
+from lms.people.departments import subtree_of_name
 from lms.people.models import JOB_FAMILIES, Department, Employee
 from lms.sqltypes import UTCDateTime
 
 DEFAULT_WINDOW_DAYS = 30
+# Never targeted nor reminded: a termination confirmed (its notice not served yet) or done.
+LEAVING = ("termination_pending", "terminated")
 RULE_FIELDS = ("job_family", "department", "position", "tenure_months_min", "tenure_months_max")
 
 
@@ -59,13 +63,13 @@ def months_before(day: date, months: int) -> date:
 
 
 def rule_condition(rule: CampaignRule, on: date):
-    """The rule as one SQL condition over employee and department (tenure as hire-date bounds:
+    """The rule as one SQL condition over the employee (tenure as hire-date bounds:
     at least m full months on `on` ⇔ hired on or before `on` less m months)."""
     conditions = [true()]
     if rule.job_family:
         conditions.append(Employee.job_family == rule.job_family)
-    if rule.department:
-        conditions.append(Department.name == rule.department)
+    if rule.department:  # the department and its sub-departments at any depth
+        conditions.append(Employee.department_id.in_(subtree_of_name(rule.department)))
     if rule.job_position:
         conditions.append(Employee.position == rule.job_position)
     if rule.tenure_months_min is not None:
@@ -81,11 +85,10 @@ def first_rule(campaign: Campaign, on: date):
 
 
 def _targets(campaign: Campaign, on: date):
-    """Everyone who may be targeted (never the terminated) with their first rule: a subquery."""
+    """Everyone who may be targeted (never someone leaving or gone) with their first rule: a subquery."""
     return (select(Employee.id.label("employee_id"), Employee.employee_no, Employee.name,
                    first_rule(campaign, on).label("rule"))
-            .join(Department, Department.id == Employee.department_id)
-            .where(Employee.status != "terminated"))
+            .where(Employee.status.not_in(LEAVING)))
 
 
 @dataclass
@@ -253,7 +256,9 @@ def _insert_assignments(campaign: Campaign | None, people_specs: list[tuple[int,
              "employee_id": employee_id, "source": source, "course_slug": spec["course"], "exam_slug": spec["exam"],
              "due_on": spec["due_on"], "assigned_at": now, "assigned_by": assigned_by,
              "remind_days_before": spec.get("remind_days_before", 3), "grace_days": spec.get("grace_days", 5),
-             "retest_extra": spec.get("retest_extra", 1)} for employee_id, spec in people_specs]
+             "retest_extra": spec.get("retest_extra", 1),
+             "next_reminder_on": first_reminder_day(spec["due_on"], spec.get("remind_days_before", 3))}
+            for employee_id, spec in people_specs]
     table = Assignment.__table__
     if campaign is not None:
         inserted = insert_ignoring_conflicts(table, rows, [table.c.id, table.c.employee_id],
@@ -300,11 +305,13 @@ def launch(campaign_id: int, actor=None) -> Campaign:
                "exam": case(*[(targets.c.rule == r.position, r.exam_slug) for r in rules])}
     table = Assignment.__table__
     names = ["campaign_id", "rule_position", "employee_id", "source", "course_slug", "exam_slug", "due_on",
-             "assigned_at", "assigned_by", "remind_days_before", "grace_days", "retest_extra"]
+             "assigned_at", "assigned_by", "remind_days_before", "grace_days", "retest_extra", "next_reminder_on"]
     chosen = select(literal(campaign.id), targets.c.rule, targets.c.employee_id, literal("campaign"),
                     by_rule["course"], by_rule["exam"], literal(campaign.due_on, Date), literal(now, UTCDateTime),
                     literal(actor_ref), literal(campaign.remind_days_before), literal(campaign.grace_days),
-                    literal(campaign.retest_extra)).where(targets.c.rule.is_not(None))
+                    literal(campaign.retest_extra),
+                    literal(first_reminder_day(campaign.due_on, campaign.remind_days_before), Date)
+                    ).where(targets.c.rule.is_not(None))
     # A plain INSERT: the state claim above makes this the campaign's only launch, so nothing conflicts.
     db.session.execute(table.insert().from_select(names, chosen))
     enrolled = (select(Assignment.employee_id, Course.id, literal("campaign"), literal(actor_ref), Assignment.due_on,
@@ -322,7 +329,7 @@ def launch(campaign_id: int, actor=None) -> Campaign:
     for row in listed:
         counts[str(row.rule_position)] = counts.get(str(row.rule_position), 0) + 1
     targeted = db.session.scalar(select(func.count()).select_from(
-        select(Employee.id).where(Employee.status != "terminated").subquery()))
+        select(Employee.id).where(Employee.status.not_in(LEAVING)).subquery()))
     digest = assignments_hash([tuple(row) for row in listed])
     event = evidence.record("campaigns.launched", evidence.subject_of("campaign", campaign.id), {
         "name": campaign.name, "kind": campaign.kind, "launch_on": campaign.launch_on, "due_on": campaign.due_on,
@@ -373,7 +380,7 @@ def assign(employee_ids: list[int], course: str, exam: str, due_on, actor, *, so
         errors.append(("due_on", str(_l("The date must lie within 1900–2100."))))
     check_course_and_exam(course, exam, "", errors)
     people = list(db.session.scalars(select(Employee.id).where(Employee.id.in_(employee_ids),
-                                                               Employee.status != "terminated")))
+                                                               Employee.status.not_in(LEAVING))))
     if not people:
         errors.append(("employees", str(_l("Nobody to assign to."))))
     if errors:
@@ -403,6 +410,7 @@ def complete_by_attempt(attempt_id: int) -> int:
         Assignment.completed_at.is_(None), Assignment.assigned_at <= attempt.started_at)))
     for assignment in open_ones:
         assignment.completed_at, assignment.completed_attempt_id = attempt.submitted_at, attempt.id
+        assignment.next_reminder_on = None  # nothing more is sent
     if open_ones:
         evidence.record_many(("campaigns.completed", evidence.subject_of("employee", a.employee_id), {
             "assignment_id": a.id, "campaign_id": a.campaign_id, "attempt_id": attempt.id, "due_on": a.due_on,

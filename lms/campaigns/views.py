@@ -16,6 +16,7 @@ from lms.courses.models import RuleClause, RuleSet
 from lms.courses.services import current_versions
 from lms.exams.services import current_exams
 from lms.extensions import db
+from lms.people import departments as department_tree
 from lms.people.access import report_ids_cte, roles_required, visible_employees
 from lms.people.models import Employee
 from lms.ui import current_locale
@@ -60,12 +61,8 @@ def _status_label(status: str) -> str:
 def index():
     """Every campaign with its counts, and the templates HR may launch by hand."""
     campaigns = list(db.session.scalars(select(Campaign).order_by(Campaign.launch_on.desc(), Campaign.id.desc())))
-    today = clock.today()
-    found = reports.rows()
-    by_campaign: dict[int, list] = {}
-    for row in found:
-        by_campaign.setdefault(row.assignment.campaign_id, []).append(row)
-    counts = {c.id: reports.counts(by_campaign.get(c.id, []), today) for c in campaigns}
+    found = reports.campaign_counts(clock.today())
+    counts = {c.id: found.get(c.id, dict.fromkeys(reports.SERIES, 0)) for c in campaigns}
     return render_template("campaigns/index.html", campaigns=campaigns, counts=counts,
                            templates=templates.read_templates(), locale=current_locale(), form=LaunchForm())
 
@@ -74,7 +71,9 @@ def index():
 @roles_required("hr", "admin")
 def new():
     form = CampaignForm()
+    tree = [("", "—"), *[(n.department.name, "└ " * n.depth + n.department.name) for n in department_tree.tree_order()]]
     for row in form.rules:
+        row.department.choices = tree
         row.course.choices = [("", "—"), *_course_choices()]
         row.exam.choices = [("", "—"), *_exam_choices()]
     problems: list[tuple[str, str]] = []
@@ -125,8 +124,8 @@ def launch(campaign_id: int):
     except services.CampaignStateError:
         flash(_("This campaign has been launched already."), "error")
     else:
-        flash(_("Launched: %(n)s people assigned.", n=reports.counts(reports.rows(campaign_id=campaign.id),
-                                                                      clock.today())["assigned"]), "success")
+        assigned = reports.campaign_counts(clock.today()).get(campaign.id, {}).get("assigned", 0)
+        flash(_("Launched: %(n)s people assigned.", n=assigned), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign_id))
 
 
@@ -159,6 +158,39 @@ def report_csv(campaign_id: int):
                              labels["passed_first_try"]], lines)
     return Response(text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="campaign-{campaign.id}-{today.isoformat()}.csv"'})
+
+
+@bp.get("/departments")
+@roles_required("hr", "admin")
+def departments():
+    """Completion and overdue per department (each with its sub-departments) across all campaigns and
+    manager assignments, or one campaign; a department's overdue people with their manager; CSV."""
+    today = clock.today()
+    campaigns = list(db.session.scalars(select(Campaign).where(Campaign.state == "running")
+                                        .order_by(Campaign.launch_on.desc(), Campaign.id.desc())))
+    campaign_id = request.args.get("campaign", type=int)
+    if campaign_id is not None and campaign_id not in {c.id for c in campaigns}:
+        abort(404)
+    groups = reports.department_tree_counts(today, campaign_id)
+    labels = _series_labels()
+    if request.args.get("format") == "csv":
+        lines = [[g["department"], g["parent"] or "", *[g[key] for key in reports.SERIES],
+                  "" if g["completion"] is None else g["completion"], *[g["own"][key] for key in reports.SERIES]]
+                 for g in groups]
+        own = _("(this department only)")
+        header = [_("Department"), _("Parent department"), *[labels[k] for k in reports.SERIES],
+                  _("Completion rate (percent)"), *[f"{labels[k]} {own}" for k in reports.SERIES]]
+        text = reports.csv_text(header, lines)
+        return Response(text, mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="departments-{today.isoformat()}.csv"'})
+    chosen = next((g for g in groups if g["id"] == request.args.get("department", type=int)), None)
+    if request.args.get("department") and chosen is None:
+        abort(404)
+    overdue = reports.rows(campaign_id=campaign_id, department_id=chosen["id"], status="overdue") if chosen else []
+    chart = reports.bar_chart_svg(groups, labels, _("Completion by department")) if groups else ""
+    return render_template("campaigns/departments.html", groups=groups, labels=labels, chart=chart,
+                           campaigns=campaigns, campaign_id=campaign_id, chosen=chosen, overdue=overdue,
+                           series=reports.SERIES)
 
 
 # ---------------------------------------------------------------- managers assign
@@ -225,13 +257,24 @@ def mine():
         abort(404)
     today = clock.today()
     assignments = services.assignments_of(current_user.employee_id)
-    progress = retest.clause_progress(current_user.employee_id)
+    return render_template("campaigns/mine.html", assignments=assignments, today=today, status_label=_status_label,
+                           exams=dict(_exam_choices()), courses=dict(_course_choices()),
+                           refresher=refresher_progress(current_user.employee_id))
+
+
+@bp.app_template_global()
+def refresher_progress(employee_id: int, exam_slug: str | None = None) -> dict | None:
+    """How the person does per rule clause across cycles (graded attempts in order), for "My refreshers"
+    and an exam's result page; None when they have no refresher (of that exam)."""
+    if exam_slug is not None and not any(a.exam_slug == exam_slug for a in services.assignments_of(employee_id)):
+        return None
+    progress = retest.clause_progress(employee_id)
+    if not progress:
+        return None
     exams = dict(_exam_choices())
     heads = [(exams.get(a.exam_slug, a.exam_slug), clock.local(a.submitted_at).date().isoformat())
-             for a in (progress[0]["attempts"] if progress else [])]
-    return render_template("campaigns/mine.html", assignments=assignments, today=today, status_label=_status_label,
-                           progress=progress, heads=heads, exams=exams, courses=dict(_course_choices()),
-                           clauses=_clause_titles())
+             for a in progress[0]["attempts"]]
+    return {"progress": progress, "heads": heads, "clauses": _clause_titles()}
 
 
 def _clause_titles() -> dict[str, str]:

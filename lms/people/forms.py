@@ -36,3 +36,10 @@ class NewUserForm(FlaskForm):
 
 class RevealForm(FlaskForm):
     """An empty form: revealing a national ID is a recorded action, so it is a POST with CSRF."""
+
+
+class DepartmentParentForm(FlaskForm):
+    """HR places a department under another (or at the top level); the choices are set by the view."""
+
+    department = SelectField(_l("Department"), validators=[DataRequired()])
+    parent = SelectField(_l("Parent department"), validators=[Optional()])

@@ -18,11 +18,17 @@ JOB_FAMILIES = ("sales", "logistics", "production", "office", "rd", "service", "
 
 
 class Department(db.Model):
+    """A department; `parent_id` makes the departments a tree (never a cycle: lms.people.departments checks)."""
+
+    __table_args__ = (Index("ix_department_parent_id", "parent_id"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     employees: Mapped[list[Employee]] = relationship(back_populates="department")
+    parent: Mapped[Department | None] = relationship(remote_side=[id])
 
 
 class Employee(db.Model):

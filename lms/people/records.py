@@ -25,6 +25,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "employee_no": ("工号", "员工编号", "员工工号"),
     "name": ("姓名", "员工姓名"),
     "department": ("部门", "所属部门"),
+    "parent_department": ("上级部门", "父部门"),  # the parent of this row's department (the departments tree)
     "position": ("岗位", "职位"),
     "job_family": ("岗位类别", "职类", "岗位序列"),
     "manager_no": ("直属领导工号", "上级工号", "直属上级工号"),
@@ -89,8 +90,8 @@ MESSAGES = {
     "empty": _l("The file has no employee rows."),
 }
 
-_MAX_LENGTHS = {"employee_no": 32, "name": 80, "department": 120, "position": 80, "work_city": 40,
-                "email": 254, "household_address": 500, "contact_address": 500}
+_MAX_LENGTHS = {"employee_no": 32, "name": 80, "department": 120, "parent_department": 120, "position": 80,
+                "work_city": 40, "email": 254, "household_address": 500, "contact_address": 500}
 
 
 def _number(text: str) -> Decimal | None:

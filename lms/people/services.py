@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from lms import clock, evidence
 from lms.extensions import db
-from lms.people import sensitive
+from lms.people import departments, sensitive
 from lms.people.models import ApiToken, Department, Employee, User
 from lms.people.records import MESSAGES, FieldError, InvalidEmployeeData, parse_employee
 
@@ -91,6 +91,7 @@ def _validate_batch(
         elif number:
             managers.setdefault(number, None)
 
+    errors.extend(_department_parent_errors(parsed))
     for row, values in parsed:
         number, manager_no = values.get("employee_no"), values.get("manager_no")
         if not number or not manager_no:
@@ -100,13 +101,34 @@ def _validate_batch(
         elif manager_no not in managers:
             errors.append(FieldError(row, "manager_no", MESSAGES["unknown_manager"] % {"no": manager_no}))
         else:
-            chain = _reporting_cycle(number, managers)
+            chain = departments.cycle_through(number, managers)  # the same walk, over managers
             if chain:
                 errors.append(FieldError(row, "manager_no", MESSAGES["manager_cycle"]
                                          % {"chain": " → ".join(chain)}))
     if errors:
         raise InvalidEmployeeData(sorted(errors, key=lambda e: (e.row, e.field)))
     return parsed
+
+
+def _department_parent_errors(parsed: list[tuple[int, dict]]) -> list[FieldError]:
+    """A department given two parents in one file, or a parent that closes a cycle of departments."""
+    errors: list[FieldError] = []
+    wanted: dict[str, str] = {}
+    first_row: dict[str, int] = {}
+    for row, values in parsed:
+        department, parent = values.get("department"), values.get("parent_department")
+        if not department or not parent:
+            continue
+        if department in wanted and wanted[department] != parent:
+            errors.append(FieldError(row, "parent_department", departments.MESSAGES["two_parents"] % {
+                "name": department, "other": wanted[department], "row": first_row[department]}))
+            continue
+        wanted.setdefault(department, parent)
+        first_row.setdefault(department, row)
+    problems = departments.check_parents(wanted)
+    errors.extend(FieldError(row, "parent_department", problems[values["department"]]) for row, values in parsed
+                  if values.get("parent_department") and values.get("department") in problems)
+    return errors
 
 
 def _manager_no_column():
@@ -116,31 +138,20 @@ def _manager_no_column():
     )
 
 
-def _reporting_cycle(start: str, managers: dict[str, str | None]) -> list[str] | None:
-    """The chain start → … → start if following managers from `start` returns to it."""
-    chain, seen, current = [start], {start}, managers.get(start)
-    while current:
-        chain.append(current)
-        if current == start:
-            return chain
-        if current in seen:  # a cycle further up, reported on its own rows
-            return None
-        seen.add(current)
-        current = managers.get(current)
-    return None
+def _department_named(name: str, known: dict[str, Department]) -> Department:
+    if name not in known:
+        known[name] = Department(name=name)
+        db.session.add(known[name])
+    return known[name]
 
 
-def _apply(employee: Employee, values: dict, departments: dict[str, Department]) -> None:
+def _apply(employee: Employee, values: dict, known: dict[str, Department]) -> None:
     # A blank cell leaves the stored value as it is, so a partial roster never erases data.
     for field, value in values.items():
-        if value is None or field in ("employee_no", "manager_no", "national_id_digest"):
+        if value is None or field in ("employee_no", "manager_no", "national_id_digest", "parent_department"):
             continue
         if field == "department":
-            name = value
-            if name not in departments:
-                departments[name] = Department(name=name)
-                db.session.add(departments[name])
-            employee.department = departments[name]
+            employee.department = _department_named(value, known)
         elif field == "national_id":
             employee.national_id_encrypted = sensitive.encrypt(value)
             employee.national_id_digest = values["national_id_digest"]
@@ -157,7 +168,7 @@ def save_employees(records: Sequence[tuple[int, dict]], *, allow_existing: bool 
     """
     parsed = _validate_batch(records, allow_existing=allow_existing, today=clock.today())
     try:
-        departments = {d.name: d for d in db.session.scalars(select(Department))}
+        known_departments = {d.name: d for d in db.session.scalars(select(Department))}
         numbers = [values["employee_no"] for _, values in parsed]
         existing = {
             e.employee_no: e for e in db.session.scalars(select(Employee).where(Employee.employee_no.in_(numbers)))
@@ -172,7 +183,9 @@ def save_employees(records: Sequence[tuple[int, dict]], *, allow_existing: bool 
                 changes.append(("people.employee_created", employee, values))
             else:
                 changes.append(("people.employee_updated", employee, values))
-            _apply(employee, values, departments)
+            _apply(employee, values, known_departments)
+            if values.get("parent_department"):  # checked above: no cycle, one parent per department
+                employee.department.parent = _department_named(values["parent_department"], known_departments)
         db.session.flush()
         wanted = {v["manager_no"] for _, v in parsed if v.get("manager_no")} - existing.keys()
         if wanted:

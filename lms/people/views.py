@@ -11,9 +11,10 @@ from sqlalchemy.orm import joinedload
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.evidence.services import ref_id
 from lms.extensions import db
+from lms.people import departments as department_tree
 from lms.people import sensitive, services
 from lms.people.access import get_employee_for, roles_required, visible_employees
-from lms.people.forms import ImportForm, NewUserForm, RevealForm
+from lms.people.forms import DepartmentParentForm, ImportForm, NewUserForm, RevealForm
 from lms.people.models import EMPLOYMENT_STATUSES, Department, Employee, User
 from lms.people.records import FIELDS, InvalidEmployeeData, read_employee_file
 
@@ -33,7 +34,7 @@ def employees():
         query = query.where(or_(Employee.name.ilike(like), Employee.employee_no.ilike(like)))
     department_id = request.args.get("department", type=int)
     if department_id:
-        query = query.where(Employee.department_id == department_id)
+        query = query.where(Employee.department_id.in_(department_tree.subtree_of_id(department_id)))
     status = request.args.get("status", "")
     if status in EMPLOYMENT_STATUSES:
         query = query.where(Employee.status == status)
@@ -120,16 +121,31 @@ def import_employees():
     return render_template("people/import.html", form=form, errors=errors, fields=FIELDS), status
 
 
-@bp.get("/departments")
+@bp.route("/departments", methods=["GET", "POST"])
 @roles_required("hr", "admin")
 def departments():
-    rows = db.session.execute(
-        select(Department, func.count(Employee.id))
-        .outerjoin(Employee, Employee.department_id == Department.id)
-        .group_by(Department.id)
-        .order_by(Department.name)
-    ).all()
-    return render_template("people/departments.html", rows=rows)
+    """The departments tree with headcounts; HR places a department under another (no cycles)."""
+    nodes = department_tree.tree_order()
+    form = DepartmentParentForm()
+    form.department.choices = [(str(n.department.id), n.department.name) for n in nodes]
+    form.parent.choices = [("", _("— none (top level) —")), *[(n.department.name, n.department.name) for n in nodes]]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            department_tree.set_parent(int(form.department.data), form.parent.data or None, actor=current_user)
+        except department_tree.DepartmentTreeError as exc:
+            form.parent.errors = [message for _field, message in exc.errors]
+        else:
+            flash(_("Department saved."), "success")
+            return redirect(url_for("people.departments"))
+    if request.method == "POST":
+        status = 422
+    counts = dict(db.session.execute(select(Employee.department_id, func.count(Employee.id))
+                                     .group_by(Employee.department_id)).all())
+    below = department_tree.descendants(nodes)
+    rows = [(n, counts.get(n.department.id, 0), sum(counts.get(i, 0) for i in below[n.department.id]))
+            for n in nodes]
+    return render_template("people/departments.html", rows=rows, form=form), status
 
 
 @bp.get("/sensitive-views")

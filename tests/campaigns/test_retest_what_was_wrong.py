@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import select
+
 from lms import clock
 from lms.campaigns import retest, services
+from lms.courses.models import RuleClause
 from lms.courses.services import sync_content
 from lms.exams import services as exams
 from lms.exams.content import question_clause
@@ -80,3 +83,33 @@ def test_the_attempt_api_names_each_questions_clause(app, make_employee, make_us
     paper = {i["n"]: i for i in db.session.get(ExamAttempt, started["id"]).paper}
     assert [q["clause"] for q in shown] == [question_clause(paper[q["n"]]) for q in shown]
     assert all("correct" not in option for q in shown for option in q.get("options", []))
+
+
+def test_the_refreshers_result_page_shows_progress_per_clause_across_cycles(app, make_employee, make_user):
+    sync_content()
+    shaky = make_employee("答错的", status="active", hire_date=date(2026, 1, 5))
+    make_user("shaky", "employee", shaky)
+    with clock.frozen(clock.as_utc(datetime(2026, 3, 2, 10, 0))):
+        onboarding = sit_onboarding(shaky.id, "absence.threshold")
+    client = app.test_client()
+    client.post("/login", data={"username": "shaky", "password": "correct-horse-battery"})
+    client.post("/language", data={"locale": "en"})
+    before = client.get(f"/exams/attempts/{onboarding.id}/result").get_data(as_text=True)
+    assert 'data-test="clause-progress"' not in before  # onboarding alone: no refresher, no progress table
+    with clock.frozen(clock.as_utc(datetime(2026, 4, 1, 9, 0))):
+        services.assign([shaky.id], "employee-handbook", "quarterly-refresher", date(2026, 5, 6), "hr", source="hr")
+    with clock.frozen(clock.as_utc(datetime(2026, 4, 2, 10, 0))):
+        refresher = exams.start_attempt(shaky.id, "quarterly-refresher")
+        exams.submit(refresher, {slot: right for item in refresher.paper
+                                 for slot, right in right_answers(item).items()})
+        page = client.get(f"/exams/attempts/{refresher.id}/result").get_data(as_text=True)
+        mine = client.get("/campaigns/mine").get_data(as_text=True)
+    table = page.split('data-test="clause-progress"')[1].split("</table>")[0]
+    threshold = units_of(onboarding.paper, "absence.threshold")
+    title = db.session.scalars(select(RuleClause.title_en).where(RuleClause.clause_id == "absence.threshold")).first()
+    row = next(r for r in table.split("<tr>") if f">{title}<" in r)
+    now_asked = units_of(refresher.paper, "absence.threshold")
+    assert f">0/{threshold}<" in row and f">{now_asked}/{now_asked}<" in row  # all wrong, then all right
+    head = table.split("</thead>")[0]
+    assert head.count("<th>") == 3 and "· 2026-03-02</th>" in head and "· 2026-04-02</th>" in head  # two cycles
+    assert 'data-test="clause-progress"' in mine

@@ -138,6 +138,9 @@ def test_the_shipped_sample_file_imports(app):
     sample = Path(__file__).resolve().parents[2] / "content" / "samples" / "employees.csv"
     report = services.save_employees(read_employee_file(sample.name, sample.read_bytes()))
     assert report.created >= 5
+    from lms.people.departments import parents_by_name
+
+    assert parents_by_name()["华东销售部"] == "销售部"  # the 上级部门 column
 
 
 def test_cli_import_reports_all_errors_and_exits_non_zero(app, runner, tmp_path):

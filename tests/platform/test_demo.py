@@ -13,7 +13,9 @@ def test_demo_load_builds_a_company_whose_logins_work(app, runner):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
     assert 45 <= db.session.scalar(select(func.count(Employee.id))) <= 60
-    assert db.session.scalar(select(func.count(Department.id))) == 7
+    # seven top-level departments; 销售部 has 华东销售部, which has 上海销售组
+    assert db.session.scalar(select(func.count(Department.id))) == 9
+    assert db.session.scalar(select(func.count(Department.id)).where(Department.parent_id.is_(None))) == 7
     for username, password, _role, _no in DEMO_LOGINS:
         assert f"{username:<9} {password}" in result.output
 
