@@ -6,12 +6,13 @@ from wtforms import DateField, FieldList, Form, FormField, IntegerField, RadioFi
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from lms.people.models import JOB_FAMILIES
+from lms.ui import JOB_FAMILY_LABELS
 
 
 class RuleForm(Form):
     """One target rule; an empty row is ignored."""
 
-    job_family = SelectField(_l("Job family"), choices=[("", "—"), *[(f, f) for f in JOB_FAMILIES]],
+    job_family = SelectField(_l("Job family"), choices=[("", "—"), *[(f, JOB_FAMILY_LABELS[f]) for f in JOB_FAMILIES]],
                              validators=[Optional()])
     department = StringField(_l("Department"), validators=[Optional(), Length(max=120)])
     position = StringField(_l("Position"), validators=[Optional(), Length(max=80)])

@@ -12,7 +12,7 @@ from lms import clock
 from lms.campaigns import models, reports, retest, services, templates  # noqa: F401 - retest hooks into exams
 from lms.campaigns.forms import AssignForm, CampaignForm, LaunchForm
 from lms.campaigns.models import Campaign
-from lms.courses.models import RuleClause, RuleSet
+from lms.courses.clauses import clause_titles
 from lms.courses.services import current_versions
 from lms.exams.services import current_exams
 from lms.extensions import db
@@ -231,15 +231,7 @@ def mine():
              for a in (progress[0]["attempts"] if progress else [])]
     return render_template("campaigns/mine.html", assignments=assignments, today=today, status_label=_status_label,
                            progress=progress, heads=heads, exams=exams, courses=dict(_course_choices()),
-                           clauses=_clause_titles())
-
-
-def _clause_titles() -> dict[str, str]:
-    """Each rule clause's title in the viewer's language, as the newest rule set words it."""
-    zh = current_locale() == "zh_CN"
-    rows = db.session.execute(select(RuleClause.clause_id, RuleClause.title_zh, RuleClause.title_en)
-                              .join(RuleClause.rule_set).order_by(RuleSet.effective_from, RuleSet.id))
-    return {clause: (title_zh if zh else title_en) for clause, title_zh, title_en in rows}
+                           clauses=clause_titles())
 
 
 # ---------------------------------------------------------------- the compliance record
