@@ -182,7 +182,8 @@ def team():
         ids = _chosen(form, people)
         try:
             if not ids:
-                raise services.CampaignError([("employee_no", _("Nobody to assign to."))])
+                raise services.CampaignError([("employee_no", _("Nobody to assign to: tick the people or choose the "
+                                                                "whole team."))])
             assigned = services.assign(ids, form.course.data, form.exam.data, form.due_on.data, current_user,
                                        source="hr" if current_user.sees_everyone else "manager")
         except services.CampaignError as exc:
@@ -203,8 +204,9 @@ def team():
 
 
 def _chosen(form: AssignForm, people: list[Employee]) -> list[int]:
-    if form.scope.data == "one":
-        return [e.id for e in people if e.employee_no == form.employee_no.data]
+    if form.scope.data == "chosen":
+        chosen = set(form.employee_no.data or [])
+        return [e.id for e in people if e.employee_no in chosen]
     if current_user.employee_id is None:  # HR without a record of their own has no team
         return []
     if form.scope.data == "direct":

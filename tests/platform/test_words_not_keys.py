@@ -21,7 +21,9 @@ from werkzeug.exceptions import HTTPException
 from lms.demo import DEMO_LOGINS
 from tests.conftest import make_test_config
 
-ID_PATTERNS = (re.compile(r"\b[a-z]+\.[a-z_]+\b"), re.compile(r"\buser:\d+"), re.compile(r"\bemployee:\d+"))
+ID_PATTERNS = (re.compile(r"\b[a-z]+\.[a-z_]+\b"), re.compile(r"\buser:\d+"), re.compile(r"\bemployee:\d+"),
+               # an instant as stored (UTC, ISO) instead of the company's zone and format
+               re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d|[+-]00:00\b|\bUTC\b"))
 # Words that are product terms in a Chinese company too (file formats, channel names, the demo's
 # sign-in names and its sample e-mail domain are stripped before this check).
 ALLOWED_ENGLISH = {"PDF", "CSV", "XLSX", "XLS", "ZIP", "JSON", "JSONL", "HR", "API", "SMS", "ID", "QR", "URL",
