@@ -93,8 +93,8 @@ def test_the_manager_from_his_team_to_coaching_and_a_refresher(demo, desktop, li
     _no_ids(page)
 
 
-def test_hr_from_the_review_page_to_an_employee_s_dispute_file(demo, desktop, live_server, artifacts):
-    page = desktop
+def test_hr_from_the_review_page_to_an_employee_s_dispute_file(demo, desktop, live_server, artifacts, page):
+    phone, page = page, desktop
     _sign_in(page, live_server, "hr", "demo-hr-2026")
     page.click("nav.wide a[href='/absence/']")
     page.wait_for_load_state()
@@ -110,6 +110,13 @@ def test_hr_from_the_review_page_to_an_employee_s_dispute_file(demo, desktop, li
     assert page.locator("[data-test=employee-case]").count() >= 1
     _no_ids(page)
     page.screenshot(path=str(artifacts / "hr-employee-page-zh-desktop.png"), full_page=True)
+    employee_url, case_url = page.url, page.locator("[data-test=employee-case] a").first.get_attribute("href")
+    _sign_in(phone, live_server, "hr", "demo-hr-2026")  # the same pages on a phone
+    for url, name in ((employee_url, "hr-employee-page-zh-phone.png"),
+                      (live_server + case_url, "hr-case-zh-phone.png")):
+        phone.goto(url)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # nothing pushes the page sideways
+        phone.screenshot(path=str(artifacts / name), full_page=True)
     page.click("[data-test=build-dispute-file]")
     with page.expect_download() as download:
         page.click("[data-test=dispute-file] button[type=submit]")
