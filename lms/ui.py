@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from lms import clock
@@ -23,6 +25,24 @@ JOB_FAMILY_LABELS = {
     "management": _l("Management"), "other": _l("Other"),
 }
 COURSE_KIND_LABELS = {"handbook": _l("Handbook"), "scenario": _l("Scenario"), "case": _l("Case analysis")}
+# Where a record came from (Leave.source, Punch.source, …: "page", "csv:dingtalk", "request:12"), in words.
+SOURCE_LABELS = {
+    "page": _l("entered on the page"), "csv": _l("imported file"), "xlsx": _l("imported file"),
+    "upload": _l("imported file"), "cli": _l("imported by command"), "api": _l("from the HR system (API)"),
+    "demo": _l("demo data"), "correction": _l("missed-punch correction"), "replay": _l("scenario replay"),
+    "employee": _l("the employee"), "hr": _l("HR"), "campaign": _l("refresher campaign"),
+    "request": _l("leave request"), "case": _l("absence case"),
+}
+
+
+def source_label(source: str | None) -> str:
+    """A record's source in words; an unknown one as "other"."""
+    if not source:
+        return ""
+    label = SOURCE_LABELS.get(source.partition(":")[0])
+    return str(label) if label else _("other")
+
+
 ERROR_TEXT = {
     400: (_l("Bad request"), _l("The request could not be understood. Reload the page and try again.")),
     401: (_l("Sign-in required"), _l("Please sign in to see this page.")),
@@ -46,6 +66,17 @@ def localtime(value: datetime | None) -> str:
 def short_date(day: date) -> str:
     """A date in words without its year: 6月21日, 6/21 in English."""
     return _("%(month)s/%(day)s", month=day.month, day=day.day)
+
+
+COMMAND = re.compile(r"flask(?: [a-z][a-z-]*)+(?: --[a-z-]+(?: [0-9]+)?)?")
+
+
+def with_code(text, *words: str) -> Markup:
+    """A message naming a command (`flask worker`) or file columns (`employee_no`): those set as code."""
+    escaped = str(escape(str(text)))  # escaped first: only our <code> tags are markup
+    patterns = [COMMAND.pattern, *(rf"(?<![\w.]){re.escape(str(escape(w)))}(?![\w])" for w in words)]
+    wrapped = re.sub("|".join(f"(?:{p})" for p in patterns), lambda m: f"<code>{m.group(0)}</code>", escaped)
+    return Markup(wrapped)  # noqa: S704
 
 
 def pretty_json(value) -> str:
@@ -98,7 +129,13 @@ def _validation_errors(exc: HTTPException) -> list[dict]:
 
 
 def register_ui(app: Flask) -> None:
+    from lms.courses.clauses import clause_title
+    from lms.evidence.labels import event_label
+
     app.jinja_env.globals.update(
+        clause_title=clause_title,
+        event_label=event_label,
+        source_label=source_label,
         role_label=lambda role: ROLE_LABELS.get(role, role),
         status_label=lambda status: STATUS_LABELS.get(status, status),
         job_family_label=lambda family: JOB_FAMILY_LABELS.get(family, family),
@@ -109,6 +146,7 @@ def register_ui(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["short_date"] = short_date
     app.jinja_env.filters["pretty_json"] = pretty_json
+    app.jinja_env.filters["with_code"] = with_code
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

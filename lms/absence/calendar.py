@@ -37,6 +37,22 @@ class DayInfo:
         return self.kind == WORKDAY
 
 
+# The package names its holidays in English; people read them in their language.
+HOLIDAY_LABELS = {
+    "New Year's Day": _l("New Year's Day"), "Spring Festival": _l("Spring Festival"),
+    "Tomb-sweeping Day": _l("Tomb-sweeping Day"), "Labour Day": _l("Labour Day"),
+    "Dragon Boat Festival": _l("Dragon Boat Festival"), "National Day": _l("National Day"),
+    "Mid-autumn Festival": _l("Mid-autumn Festival"), "Anti-Fascist 70th Day": _l("Anti-Fascist 70th Day"),
+}
+
+
+def day_name(info: DayInfo) -> str:
+    """The name of a special day in words of the reader's language (HR's own names as entered)."""
+    if info.name and info.source == "chinesecalendar":
+        return str(HOLIDAY_LABELS.get(info.name, info.name))
+    return info.name or ""
+
+
 @lru_cache(maxsize=4096)  # the package's data is fixed for the process; its lookups are slow
 def _from_package(day: date) -> DayInfo | None:
     try:

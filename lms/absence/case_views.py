@@ -6,7 +6,7 @@ from the input pages.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -24,12 +24,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from lms import clock
 from lms.absence import calendar, cases, decisions, notices, workdays
 from lms.absence.leave import LEAVE_TYPE_LABELS
-from lms.absence.models import AbsenceCase, CaseReply, CaseTodo, ScanDay
+from lms.absence.models import AbsenceCase, CaseReply, CaseTodo, Leave, ScanDay
+from lms.absence.timeline import group_timeline
 from lms.absence.views import bp
 from lms.documents import services as documents
 from lms.evidence.labels import actor_names, event_label
@@ -85,6 +86,8 @@ RESOLUTION_LABELS = {"returned": _l("returned to work"), "excused": _l("explanat
                      "terminated": _l("employment terminated"),
                      "warned": _l("back at work, written warning"),
                      "leave": _l("covered by leave")}
+DECISION_LABELS = {"accept": _l("explanation accepted"), "warn": _l("written warning"),
+                   "continue": _l("procedure continues")}
 ROLE_LABELS = {"employee": _l("employee"), "manager": _l("manager"), "hr": _l("HR")}
 CHANNEL_LABELS = {"link": _l("reply link"), "inapp": _l("in-app"), "phone": _l("phone call"), "api": _l("API"),
                   "manager": _l("told the manager")}
@@ -116,6 +119,11 @@ def event_summary(event) -> str:
         return str(payload.get("number", ""))
     if kind == "absence.threshold_reached":
         return ", ".join(payload.get("counted_days", []))
+    if kind == "absence.decided":
+        words = str(DECISION_LABELS.get(payload.get("decision"), ""))
+        if payload.get("leave_type"):
+            words += f" · {LEAVE_TYPE_LABELS.get(payload['leave_type'], '')}"
+        return f"{words} — {payload['note']}" if payload.get("note") else words
     if kind == "absence.case_resolved":
         return str(RESOLUTION_LABELS.get(payload.get("resolution"), ""))
     if kind == "absence.todo_done":
@@ -144,13 +152,31 @@ class ReplyForm(FlaskForm):
                                 "rules' working days, apply for the leave and send the proof)"))
 
 
+def not_in_the_future(form, field) -> None:
+    """A moment or day that already happened (a call, a to-do done): not later than now, company time."""
+    if field.data is None:
+        return
+    now = clock.local(clock.now())
+    if isinstance(field.data, datetime):
+        if field.data > now.replace(tzinfo=None):
+            raise ValidationError(_l("This is in the future: enter when it happened."))
+    elif field.data > now.date():
+        raise ValidationError(_l("This is in the future: enter when it happened."))
+
+
 class PhoneForm(FlaskForm):
     text = TextAreaField(_l("What the employee said"), validators=[DataRequired(), Length(max=2000)])
-    received_at = DateTimeLocalField(_l("Call time (empty: now)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    received_at = DateTimeLocalField(_l("Call time (empty: now)"), format="%Y-%m-%dT%H:%M",
+                                     validators=[Optional(), not_in_the_future])
+
+
+CLOSING_DECISIONS = ("accept", "warn")
 
 
 class DecideForm(FlaskForm):
-    decision = SelectField(_l("Decision"), choices=[
+    # Nothing is chosen for HR: a decision is a deliberate act, and the two that close the case ask to be confirmed.
+    decision = SelectField(_l("Decision"), validators=[DataRequired(message=_l("Choose a decision."))], choices=[
+        SelectChoice("", _l("— choose —")),
         SelectChoice("accept", _l("Accept: the case resolves")),
         SelectChoice("warn", _l("Warn: the days stay counted, a written warning is sent, the case resolves")),
         SelectChoice("continue", _l("Continue: contact recorded, the procedure goes on"))])
@@ -158,13 +184,18 @@ class DecideForm(FlaskForm):
         SelectChoice("", _l("excused absence")),
         *(SelectChoice(code, label) for code, label in LEAVE_TYPE_LABELS.items())], default="")
     note = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
+    confirm_close = BooleanField(_l("I confirm: this decision closes the case"))
+
+    def validate_confirm_close(self, field):
+        if self.decision.data in CLOSING_DECISIONS and not field.data:
+            raise ValidationError(_l("Accepting or warning closes the case: tick to confirm."))
 
 
 class ManagerCallForm(FlaskForm):
     text = TextAreaField(_l("What the employee told you, and the reason"),
                          validators=[DataRequired(), Length(max=2000)])
     received_at = DateTimeLocalField(_l("When they told you (empty: now)"), format="%Y-%m-%dT%H:%M",
-                                     validators=[Optional()])
+                                     validators=[Optional(), not_in_the_future])
 
 
 class ConfirmDaysForm(FlaskForm):
@@ -181,7 +212,7 @@ class NoticeForm(FlaskForm):
 
 class TodoDoneForm(FlaskForm):
     what = StringField(_l("What was done"), validators=[Optional(), Length(max=500)])
-    done_on = DateField(_l("On"), validators=[Optional()])
+    done_on = DateField(_l("On"), validators=[Optional(), not_in_the_future])
 
 
 class NoteForm(FlaskForm):
@@ -262,12 +293,39 @@ def case_page(case_id: int):
     HR acts on it; the employee's managers may read it (they receive its copies).
     """
     case = _case_or_404(case_id)
-    is_hr = current_user.role in ("hr", "admin")
-    if not is_hr and (current_user.role != "manager" or not can_see_employee(current_user, case.employee_id)):
+    if not _may_read(case):
         abort(404)
+    return _render_case(case)
+
+
+def _may_read(case: AbsenceCase) -> bool:
+    return current_user.role in ("hr", "admin") or (
+        current_user.role == "manager" and can_see_employee(current_user, case.employee_id))
+
+
+# The case page's own forms, by the name the template knows them by.
+CASE_FORMS = {"phone_form": PhoneForm, "decide_form": DecideForm, "note_form": NoteForm,
+              "manager_form": ManagerCallForm, "confirm_form": ConfirmDaysForm, "notice_form": NoticeForm}
+
+
+# Every form of the case page by its class, including the service, union and termination sections'.
+FORM_NAMES = {**{form_class.__name__: name for name, form_class in CASE_FORMS.items()},
+              "DispatchForm": "dispatch_form", "TrackingForm": "tracking_form", "PhotoForm": "photo_form",
+              "SignatureForm": "signature_form", "PublicNoticeForm": "public_form", "NoUnionForm": "no_union_form",
+              "UnionLetterForm": "union_letter_form", "UnionNoticeForm": "union_notice_form",
+              "UnionOpinionForm": "union_opinion_form", "UnionReplyForm": "union_reply_form",
+              "TerminationForm": "termination_form"}
+
+
+def _render_case(case: AbsenceCase, submitted: dict | None = None, status: int = 200, todo_errors=None):
+    """The case page; a form that was sent with errors comes back as sent, its errors beside its fields."""
+    submitted = submitted or {}
+    is_hr = current_user.role in ("hr", "admin")
     messages = cases.case_messages([case.id])[case.id]
     notice_draft = notice_refused = None
-    notice_form = NoticeForm(formdata=None, dispatch_on=notices.default_dispatch_day())
+    forms = {name: submitted.get(name) or form_class(formdata=None) for name, form_class in CASE_FORMS.items()}
+    if "notice_form" not in submitted:
+        forms["notice_form"] = NoticeForm(formdata=None, dispatch_on=notices.default_dispatch_day())
     if is_hr and case.state == "threshold_reached":
         try:
             notice_draft = notices.draft(case, current_user)
@@ -283,29 +341,49 @@ def case_page(case_id: int):
         state = service.case_service(case)
         service_page = {"service": state, "service_words": service.service_words(state),
                         "service_labels": service, **service_views.forms_for(case, state),
-                        **union_views.context_for(case), **termination_views.context_for(case)}
+                        **union_views.context_for(case), **termination_views.context_for(case),
+                        **{name: form for name, form in submitted.items() if name not in CASE_FORMS}}
+    decided = [(event, actors[event.actor]) for event in timeline if event.kind == "absence.decided"]
     return render_template("absence/case.html", case=case, messages=messages, timeline=timeline, is_hr=is_hr,
-                           notice_draft=notice_draft, notice_refused=notice_refused, notice_form=notice_form,
+                           timeline_days=group_timeline(timeline, actors, STEP_LABELS, ROLE_LABELS, event_summary),
+                           decided=decided, decision_labels=DECISION_LABELS, leave_types=_leave_types(case),
+                           leave_type_labels=LEAVE_TYPE_LABELS, todo_errors=todo_errors or {},
+                           notice_draft=notice_draft, notice_refused=notice_refused,
                            documents=documents.documents_of_case(case.id) if is_hr else [],
-                           **service_page,
+                           **service_page, **forms,
                            actors=actors, event_label=event_label, event_summary=event_summary,
-                           phone_form=PhoneForm(formdata=None), decide_form=DecideForm(formdata=None),
-                           note_form=NoteForm(formdata=None), manager_form=ManagerCallForm(formdata=None),
-                           confirm_form=ConfirmDaysForm(formdata=None), labels=labels())
+                           labels=labels()), status
 
 
-def _act(case_id: int, form_class, action) -> object:
+def _leave_types(case: AbsenceCase) -> dict[date, str]:
+    """The leave type covering each day of the case that leave excused (one query)."""
+    days = [d.day for d in case.days if d.status == "leave"]
+    if not days:
+        return {}
+    found = {}
+    for leave in db.session.scalars(select(Leave).where(Leave.employee_id == case.employee_id,
+                                                        Leave.starts_on <= max(days), Leave.ends_on >= min(days))):
+        for day in days:
+            if leave.starts_on <= day <= leave.ends_on:
+                found[day] = leave.type
+    return found
+
+
+def _act(case_id: int, form_class, action, name: str | None = None) -> object:
+    """Validate a case-page form and act; on an error the page comes back with the form as it was sent."""
     case = _case_or_404(case_id)
+    if not _may_read(case):
+        abort(404)
     form = form_class()
+    name = name or FORM_NAMES[type(form).__name__]
     if not form.validate_on_submit():
-        flash("; ".join(f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items()),
-              "error")
-        return redirect(url_for("absence.case_page", case_id=case.id)), 422
+        return _render_case(case, {name: form}, 422)
     try:
         action(case, form)
     except cases.CaseError as exc:
+        db.session.rollback()  # nothing half-written; the page is read afresh
         flash(str(exc), "error")
-        return redirect(url_for("absence.case_page", case_id=case.id)), 409
+        return _render_case(case, {name: form}, 409)
     flash(_("Saved."), "success")
     return redirect(url_for("absence.case_page", case_id=case.id))
 
@@ -369,8 +447,18 @@ def complete_todo(case_id: int, todo_id: int):
     todo = db.session.get(CaseTodo, todo_id)
     if todo is None or todo.case_id != case_id:
         abort(404)
-    return _act(case_id, TodoDoneForm, lambda case, form: decisions.complete_todo(
-        todo, current_user, what=form.what.data, done_on=form.done_on.data))
+    case = _case_or_404(case_id)
+    form = TodoDoneForm()
+    if not form.validate_on_submit():
+        return _render_case(case, status=422, todo_errors={todo.id: form})
+    try:
+        decisions.complete_todo(todo, current_user, what=form.what.data, done_on=form.done_on.data)
+    except cases.CaseError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _render_case(case, status=409, todo_errors={todo.id: form})
+    flash(_("Saved."), "success")
+    return redirect(url_for("absence.case_page", case_id=case.id))
 
 
 @bp.post("/todos/<int:todo_id>")

@@ -43,7 +43,7 @@ def load_absence_demo() -> None:
              "end": recent[-1] if recent else today, "approved_by": "E0035", "note": "急性肠胃炎，附医院证明"}),
     ], source="demo", actor="demo")
     cases.start_monitoring(start, actor="demo", confirm_past=True,
-                           reason="demo: the last ten days, so that the demo has cases to show")
+                           reason="演示：从十天前开始，演示里才有案件可看")
     _punch_everyone(workdays, absent)
     _run_scheduler(start, today)
     _reply_for("E0014", "手机坏了，家里有急事回了老家，下周一回来，请假条补交。")

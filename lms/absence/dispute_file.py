@@ -23,7 +23,8 @@ from sqlalchemy.orm import selectinload
 from lms import clock, evidence
 from lms.absence import cases, service, union
 from lms.absence.models import AbsenceCase, Dispatch, PublicNotice
-from lms.courses.models import Attestation, Chapter, CourseVersion, RuleClause, RuleSet
+from lms.courses.clauses import clause_titles
+from lms.courses.models import Attestation, Chapter, CourseVersion, RuleSet
 from lms.documents.content import cn_date
 from lms.documents.files import content_type_of
 from lms.documents.models import Document, StoredFile
@@ -109,13 +110,6 @@ def _rules(first_day: date | None) -> list[Exhibit]:
     return exhibits
 
 
-def _clause_titles() -> dict[str, str]:
-    """Each rule clause's title (the newest version's), to name a question's clause in words."""
-    rows = db.session.execute(select(RuleClause.clause_id, RuleClause.title_zh).join(RuleSet)
-                              .order_by(RuleSet.effective_from))
-    return dict(rows.all())
-
-
 def _answer_sheet(attempt: ExamAttempt, clause_titles: dict[str, str]) -> bytes:
     exam = attempt.exam_version
     lines = [f"考生：{attempt.employee.name}（工号 {attempt.employee.employee_no}）", "",
@@ -161,7 +155,7 @@ def _training(employee: Employee) -> list[Exhibit]:
         exhibits.append(Exhibit(f"培训合格证明 {certificate.number}（{_when(certificate.issued_at)[:10]}，"
                                 f"{certificate.score} 分）", "证明员工已接受相关规章制度培训并考试合格",
                                 "系统出具的证明（原件）", f"certificate-{certificate.number}.pdf", certificate.pdf))
-    titles = _clause_titles()
+    titles = clause_titles("zh_CN")
     for attempt in db.session.scalars(select(ExamAttempt).where(ExamAttempt.employee_id == employee.id,
                                                                 ExamAttempt.submitted_at.is_not(None))
                                       .options(selectinload(ExamAttempt.exam_version))

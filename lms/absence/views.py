@@ -81,7 +81,7 @@ def calendar_page():
     status = 422 if (year_problems or override_form.errors or year_form.errors) else 200
     return render_template("absence/calendar.html", year=year, special=special, unknown=unknown,
                            override_form=override_form, year_form=year_form, year_problems=year_problems,
-                           locale=current_locale()), status
+                           locale=current_locale(), day_name=calendar.day_name), status
 
 
 # ---------------------------------------------------------------- punches, leave, shift groups

@@ -2,17 +2,19 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, IntegerField, RadioField, SelectField, StringField
+from wtforms import FieldList, Form, FormField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.forms import DateInput
 from lms.people.models import JOB_FAMILIES
+from lms.ui import JOB_FAMILY_LABELS
 
 
 class RuleForm(Form):
     """One target rule; an empty row is ignored."""
 
-    job_family = SelectField(_l("Job family"), choices=[("", "—"), *[(f, f) for f in JOB_FAMILIES]],
+    job_family = SelectField(_l("Job family"), choices=[("", "—"), *[(f, JOB_FAMILY_LABELS[f]) for f in JOB_FAMILIES]],
                              validators=[Optional()])
     # The view lists the departments in tree order; a rule naming one takes its sub-departments too.
     department = SelectField(_l("Department (with its sub-departments)"), validators=[Optional()])
@@ -40,9 +42,12 @@ class LaunchForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    scope = RadioField(_l("Assign to"), default="one", choices=[
-        ("one", _l("One person")), ("team", _l("My whole team (every level)")), ("direct", _l("My direct reports"))])
-    employee_no = SelectField(_l("Person"), validators=[Optional()])
+    scope = RadioField(_l("Assign to"), default="chosen", choices=[
+        ("chosen", _l("The people ticked below")), ("team", _l("My whole team (every level)")),
+        ("direct", _l("My direct reports"))])
+    # A checklist of the team: people are picked, never typed.
+    employee_no = SelectMultipleField(_l("People"), validators=[Optional()],
+                                      widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     course = SelectField(_l("Course"), validators=[DataRequired()])
     exam = SelectField(_l("Exam"), validators=[DataRequired()])
     due_on = DateInput(_l("Due date"), validators=[DataRequired()])

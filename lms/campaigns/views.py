@@ -12,7 +12,7 @@ from lms import clock
 from lms.campaigns import models, reports, retest, services, templates  # noqa: F401 - retest hooks into exams
 from lms.campaigns.forms import AssignForm, CampaignForm, LaunchForm
 from lms.campaigns.models import Campaign
-from lms.courses.models import RuleClause, RuleSet
+from lms.courses.clauses import clause_titles
 from lms.courses.services import current_versions
 from lms.exams.services import current_exams
 from lms.extensions import db
@@ -214,7 +214,8 @@ def team():
         ids = _chosen(form, people)
         try:
             if not ids:
-                raise services.CampaignError([("employee_no", _("Nobody to assign to."))])
+                raise services.CampaignError([("employee_no", _("Nobody to assign to: tick the people or choose the "
+                                                                "whole team."))])
             assigned = services.assign(ids, form.course.data, form.exam.data, form.due_on.data, current_user,
                                        source="hr" if current_user.sees_everyone else "manager")
         except services.CampaignError as exc:
@@ -235,8 +236,9 @@ def team():
 
 
 def _chosen(form: AssignForm, people: list[Employee]) -> list[int]:
-    if form.scope.data == "one":
-        return [e.id for e in people if e.employee_no == form.employee_no.data]
+    if form.scope.data == "chosen":
+        chosen = set(form.employee_no.data or [])
+        return [e.id for e in people if e.employee_no in chosen]
     if current_user.employee_id is None:  # HR without a record of their own has no team
         return []
     if form.scope.data == "direct":
@@ -274,15 +276,7 @@ def refresher_progress(employee_id: int, exam_slug: str | None = None) -> dict |
     exams = dict(_exam_choices())
     heads = [(exams.get(a.exam_slug, a.exam_slug), clock.local(a.submitted_at).date().isoformat())
              for a in progress[0]["attempts"]]
-    return {"progress": progress, "heads": heads, "clauses": _clause_titles()}
-
-
-def _clause_titles() -> dict[str, str]:
-    """Each rule clause's title in the viewer's language, as the newest rule set words it."""
-    zh = current_locale() == "zh_CN"
-    rows = db.session.execute(select(RuleClause.clause_id, RuleClause.title_zh, RuleClause.title_en)
-                              .join(RuleClause.rule_set).order_by(RuleSet.effective_from, RuleSet.id))
-    return {clause: (title_zh if zh else title_en) for clause, title_zh, title_en in rows}
+    return {"progress": progress, "heads": heads, "clauses": clause_titles()}
 
 
 # ---------------------------------------------------------------- the compliance record

@@ -7,12 +7,21 @@ import re
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import defer, joinedload
 
+from lms import clock
 from lms.courses import services
 from lms.courses.forms import AttestForm, CompleteForm, EnrolForm, HideForm, PostForm
-from lms.courses.models import DISCUSSED_KINDS, Attestation, ChapterProgress, Course, Enrollment, Post
+from lms.courses.models import (
+    DISCUSSED_KINDS,
+    Attestation,
+    ChapterProgress,
+    Course,
+    CourseVersion,
+    Enrollment,
+    Post,
+)
 from lms.exams import path
 from lms.extensions import db
 from lms.people.access import roles_required, visible_employees
@@ -218,14 +227,19 @@ def enrol(slug: str):
 @roles_required("hr", "admin", "manager")
 def team():
     """Progress of the viewer's people in one course (HR: everyone), with a bounded number of queries."""
-    versions = services.current_versions()
+    versions = every_version = services.current_versions()
     if not versions:
         return render_template("courses/team.html", versions=[], rows=[], selected=None, locale=current_locale())
+    people = _team(current_user)
+    # A manager's team works through the courses it is enrolled in; HR sees every course.
+    enrolled = set(db.session.scalars(select(Enrollment.course_id).join(people, people.c.id == Enrollment.employee_id)
+                                      .distinct()))
+    if current_user.role == "manager" and enrolled:
+        versions = [v for v in versions if v.course_id in enrolled]
     slug = request.args.get("course") or versions[0].course.slug
     selected = next((v for v in versions if v.course.slug == slug), None)
     if selected is None:
         abort(404)
-    people = visible_employees(current_user).where(Employee.status != "terminated").subquery()
     completed = select(ChapterProgress.enrollment_id, func.count(ChapterProgress.id).label("done")) \
         .where(ChapterProgress.completed_at.is_not(None)).group_by(ChapterProgress.enrollment_id).subquery()
     rows = db.session.execute(
@@ -237,7 +251,40 @@ def team():
         .order_by(Employee.employee_no).limit(2000)
     ).all()
     return render_template("courses/team.html", versions=versions, rows=rows, selected=selected,
-                           locale=current_locale())
+                           locale=current_locale(), **_exam_columns(selected, people, every_version))
+
+
+def _team(user) -> Select:
+    """The people a team page lists, as a subquery: those the viewer sees, still employed, never the manager himself."""
+    people = visible_employees(user).where(Employee.status != "terminated")
+    if user.role == "manager" and user.employee_id is not None:
+        people = people.where(Employee.id != user.employee_id)
+    return people.subquery()
+
+
+def _exam_columns(version: CourseVersion, people, versions: list[CourseVersion]) -> dict:
+    """Per person: the latest exam result of the course, the certificate, the current refresher (three queries)."""
+    # Exams and campaigns build on courses: read here, where the team page shows them side by side.
+    from lms.campaigns.models import Assignment
+    from lms.exams.models import Certificate, ExamAttempt, ExamVersion
+
+    slugs = select(ExamVersion.slug).where(ExamVersion.course_slug == version.course.slug).distinct()
+    results: dict[int, ExamAttempt] = {}
+    for attempt in db.session.scalars(
+            select(ExamAttempt).join(people, people.c.id == ExamAttempt.employee_id)
+            .where(ExamAttempt.exam_slug.in_(slugs), ExamAttempt.submitted_at.is_not(None))
+            .order_by(ExamAttempt.submitted_at)):
+        results[attempt.employee_id] = attempt  # the latest wins
+    certificates = {c.employee_id: c for c in db.session.scalars(
+        select(Certificate).join(people, people.c.id == Certificate.employee_id)
+        .where(Certificate.exam_slug.in_(slugs), Certificate.revoked_at.is_(None))
+        .options(defer(Certificate.pdf)).order_by(Certificate.issued_at))}
+    refreshers = {a.employee_id: a for a in db.session.scalars(
+        select(Assignment).join(people, people.c.id == Assignment.employee_id)
+        .order_by(Assignment.assigned_at))}  # the newest assignment is the current one
+    titles = {v.course.slug: v.title(current_locale()) for v in versions}
+    return {"results": results, "certificates": certificates, "refreshers": refreshers, "course_titles": titles,
+            "today": clock.today()}
 
 
 @bp.get("/attestations")
@@ -245,9 +292,14 @@ def team():
 def attestations():
     """Who has not yet attested the current text of every chapter that teaches the rules in force."""
     rule_set = services.current_rule_set()
-    chapters = [c for v in services.current_versions() for c in v.chapters
+    people = _team(current_user)
+    # Only the courses the team is enrolled in: a chapter nobody was asked to read is not missing.
+    enrolled = set(db.session.scalars(select(Enrollment.course_id).join(people, people.c.id == Enrollment.employee_id)
+                                      .distinct()))
+    current = services.current_versions()
+    chapters = [c for v in current if v.course_id in enrolled for c in v.chapters
                 if c.rule_ids and v.rule_set_id == (rule_set.id if rule_set else None)]
-    people = visible_employees(current_user).where(Employee.status != "terminated").subquery()
+    course_of = {c.id: v for v in current for c in v.chapters}
     attested = {(employee_id, sha256) for employee_id, sha256 in db.session.execute(
         select(Attestation.employee_id, Attestation.chapter_sha256)
         .join(people, people.c.id == Attestation.employee_id)
@@ -258,7 +310,7 @@ def attestations():
     missing = [(e, [c for c in chapters if (e.id, c.sha256) not in attested]) for e in employees]
     missing = [(e, cs) for e, cs in missing if cs]
     return render_template("courses/attestations.html", rule_set=rule_set, chapters=chapters, missing=missing,
-                           locale=current_locale())
+                           course_of=course_of, locale=current_locale())
 
 
 # ---------------------------------------------------------------- discussion

@@ -66,6 +66,43 @@ EVENT_LABELS = {
     "exams.attempt_submitted": _l("Exam submitted"),
     "exams.certificate_issued": _l("Certificate issued"),
     "exams.certificate_revoked": _l("Certificate revoked"),
+    "absence.calendar_override": _l("Calendar day changed"),
+    "absence.calendar_year_entered": _l("Holiday calendar entered"),
+    "absence.leave_recorded": _l("Leave recorded"),
+    "absence.notice_issued": _l("Return-to-work notice issued"),
+    "absence.punches_imported": _l("Punches imported"),
+    "absence.roster_saved": _l("Roster saved"),
+    "absence.shift_assigned": _l("Shift group assigned"),
+    "absence.shift_group_saved": _l("Shift group saved"),
+    "campaigns.assigned": _l("Refresher assigned"),
+    "campaigns.completed": _l("Refresher completed"),
+    "campaigns.created": _l("Campaign created"),
+    "campaigns.launched": _l("Campaign launched"),
+    "courses.chapter_opened": _l("Chapter opened"),
+    "courses.enrolled": _l("Enrolled in a course"),
+    "courses.post_hidden": _l("Discussion post hidden"),
+    "courses.rules_loaded": _l("Rule set loaded"),
+    "courses.version_loaded": _l("Course version loaded"),
+    "documents.template_loaded": _l("Document template loaded"),
+    "exams.bank_loaded": _l("Question bank loaded"),
+    "exams.exam_loaded": _l("Exam loaded"),
+    "exams.coaching_requested": _l("Coaching requested from the manager"),
+    "exams.coaching_recorded": _l("Coaching recorded"),
+    "exams.coaching_escalated": _l("Coaching overdue: escalated"),
+    "people.employee_created": _l("Employee record created"),
+    "people.employee_updated": _l("Employee record changed"),
+    "people.national_id_viewed": _l("National ID number revealed"),
+    "requests.correction_requested": _l("Missed-punch correction requested"),
+    "requests.correction_decided": _l("Missed-punch correction decided"),
+    "requests.details_changed": _l("Contact details changed"),
+    "requests.emergency_reported": _l("Emergency reported"),
+    "requests.emergency_not_followed_up": _l("Emergency report not followed by a leave request"),
+    "requests.emergency_todo_done": _l("Emergency to-do done"),
+    "requests.leave_requested": _l("Leave requested"),
+    "requests.leave_decided": _l("Leave request decided"),
+    "requests.leave_withdrawn": _l("Leave request withdrawn"),
+    "requests.manager_away": _l("Manager marked as away"),
+    "requests.service_address_confirmed": _l("Service address confirmed"),
 }
 
 
@@ -79,8 +116,15 @@ def actor_names(actors: Iterable[str]) -> dict[str, str]:
     from lms.people.models import ApiToken, User
 
     refs = set(actors)
-    names = {"system": _("the system"), "replay": _("scenario replay")}
+    names = {"system": _("the system"), "replay": _("scenario replay"), "demo": _("demo data")}
     user_ids = [int(r.partition(":")[2]) for r in refs if r.startswith("user:") and r.partition(":")[2].isdigit()]
+    employee_ids = [int(r.partition(":")[2]) for r in refs
+                    if r.startswith("employee:") and r.partition(":")[2].isdigit()]
+    if employee_ids:
+        from lms.people.models import Employee
+
+        for employee in db.session.scalars(select(Employee).where(Employee.id.in_(employee_ids))):
+            names[f"employee:{employee.id}"] = employee.name
     token_ids = [int(r.partition(":")[2]) for r in refs
                  if r.startswith("api-token:") and r.partition(":")[2].isdigit()]
     if user_ids:
@@ -90,3 +134,46 @@ def actor_names(actors: Iterable[str]) -> dict[str, str]:
         for token in db.session.scalars(select(ApiToken).where(ApiToken.id.in_(token_ids))):
             names[f"api-token:{token.id}"] = _("integration “%(name)s”", name=token.name)
     return {ref: names.get(ref, _("someone else")) for ref in refs}
+
+
+# What a subject is about when it is not a person or a case: its kind in words (the raw subject stays in a tooltip).
+SUBJECT_KINDS = {
+    "rules": _l("Rule set %(value)s"), "course": _l("Course"), "bank": _l("Question bank"), "exam": _l("Exam"),
+    "document_template": _l("Document template"), "shift_group": _l("Shift group"),
+    "absence": _l("Absence monitoring"), "punches": _l("Time-clock punches"), "campaign": _l("Refresher campaign"),
+}
+
+
+def subject_labels(subjects: Iterable[str]) -> dict[str, str]:
+    """What each subject is, in words ({"employee:4": "王芳（E0013）", "case:2": "王芳的缺勤案件"}); two queries."""
+    from lms.absence.models import AbsenceCase
+    from lms.people.models import Employee
+
+    refs = set(subjects)
+
+    def ids(prefix: str) -> list[int]:
+        return [int(r.partition(":")[2]) for r in refs if r.startswith(prefix + ":") and r.partition(":")[2].isdigit()]
+
+    labels: dict[str, str] = {}
+    employee_ids, case_ids = ids("employee"), ids("case")
+    if employee_ids:
+        for employee in db.session.scalars(select(Employee).where(Employee.id.in_(employee_ids))):
+            labels[f"employee:{employee.id}"] = f"{employee.name}（{employee.employee_no}）"
+    if case_ids:
+        rows = db.session.execute(select(AbsenceCase.id, Employee.name).join(
+            Employee, Employee.id == AbsenceCase.employee_id).where(AbsenceCase.id.in_(case_ids)))
+        for case_id, name in rows:
+            labels[f"case:{case_id}"] = _("absence case of %(name)s", name=name)
+    for ref in refs - labels.keys():
+        prefix, _sep, value = ref.partition(":")
+        label = SUBJECT_KINDS.get(prefix)
+        if prefix in ("employee", "case"):  # no such record: its reference is all there is to show
+            labels[ref] = ref
+        else:
+            labels[ref] = str(label) % {"value": value} if label else _("Other record")
+    return labels
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """Every event kind people can filter by, as (kind, label), sorted by label."""
+    return sorted(((kind, str(label)) for kind, label in EVENT_LABELS.items()), key=lambda pair: pair[1])

@@ -15,7 +15,6 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from lms import clock
-from lms.courses.models import Attestation, Chapter
 from lms.exams import certificates, path, services
 from lms.exams.models import Certificate, CoachingTask, ExamAttempt
 from lms.extensions import db
@@ -43,19 +42,6 @@ def _choices(item: dict) -> dict[str, list[str]]:
 @bp.app_template_global()
 def exam_state_label(kind: str) -> str:
     return str(path.STATE_LABELS.get(kind, kind))
-
-
-@bp.app_template_global()
-def training_record(employee_id: int) -> dict:
-    """A person's certificates and attestations, newest first, for their record page."""
-    return {
-        "certificates": db.session.scalars(select(Certificate).where(Certificate.employee_id == employee_id)
-                                           .order_by(Certificate.issued_at.desc())).all(),
-        "attestations": db.session.scalars(
-            select(Attestation).where(Attestation.employee_id == employee_id)
-            .options(joinedload(Attestation.chapter).joinedload(Chapter.course_version))
-            .order_by(Attestation.attested_at.desc())).all(),
-    }
 
 
 @bp.get("/")

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.evidence.services import ref_id
@@ -93,10 +93,20 @@ def _render_employee(person: Employee, revealed: str | None):
     ).all()
     is_self = person.id == current_user.employee_id
     show_contact = is_self or _sees_contact_details()
+    # Training and absence live in higher domains that import people: read where used.
+    from lms.absence.case_views import labels as case_labels
+    from lms.absence.models import AbsenceCase
+    from lms.exams.record import training_record
+
+    absence_cases = db.session.scalars(
+        select(AbsenceCase).where(AbsenceCase.employee_id == person.id)
+        .options(selectinload(AbsenceCase.days)).order_by(AbsenceCase.opened_at.desc())
+    ).all() if current_user.role in ("hr", "admin", "manager") else []
     return render_template(
         "people/employee.html", person=person, reports=reports, revealed=revealed,
         masked_id=services.masked_national_id(person), reveal_form=RevealForm(),
         show_contact=show_contact, mask=sensitive.mask_mobile,
+        training=training_record(person.id), absence_cases=absence_cases, case_labels=case_labels(),
     )
 
 

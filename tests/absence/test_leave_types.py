@@ -56,7 +56,7 @@ def test_the_leave_page_offers_the_new_types(login_as):
     page = login_as("hr").get("/absence/leave").get_data(as_text=True)
     for kind in NEW_TYPES:
         assert f'value="{kind}"' in page
-    assert "限制人身自由=detention" in page and "调休=time_off_in_lieu" in page
+    assert "限制人身自由=<code>detention</code>" in page and "调休=<code>time_off_in_lieu</code>" in page
 
 
 def _case_of(person) -> AbsenceCase | None:

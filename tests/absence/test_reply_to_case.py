@@ -79,8 +79,8 @@ def test_hr_records_a_call_and_accepts_the_explanation(login_as, alerted):
         assert client.post(f"/absence/cases/{case_id}/phone", data={"text": "她母亲住院，补病假"}).status_code == 302
         page = client.get(f"/absence/cases/{case_id}").get_data(as_text=True)
         assert "她母亲住院" in page and "decision" in page
-        assert client.post(f"/absence/cases/{case_id}/decide", data={"decision": "accept", "note": "情况属实"}
-                           ).status_code == 302
+        assert client.post(f"/absence/cases/{case_id}/decide",
+                           data={"decision": "accept", "note": "情况属实", "confirm_close": "y"}).status_code == 302
     case = db.session.get(AbsenceCase, case_id)
     db.session.refresh(case)
     assert case.state == "resolved" and case.resolution == "excused"
@@ -126,7 +126,8 @@ def test_a_paused_case_counts_its_days_but_reaches_the_threshold_only_when_hr_co
 
 
 def test_a_decision_needs_something_to_decide(login_as, alerted):
-    response = login_as("hr").post(f"/absence/cases/{alerted.case.id}/decide", data={"decision": "accept"})
+    response = login_as("hr").post(f"/absence/cases/{alerted.case.id}/decide",
+                                   data={"decision": "accept", "confirm_close": "y"})
     assert response.status_code == 409
 
 
@@ -159,7 +160,8 @@ def test_accepting_as_sick_leave_turns_the_counted_days_into_leave(login_as, ale
     with clock.frozen(clock.as_utc(datetime(2026, 6, 17, 10, 30))):
         client.post(f"/absence/cases/{case_id}/phone", data={"text": "住院两天，有诊断证明"})
         response = client.post(f"/absence/cases/{case_id}/decide",
-                               data={"decision": "accept", "leave_type": "sick", "note": "诊断证明已收"})
+                               data={"decision": "accept", "leave_type": "sick", "note": "诊断证明已收",
+                                     "confirm_close": "y"})
     assert response.status_code == 302
     case = db.session.get(AbsenceCase, case_id)
     db.session.refresh(case)
@@ -182,7 +184,8 @@ def test_a_return_after_the_threshold_goes_to_hr_who_may_warn(login_as, alerted)
                                                                   "decide_return"]
     client = login_as("hr")
     with clock.frozen(clock.as_utc(datetime(2026, 6, 18, 10, 0))):
-        response = client.post(f"/absence/cases/{case_id}/decide", data={"decision": "warn", "note": "首次，予以警告"})
+        response = client.post(f"/absence/cases/{case_id}/decide", data={"decision": "warn", "note": "首次，予以警告",
+                                                                                 "confirm_close": "y"})
     assert response.status_code == 302
     db.session.refresh(case)
     assert (case.state, case.resolution) == ("resolved", "warned")
@@ -195,7 +198,8 @@ def test_warning_needs_a_counted_day(login_as, alerted):
     client = login_as("hr")
     with clock.frozen(clock.as_utc(datetime(2026, 6, 15, 12, 30))):
         client.post(f"/absence/cases/{alerted.case.id}/phone", data={"text": "在路上"})
-        response = client.post(f"/absence/cases/{alerted.case.id}/decide", data={"decision": "warn"})
+        response = client.post(f"/absence/cases/{alerted.case.id}/decide",
+                               data={"decision": "warn", "confirm_close": "y"})
     assert response.status_code == 409
     assert db.session.get(AbsenceCase, alerted.case.id).is_open
 

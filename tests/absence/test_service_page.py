@@ -100,6 +100,6 @@ def test_a_photo_that_is_not_a_picture_is_refused_and_nothing_is_kept(login_as, 
         response = hr.post(f"/absence/cases/{served_case.id}/dispatches", content_type="multipart/form-data", data={
             **SENT, "document_id": notice.id, "envelope_photo": (io.BytesIO(b"just some text"), "envelope.png")})
         assert response.status_code == 409
-        page = hr.get(f"/absence/cases/{served_case.id}").get_data(as_text=True)
+        page = response.get_data(as_text=True)  # the page itself, the form as it was sent
     assert "is not a JPEG, PNG or PDF file" in page
     assert db.session.scalar(db.select(Dispatch)) is None

@@ -50,11 +50,12 @@ def test_reply_by_sms_link_then_hr_accepts(browser, page, live_server, org, cont
     assert row.count() == 1 and "王芳" in row.inner_text() and "等待人事处理" in row.inner_text()
     assert desk.locator("[data-test=unanswered-reply]").count() == 1
     desk.screenshot(path=str(artifacts / "absence-review.png"), full_page=True)
-    row.locator("a").click()
+    row.locator("a").first.click()
     assert "手机一直没信号" in desk.inner_text("[data-test=reply]")
     assert desk.locator("[data-test=message]").count() >= 3  # SMS + in-app to her, copies to manager and HR
     desk.select_option("select[name=decision]", "accept")
     desk.fill("textarea[name=note]", "已电话核实，按事假处理")
+    desk.check("input[name=confirm_close]")  # accepting closes the case: HR confirms it
     desk.click("button:has-text('作出决定')")
     desk.wait_for_selector(".flash")
     assert "已解决" in desk.inner_text("[data-test=state]")

@@ -41,12 +41,12 @@ def test_a_director_assigns_to_his_whole_team_or_his_direct_reports_from_the_pag
 
 def test_a_manager_cannot_pick_someone_outside_his_team_on_the_page(synced, login_as, org):
     client = login_as("manager")
-    response = client.post("/campaigns/team", data={"scope": "one", "employee_no": org.outsider.employee_no,
+    response = client.post("/campaigns/team", data={"scope": "chosen", "employee_no": org.outsider.employee_no,
                                                     "course": "handbook", "exam": "onboarding",
                                                     "due_on": "2099-06-30"})
     assert response.status_code == 422
     assert assigned(org.outsider) == []
-    ok = client.post("/campaigns/team", data={"scope": "one", "employee_no": org.learner.employee_no,
+    ok = client.post("/campaigns/team", data={"scope": "chosen", "employee_no": org.learner.employee_no,
                                               "course": "handbook", "exam": "onboarding", "due_on": "2099-06-30"})
     assert ok.status_code == 302 and len(assigned(org.learner)) == 1
 

@@ -199,7 +199,7 @@ def test_the_case_timeline_shows_words_and_names_not_codes(past_deadline, login_
 
     with at(datetime(2026, 6, 26, 9, 0)):
         page = login_as("hr").get(f"/absence/cases/{past_deadline.id}").get_data(as_text=True)
-    rows = re.findall(r'<tr data-test="timeline">(.*?)</summary>', page, re.S)
+    rows = re.findall(r'<li data-test="timeline">(.*?)<details', page, re.S)
     assert rows
     shown = " ".join(re.sub(r"<[^>]+>", " ", row) for row in rows)
     assert not re.search(r"\b(absence|notify|documents)\.[a-z_]+\b", shown)
