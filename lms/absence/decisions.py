@@ -29,7 +29,7 @@ from lms.absence.models import (
 from lms.extensions import db
 from lms.people.models import ApiToken, User
 from lms.people.records import InvalidRecords
-from lms.ui import external_url
+from lms.ui import external_url, localtime
 
 # ---------------------------------------------------------------- replies and HR decisions
 
@@ -74,6 +74,8 @@ def record_reply(case: AbsenceCase, text: str, channel: str, actor=None, receive
         raise CaseError(_l("The reply is longer than 2,000 characters."))
     if received_at > now + timedelta(minutes=5):
         raise CaseError(_l("The reply's time is in the future."))
+    if received_at < clock.as_utc(case.opened_at):
+        raise CaseError(_l("The reply's time is before the case opened (%(at)s).", at=localtime(case.opened_at)))
     if not case.is_open:
         raise CaseError(_l("This case is already resolved."))
     reply = CaseReply(case_id=case.id, channel=channel, text=text, received_at=received_at,

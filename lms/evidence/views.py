@@ -16,6 +16,7 @@ from lms.evidence.jobs import verify_chain_job
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.evidence.pack import download_response, pack_for_subject
 from lms.extensions import db
+from lms.inputs import db_int
 from lms.people.access import roles_required
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence", template_folder="templates")
@@ -28,7 +29,7 @@ def events():
     """Events newest first, filtered by subject (e.g. employee:12) and kind."""
     subject = request.args.get("subject", "").strip()
     kind = request.args.get("kind", "").strip()
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=db_int)
     query = select(EvidenceEvent).order_by(EvidenceEvent.seq.desc()).limit(PAGE_SIZE + 1)
     if subject:
         query = query.where(body_field("subject") == subject)

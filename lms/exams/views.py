@@ -18,6 +18,7 @@ from lms import clock
 from lms.exams import certificates, services
 from lms.exams.models import Certificate, CoachingTask, ExamAttempt
 from lms.extensions import db
+from lms.inputs import db_int
 from lms.people.access import get_employee_for, roles_required, visible_employees
 from lms.ui import current_locale
 
@@ -189,7 +190,7 @@ def coaching():
     """Coaching tasks for the viewer's people (HR: everyone), open ones first; record one here."""
     form = CoachingForm()
     if form.validate_on_submit():
-        task = db.session.get(CoachingTask, request.form.get("task_id", type=int) or 0)
+        task = db.session.get(CoachingTask, request.form.get("task_id", type=db_int) or 0)
         if task is None:
             abort(404)
         get_employee_for(current_user, task.employee_id)
