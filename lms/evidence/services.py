@@ -233,13 +233,17 @@ def _check_against_last_verification(report: ChainReport) -> ChainReport:
     record of verifications cannot lose its latest intact run without the chain saying so."""
     if not report.ok:
         return report
-    previous = last_intact_verification()
     logged = _last_logged_intact_verification(report.length)
-    if logged is not None and (previous is None or previous.id < logged[1]["verification_id"]):
+    if logged is not None:
         seq, payload = logged
-        return ChainReport(report.length, report.head_hash, seq,
-                           f"the verification record lacks the intact verification logged at event {seq} "
-                           f"(id {payload['verification_id']}, {payload['chain_length']} events): it was removed")
+        row = db.session.get(EvidenceVerification, payload["verification_id"])
+        if row is None or (row.is_intact, row.chain_length, row.head_hash) != (
+                True, payload["chain_length"], payload["head_hash"]):
+            return ChainReport(report.length, report.head_hash, seq,
+                               f"the verification record lacks the intact verification logged at event {seq} "
+                               f"(id {payload['verification_id']}, {payload['chain_length']} events): it was "
+                               f"removed or rewritten")
+    previous = last_intact_verification()
     if previous is None or previous.chain_length == 0:
         return report
     when = format_instant(previous.verified_at)

@@ -57,10 +57,14 @@ def test_the_verification_record_is_append_only(runner, chain, statement):
     assert db.session.scalar(select(EvidenceVerification.is_intact)) is True
 
 
-def test_removing_the_verification_record_to_reset_the_baseline_is_detected(runner, chain):
+@pytest.mark.parametrize("tamper", [
+    "DELETE FROM evidence_verification",  # no baseline left for the next run
+    "UPDATE evidence_verification SET chain_length = 5, head_hash = '" + "a" * 64 + "'",  # a shorter one
+])
+def test_removing_or_rewriting_the_verification_record_is_detected(runner, chain, tamper):
     assert _verify(runner).exit_code == 0
-    with guards_lifted() as conn:  # a superuser wipes the verifications, so the next run has no baseline
-        conn.execute(text("DELETE FROM evidence_verification"))
+    with guards_lifted() as conn:  # a superuser, with the triggers off
+        conn.execute(text(tamper))
     result = _verify(runner)
     assert result.exit_code == 1 and "lacks the intact verification logged at event 7" in result.output, \
         result.output
