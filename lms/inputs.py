@@ -34,8 +34,6 @@ MAX_JSON_DEPTH = 32
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _DATE_TEXT = re.compile(r"\s*(\d{4})-\d{1,2}-\d{1,2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}(?::?\d{2})?)?)?\s*\Z")
 _MONTH_TEXT = re.compile(r"\s*(\d{4})-\d{1,2}\s*\Z")  # ?month=2026-05 in a query string
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_JSON_BRACKET = re.compile(r"[\[\]{}]")
 
 
 class BadInput(HTTPException):
@@ -122,18 +120,30 @@ def load_json(raw: bytes) -> object:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadInput(_("The JSON body is not valid UTF-8."), None, 400) from None
-    depth = deepest = 0
-    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub('""', text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
-    if deepest > MAX_JSON_DEPTH:
-        raise BadInput(_("The JSON body nests deeper than %(n)s levels.", n=MAX_JSON_DEPTH), None, 400)
+    def too_deep():
+        return BadInput(_("The JSON body nests deeper than %(n)s levels.", n=MAX_JSON_DEPTH), None, 400)
+
     try:
         value = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_refuse_constant)
+    except RecursionError:  # the decoder itself gives up on thousands of levels
+        raise too_deep() from None
     except ValueError:
         raise BadInput(_("The request body is not valid JSON."), None, 400) from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise too_deep()
     _check_json_value(value, "")
     return value
+
+
+def _depth(value) -> int:
+    """How deeply arrays and objects nest in `value` (iteratively: it may be hundreds of levels)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((item, level + 1) for item in (node.values() if isinstance(node, dict) else node))
+    return deepest
 
 
 def check_request() -> None:

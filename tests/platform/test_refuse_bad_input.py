@@ -4,6 +4,7 @@ TEST_DATABASE_URL set, on PostgreSQL (where the 32-bit and bigint overflows and 
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, datetime
 
 import pytest
@@ -144,6 +145,15 @@ def test_json_nested_ten_thousand_deep_is_refused(client, hr_token):
     response = client.post("/api/v1/employees", headers=auth(hr_token, **{"Content-Type": "application/json"}),
                            data=body)
     assert response.status_code == 400 and "deeper" in _error(response)["message"]
+
+
+def test_a_megabyte_of_escaped_quotes_is_refused_at_once(client, hr_token):
+    """The policy's own checks stay linear: an unterminated string full of escaped quotes costs no more."""
+    body = '["' + '\\"' * 500_000
+    started = time.perf_counter()
+    response = client.post("/api/v1/employees", headers=auth(hr_token, **{"Content-Type": "application/json"}),
+                           data=body)
+    assert response.status_code == 400 and time.perf_counter() - started < 2
 
 
 def test_a_duplicate_key_is_refused_and_creates_nobody(client, hr_token):
