@@ -200,7 +200,7 @@ def test_a_year_one_date_in_an_html_form_is_refused_naming_the_field(login_as):
     assert response.status_code == 422 and "start" in response.get_data(as_text=True)
 
 
-def test_a_reply_received_before_its_case_opened_is_refused(client, served_case, hr_token):
+def test_a_reply_received_before_its_cases_first_day_is_refused(client, served_case, hr_token):
     url = f"/api/v1/absence/cases/{served_case.id}/replies"
     with clock.frozen(datetime(2026, 6, 20, 10, 0)):
         year_one = client.post(url, headers=auth(hr_token), json={"text": "我生病了",
@@ -208,7 +208,9 @@ def test_a_reply_received_before_its_case_opened_is_refused(client, served_case,
         assert year_one.status_code == 422 and _error(year_one)["field"] == "received_at"
         before = client.post(url, headers=auth(hr_token), json={"text": "我生病了",
                                                                  "received_at": "2019-06-01T09:00"})
-        assert before.status_code == 422 and "before the case opened" in _error(before)["message"]
+        assert before.status_code == 422 and "before the case's first day" in _error(before)["message"]
+        nul = client.post(url, headers=auth(hr_token), json={"text": "我\x00生病了"})
+        assert nul.status_code == 422 and _error(nul)["field"] == "text"
     case = db.session.get(AbsenceCase, served_case.id)
     db.session.refresh(case)
     assert case.paused_at is None
