@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from lms import clock
+from lms.inputs import BadInput
 
 ROLE_LABELS = {"employee": _l("Employee"), "manager": _l("Manager"), "hr": _l("HR"), "admin": _l("Administrator")}
 STATUS_LABELS = {"onboarding": _l("Onboarding"), "active": _l("Active"),
@@ -152,6 +153,10 @@ def register_ui(app: Flask) -> None:
     def http_error(exc: HTTPException):
         status = exc.code or 500
         title, message = ERROR_TEXT.get(status, (exc.name, exc.description))
+        if isinstance(exc, BadInput):  # the input policy names the field and what is wrong with it
+            if is_api_request():
+                return api_error(status, exc.description, field=exc.field)
+            return render_template("errors/error.html", code=status, title=title, message=exc.description), status
         if is_api_request():
             errors = _validation_errors(exc)
             if errors:

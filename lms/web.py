@@ -5,7 +5,18 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, g, has_request_context, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -73,10 +84,16 @@ def livez():
     return {"status": "ok"}
 
 
+def rate_limit_storage() -> str:
+    """Where the rate limiter counts: "memory" (each process on its own) or "redis" (shared); never the URL."""
+    return urlsplit(current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://").scheme or "memory"
+
+
 @bp.get("/healthz")
 def healthz():
     """200 with {"status": "ok"} or {"status": "degraded", "reasons": [{"code", "message", …}]}; 503 when the
-    database cannot be reached. English unless the caller prefers Chinese; no personal data."""
+    database cannot be reached. Each answer names the rate limiter's storage ("rate_limit_storage": memory or
+    redis). English unless the caller prefers Chinese; no personal data."""
     locale = request.accept_languages.best_match(["en", "zh_CN", "zh"], default="en")
     with force_locale("en" if locale == "en" else "zh_CN"):
         try:
@@ -85,10 +102,11 @@ def healthz():
             db.session.rollback()
             log.exception("/healthz: the database cannot be reached")
             return {"status": "down", "reasons": [{"code": "database_unreachable", "message": str(
-                _l("The database cannot be reached."))}]}, 503
+                _l("The database cannot be reached."))}], "rate_limit_storage": rate_limit_storage()}, 503
         if not found:
-            return {"status": "ok"}
-        return {"status": "degraded", "reasons": [reason.as_dict() for reason in found]}
+            return {"status": "ok", "rate_limit_storage": rate_limit_storage()}
+        return {"status": "degraded", "reasons": [reason.as_dict() for reason in found],
+                "rate_limit_storage": rate_limit_storage()}
 
 
 @bp.app_context_processor

@@ -7,6 +7,7 @@ use `require_service()`: they skip when it is absent, unless LMS_REQUIRE_SERVICE
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -150,6 +151,32 @@ def _empty_tables() -> None:
             for _name, sql in triggers:
                 conn.execute(text(sql))
         conn.execute(text("DELETE FROM city_rule WHERE created_by <> 'system'"))
+
+
+@contextlib.contextmanager
+def guards_lifted():
+    """Switch the append-only triggers (of the events and of the verifications) off for a deliberate
+    tampering, then back on."""
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE evidence_event DISABLE TRIGGER USER"))
+            conn.execute(text("ALTER TABLE evidence_verification DISABLE TRIGGER USER"))
+            saved = []
+        else:
+            saved = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                      "AND tbl_name IN ('evidence_event', 'evidence_verification')")).all()
+            for name, _sql in saved:
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
+    try:
+        with db.engine.begin() as conn:
+            yield conn
+    finally:
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("ALTER TABLE evidence_event ENABLE TRIGGER USER"))
+                conn.execute(text("ALTER TABLE evidence_verification ENABLE TRIGGER USER"))
+            for _name, sql in saved:
+                conn.execute(text(sql))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ what reconcile compares returns with."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -74,6 +74,11 @@ def record_reply(case: AbsenceCase, text: str, channel: str, actor=None, receive
         raise CaseError(_l("The reply is longer than 2,000 characters."))
     if received_at > now + timedelta(minutes=5):
         raise CaseError(_l("The reply's time is in the future."))
+    # An emergency report on the first absent day's morning comes before the scan opens the case; a reply
+    # before that day cannot be about it (and would move paused_at back years).
+    if received_at < clock.as_utc(datetime.combine(case.first_day, time.min)):
+        raise CaseError(_l("The reply's time is before the case's first day (%(day)s).",
+                           day=case.first_day.isoformat()))
     if not case.is_open:
         raise CaseError(_l("This case is already resolved."))
     reply = CaseReply(case_id=case.id, channel=channel, text=text, received_at=received_at,

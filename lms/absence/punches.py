@@ -27,6 +27,7 @@ from lms.absence import reconcile, schedules
 from lms.absence.models import Punch
 from lms.bulk import among
 from lms.extensions import db
+from lms.inputs import within_date_range
 from lms.people.models import Employee
 from lms.people.records import MESSAGES as RECORD_MESSAGES
 from lms.people.records import FieldError, InvalidRecords, cell_text, parse_date, read_rows
@@ -154,9 +155,10 @@ def _year(digits: str) -> int:
 
 
 def parse_instant(value: object) -> datetime | None:
-    """A punch instant as aware UTC from a cell or JSON value; naive times are company-local."""
+    """A punch instant as aware UTC from a cell or JSON value; naive times are company-local. None when it is
+    none, or lies outside 1900–2100."""
     if isinstance(value, datetime):
-        return clock.as_utc(_whole_second(value))
+        return clock.as_utc(_whole_second(value)) if within_date_range(value) else None
     if not isinstance(value, str):
         return None
     text = value.strip()
@@ -164,11 +166,11 @@ def parse_instant(value: object) -> datetime | None:
     try:
         if match:
             year, month, day, hour, minute, second = match.groups()
-            return clock.as_utc(datetime(_year(year), int(month), int(day), int(hour), int(minute),  # noqa: DTZ001
-                                         int(second or 0)))  # naive means company-local; as_utc says so
+            return parse_instant(datetime(_year(year), int(month), int(day), int(hour), int(minute),  # noqa: DTZ001
+                                          int(second or 0)))  # naive means company-local; as_utc says so
         if ":" not in text and "T" not in text:  # a bare date would silently become a punch at midnight
             return None
-        return clock.as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        return parse_instant(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
         return None
 

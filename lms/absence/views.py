@@ -31,6 +31,7 @@ from lms import clock
 from lms.absence import calendar, leave, punches, rosters, schedules, workdays
 from lms.absence.models import Leave, Punch, ShiftAssignment, ShiftGroup
 from lms.extensions import db
+from lms.inputs import db_int
 from lms.people.access import roles_required
 from lms.people.models import Employee
 from lms.people.records import InvalidRecords
@@ -54,7 +55,7 @@ class YearForm(FlaskForm):
 @bp.route("/calendar", methods=["GET", "POST"])
 @roles_required("hr", "admin")
 def calendar_page():
-    year = request.args.get("year", type=int) or clock.today().year
+    year = request.args.get("year", type=db_int) or clock.today().year
     if not 2000 <= year <= 2100:
         abort(404)
     override_form, year_form = OverrideForm(prefix="one"), YearForm(prefix="year")
@@ -94,7 +95,7 @@ def _page_of(query, order_by, *, scalars: bool = False):
     """(rows, page, pages) of a SELECT, PAGE_SIZE rows a page: one count and one page query."""
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(max(request.args.get("page", 1, type=db_int), 1), pages)
     paged = query.order_by(*order_by).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     rows = db.session.scalars(paged).all() if scalars else db.session.execute(paged).all()
     return rows, page, pages, total
@@ -275,14 +276,14 @@ def shifts_page():
         else:
             flash(_("%(n)s employees moved.", n=count), "success")
             return redirect(url_for("absence.shifts_page"))
-    elif request.method == "GET" and request.args.get("edit", type=int):
-        group = db.session.get(ShiftGroup, request.args.get("edit", type=int)) or abort(404)
+    elif request.method == "GET" and request.args.get("edit", type=db_int):
+        group = db.session.get(ShiftGroup, request.args.get("edit", type=db_int)) or abort(404)
         group_form.group_id.data, group_form.name.data = str(group.id), group.name
         group_form.starts_at.data, group_form.ends_at.data = group.starts_at, group.ends_at
         group_form.is_default.data = group.is_default
         group_form.pattern.data, group_form.weekdays.data = group.pattern, list(group.weekdays)
         group_form.observes_holidays.data = group.observes_holidays
-    members_of = request.args.get("members", type=int)
+    members_of = request.args.get("members", type=db_int)
     members = []
     if members_of:
         members = db.session.execute(
@@ -345,7 +346,7 @@ def rosters_page():
     if not 2000 <= month.year <= 2100:
         abort(404)
     employee_no = request.args.get("employee_no", "").strip()
-    rows, page, pages, total = rosters.rosters_of_month(month, employee_no, request.args.get("page", 1, type=int),
+    rows, page, pages, total = rosters.rosters_of_month(month, employee_no, request.args.get("page", 1, type=db_int),
                                                         PAGE_SIZE)
     days = workdays.month_days(month)
     previous, following = workdays.month_of(days[0] - timedelta(days=1)), days[-1] + timedelta(days=1)

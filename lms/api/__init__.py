@@ -1,8 +1,16 @@
 """The JSON API under /api/v1: bearer-token authentication, OpenAPI 3 at /api/v1/openapi.json."""
 
 from flask import Flask
+from flask_smorest import Blueprint as SmorestBlueprint
 
 from lms.extensions import csrf, rest_api
+from lms.inputs import ApiParser
+
+
+class Blueprint(SmorestBlueprint):
+    """Every API blueprint parses its arguments under the input policy (lms.inputs)."""
+
+    ARGUMENTS_PARSER = ApiParser()
 
 
 def register_api(app: Flask) -> None:

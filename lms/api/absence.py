@@ -10,7 +10,6 @@ from datetime import datetime
 from flask import abort, g, request
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -18,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from lms import clock
 from lms.absence import cases, decisions, service
 from lms.absence.models import LEAVE_TYPES, REPLY_CHANNELS, AbsenceCase
+from lms.api import Blueprint
 from lms.api.auth import token_required
 from lms.api.documents import document_out
 from lms.api.employees import ErrorResponse

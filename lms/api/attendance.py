@@ -8,7 +8,6 @@ import json
 from flask import g, request
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -16,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from lms.absence import leave as leave_service
 from lms.absence import punches, rosters
 from lms.absence.models import LEAVE_TYPES, Leave
+from lms.api import Blueprint
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
 from lms.extensions import db

@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from lms import clock
+from lms.api import Blueprint
 from lms.api.auth import _bearer, _unauthorised, token_required
 from lms.api.employees import ErrorResponse
 from lms.campaigns import reminders, reports, services

@@ -7,11 +7,11 @@ import io
 from flask import send_file
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from lms.api import Blueprint
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
 from lms.courses.models import Attestation, Chapter, CourseVersion, Enrollment

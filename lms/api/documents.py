@@ -7,12 +7,12 @@ import io
 from flask import abort, g, request, send_file
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms import clock
 from lms.absence import cases, notices
 from lms.absence.models import AbsenceCase
+from lms.api import Blueprint
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
 from lms.documents import files, services

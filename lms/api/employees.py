@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from lms.api import Blueprint
 from lms.api.auth import token_required
 from lms.extensions import db
 from lms.people import services

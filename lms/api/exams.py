@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import current_app, g
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
+from lms.api import Blueprint
 from lms.api.auth import person_required
 from lms.api.employees import ErrorResponse
 from lms.exams import services
@@ -16,6 +16,7 @@ from lms.exams.content import question_clause
 from lms.exams.models import Certificate, ExamAttempt
 from lms.extensions import db, limiter
 from lms.people import services as people
+from lms.people.signin import SignInRefused
 from lms.ui import api_error
 
 blp = Blueprint("api_exams", __name__, url_prefix="/api/v1",
@@ -106,7 +107,12 @@ class Tokens(MethodView):
     @blp.alt_response(401, schema=ErrorResponse)
     def post(self, credentials):
         """A personal token (12 hours) for an app acting as this person."""
-        user = people.authenticate(credentials["username"], credentials["password"])
+        try:
+            user = people.authenticate(credentials["username"], credentials["password"])
+        except SignInRefused as refused:
+            response, status = api_error(429, refused.message(), field="username")
+            response.headers["Retry-After"] = str(refused.retry_after)
+            return response, status
         if user is None:
             return api_error(401, _("Wrong username or password."), field="password")
         token, plain = people.issue_personal_token(user)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import g, request
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from lms.api import Blueprint
 from lms.api.auth import person_required
 from lms.api.employees import ErrorResponse
 from lms.extensions import db

@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import abort, g
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from lms.absence import service
@@ -23,6 +22,7 @@ from lms.absence.models import (
     AbsenceCase,
     Dispatch,
 )
+from lms.api import Blueprint
 from lms.api.absence import LocalDateTime, case_or_404
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse

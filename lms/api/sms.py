@@ -9,10 +9,10 @@ from functools import wraps
 from flask import current_app, request
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms import clock
+from lms.api import Blueprint
 from lms.api.employees import ErrorResponse
 from lms.notify import services
 from lms.ui import api_error

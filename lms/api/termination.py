@@ -9,12 +9,12 @@ from __future__ import annotations
 from flask import abort, g, request
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from lms.absence import cases, dispute_file, termination
 from lms.absence.models import AbsenceCase
+from lms.api import Blueprint
 from lms.api.absence import case_or_404
 from lms.api.auth import token_required
 from lms.api.documents import DocumentOut, document_out

@@ -9,11 +9,11 @@ from __future__ import annotations
 from flask import abort, current_app, g
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms.absence import union
 from lms.absence.models import UNION_OPINIONS, AbsenceCase
+from lms.api import Blueprint
 from lms.api.absence import LocalDateTime, case_or_404
 from lms.api.auth import token_required
 from lms.api.documents import DocumentOut, document_out

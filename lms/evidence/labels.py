@@ -48,6 +48,8 @@ EVENT_LABELS = {
     "documents.issued": _l("Document issued"),
     "documents.downloaded": _l("Document downloaded"),
     "evidence.pack_downloaded": _l("Evidence pack downloaded"),
+    "evidence.verified": _l("Evidence log verified"),
+    "people.account_locked": _l("Account locked after failed sign-ins"),
     "notify.message_created": _l("Message written"),
     "notify.attempt": _l("Delivery attempted"),
     "notify.sent": _l("Message sent"),

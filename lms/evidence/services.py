@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import re
 import time
 from collections.abc import Iterable
 
@@ -220,10 +222,29 @@ def _check_chain(length: int, workers: int) -> ChainReport:
     return (runs is not None and chain_from_runs(runs, length)) or _first_break()
 
 
+VERIFIED = "evidence.verified"  # each verification's own event: the head it saw, and what it found
+
+
 def _check_against_last_verification(report: ChainReport) -> ChainReport:
-    """A chain cut or rewritten at its end still links; the last verified head says otherwise."""
-    previous = latest_verification()
-    if not report.ok or previous is None or not previous.is_intact or previous.chain_length == 0:
+    """A chain cut or rewritten at its end still links; the last *intact* verification says otherwise.
+
+    A failed run never becomes the baseline, so running verify again cannot make a cut chain pass.
+    And the baseline itself is kept honest: every verification is also an event in the chain, so the
+    record of verifications cannot lose its latest intact run without the chain saying so."""
+    if not report.ok:
+        return report
+    logged = _last_logged_intact_verification(report.length)
+    if logged is not None:
+        seq, payload = logged
+        row = db.session.get(EvidenceVerification, payload["verification_id"])
+        if row is None or (row.is_intact, row.chain_length, row.head_hash) != (
+                True, payload["chain_length"], payload["head_hash"]):
+            return ChainReport(report.length, report.head_hash, seq,
+                               f"the verification record lacks the intact verification logged at event {seq} "
+                               f"(id {payload['verification_id']}, {payload['chain_length']} events): it was "
+                               f"removed or rewritten")
+    previous = last_intact_verification()
+    if previous is None or previous.chain_length == 0:
         return report
     when = format_instant(previous.verified_at)
     if report.length < previous.chain_length:
@@ -237,20 +258,65 @@ def _check_against_last_verification(report: ChainReport) -> ChainReport:
     return report
 
 
+def _last_logged_intact_verification(length: int) -> tuple[int, dict] | None:
+    """(seq, payload) of the latest intact verification the chain itself records, within its first `length`
+    events (which have just verified)."""
+    rows = db.session.execute(select(EvidenceEvent.seq, EvidenceEvent.body).where(
+        body_field("kind") == VERIFIED, EvidenceEvent.seq <= length).order_by(EvidenceEvent.seq.desc()).limit(100))
+    for seq, body in rows:
+        payload = json.loads(body)["payload"]
+        if payload.get("is_intact"):
+            return seq, payload
+    return None
+
+
 def verify_chain(save: bool = True, workers: int | None = None) -> ChainReport:
-    """Recompute the whole chain (in parallel for long chains); record the outcome for HR."""
+    """Recompute the whole chain (in parallel for long chains); record the outcome for HR, in the
+    verification record and, as an event, in the chain itself."""
     started = time.perf_counter()
     length, _head = chain_head()
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if length >= PARALLEL_FROM else 1
     report = _check_against_last_verification(_check_chain(length, workers))
     if save:
-        db.session.add(EvidenceVerification(
+        verification = EvidenceVerification(
             verified_at=clock.now(), chain_length=report.length, head_hash=report.head_hash,
             is_intact=report.ok, broken_seq=report.broken_seq, problem=report.problem,
-            seconds=time.perf_counter() - started))
+            seconds=time.perf_counter() - started)
+        db.session.add(verification)
+        db.session.flush()
+        record(VERIFIED, subject_of("evidence", "chain"), {
+            "verification_id": verification.id, "chain_length": report.length, "head_hash": report.head_hash,
+            "is_intact": report.ok, "broken_seq": report.broken_seq})
         db.session.commit()
     return report
+
+
+HEAD_LINE = re.compile(r"lms-evidence-head seq=(?P<seq>\d+) hash=(?P<hash>[0-9a-f]{64}) at=(?P<at>\S+)")
+
+
+def head_line() -> str:
+    """The chain's head as one line to keep outside the database (printed, e-mailed to a lawyer, published)."""
+    head = db.session.scalars(select(EvidenceEvent).order_by(EvidenceEvent.seq.desc()).limit(1)).first()
+    if head is None:
+        return f"lms-evidence-head seq=0 hash={GENESIS} at=-"
+    return f"lms-evidence-head seq={head.seq} hash={head.hash} at={head.data['occurred_at']}"
+
+
+def check_head_line(line: str) -> str | None:
+    """None when the chain still holds the event a head line names; else what is wrong."""
+    found = HEAD_LINE.search(line.strip())
+    if found is None:
+        return "not a head line (expected: lms-evidence-head seq=N hash=<64 hex> at=<instant>)"
+    seq = int(found["seq"])
+    stored = db.session.scalar(select(EvidenceEvent.hash).where(EvidenceEvent.seq == seq))
+    if seq == 0:
+        return None
+    if stored is None:
+        return f"event {seq} named by the head line is missing"
+    if stored != found["hash"]:
+        return f"event {seq} has hash {stored}, the head line says {found['hash']}"
+    return None
 
 
 def chain_head() -> tuple[int, str]:
@@ -263,6 +329,12 @@ def chain_head() -> tuple[int, str]:
 
 def latest_verification() -> EvidenceVerification | None:
     return db.session.scalars(select(EvidenceVerification).order_by(EvidenceVerification.id.desc()).limit(1)).first()
+
+
+def last_intact_verification() -> EvidenceVerification | None:
+    """The baseline of the next verification: the latest run that found the chain intact."""
+    return db.session.scalars(select(EvidenceVerification).where(EvidenceVerification.is_intact.is_(True))
+                              .order_by(EvidenceVerification.id.desc()).limit(1)).first()
 
 
 def count_events(subject: str | None = None) -> int:

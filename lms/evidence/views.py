@@ -17,6 +17,7 @@ from lms.evidence.labels import actor_names, kind_choices, subject_labels
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.evidence.pack import download_response, pack_for_subject
 from lms.extensions import db
+from lms.inputs import db_int
 from lms.people.access import roles_required
 from lms.people.models import Employee
 
@@ -31,7 +32,7 @@ def events():
     subject = request.args.get("subject", "").strip()[:100]
     kind = request.args.get("kind", "").strip()[:80]
     who = request.args.get("who", "").strip()[:100]
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=db_int)
     matches: list[Employee] = []
     if who and not subject:
         matches = _find_employees(who)

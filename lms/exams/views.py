@@ -19,6 +19,7 @@ from lms.exams import certificates, path, services
 from lms.exams.models import Certificate, CoachingTask, ExamAttempt
 from lms.extensions import db
 from lms.forms import DateInput
+from lms.inputs import db_int
 from lms.people.access import get_employee_for, roles_required, visible_employees
 from lms.ui import current_locale
 
@@ -229,7 +230,7 @@ def coaching():
     """Coaching tasks for the viewer's people (HR: everyone), open ones first; record one here. A form
     with an error comes back under its own task, with what was typed."""
     form = CoachingForm()
-    submitted = request.form.get("task_id", type=int) if request.method == "POST" else None
+    submitted = request.form.get("task_id", type=db_int) if request.method == "POST" else None
     if form.validate_on_submit():
         task = db.session.get(CoachingTask, submitted or 0)
         if task is None:

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from lms.extensions import limiter
 from lms.people import services
 from lms.people.forms import LoginForm
+from lms.people.signin import SignInRefused
 from lms.web import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -25,7 +26,11 @@ def login():
         return redirect(url_for("web.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.username.data, form.password.data)
+        try:
+            user = services.authenticate(form.username.data, form.password.data)
+        except SignInRefused as refused:
+            flash(refused.message(), "error")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(refused.retry_after)}
         if user is not None:
             login_user(user)
             return redirect(safe_next(request.args.get("next"), url_for("web.home")))

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 
+from lms.inputs import within_date_range
 from lms.people import sensitive
 from lms.people.models import EMPLOYMENT_STATUSES, JOB_FAMILIES
 
@@ -59,13 +60,16 @@ _JOB_FAMILY_CHOICES = ", ".join(
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+MAX_AMOUNT = Decimal("1E+10")  # NUMERIC(12, 2): ten digits before the point
+EARLIEST_HIRE = date(1950, 1, 1)  # nobody employed today was hired earlier: an earlier date is a typo
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
 
 MESSAGES = {
     "required": _l("This field is required."),
     "employee_no": _l("Use 1–32 letters, digits, '-' or '_'."),
     "too_long": _l("Too long (at most %(n)s characters)."),
-    "date": _l("Not a date; use YYYY-MM-DD."),
+    "date": _l("Not a date between 1900 and 2100; use YYYY-MM-DD."),
+    "early_hire": _l("The hire date is before 1950."),
     "future_hire": _l("The hire date is more than a year in the future."),
     "mobile": _l("Not a mainland mobile number (11 digits starting with 1)."),
     "email": _l("Not an e-mail address."),
@@ -137,15 +141,16 @@ def _text(value: object) -> str:
 
 
 def parse_date(value: object) -> date | None:
-    """A calendar date from a cell (a date, or text as YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYY年MM月DD日)."""
+    """A calendar date from a cell (a date, or text as YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYY年MM月DD日);
+    None when it is none, or lies outside 1900–2100."""
     if isinstance(value, datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, date):
-        return value
+        return value if within_date_range(value) else None
     text = _text(value)
     for fmt in _DATE_FORMATS:
         try:
-            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time
+            return parse_date(datetime.strptime(text, fmt).date())  # noqa: DTZ007 - a calendar date, no time
         except ValueError:
             continue
     return None
@@ -178,6 +183,8 @@ def parse_employee(raw: Mapping[str, object], today: date) -> tuple[dict, dict[s
                 errors[field] = MESSAGES["date"]
             elif (parsed - today).days > 366:
                 errors[field] = MESSAGES["future_hire"]
+            elif parsed < EARLIEST_HIRE:
+                errors[field] = MESSAGES["early_hire"]
             else:
                 values[field] = parsed
         elif field == "mobile":
@@ -205,7 +212,7 @@ def parse_employee(raw: Mapping[str, object], today: date) -> tuple[dict, dict[s
                 errors[field] = MESSAGES["job_family"] % {"values": _JOB_FAMILY_CHOICES}
         elif field in ("social_insurance_base", "monthly_wage"):
             amount = _number(text)
-            if amount is not None and 0 <= amount < Decimal("10000000000"):
+            if amount is not None and 0 <= amount < MAX_AMOUNT:
                 values[field] = amount.quantize(Decimal("0.01"))
             else:
                 errors[field] = MESSAGES["amount"]

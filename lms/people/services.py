@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from lms import clock, evidence
 from lms.extensions import db
-from lms.people import departments, sensitive
+from lms.people import departments, sensitive, signin
 from lms.people.models import ApiToken, Department, Employee, User
 from lms.people.records import MESSAGES, FieldError, InvalidEmployeeData, parse_employee
 
@@ -275,19 +275,25 @@ def set_password(user: User, password: str) -> None:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The enabled account matching the credentials, or None (same cost either way)."""
+    """The enabled account matching the credentials, or None (same cost either way). Raises
+    signin.SignInRefused while the account waits out failed sign-ins (counted in the database)."""
     hasher = _hasher()
     user = db.session.scalars(select(User).where(User.username == username.strip())).first()
+    if user is not None:
+        signin.check_allowed(user)
     # An unknown username still costs one verification, so timing does not reveal accounts.
     stored = user.password_hash if user else hasher.hash("not-a-real-password")
     try:
         hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
+        if user is not None:
+            signin.record_failure(user)
         return None
     if user is None or not user.is_enabled:
         return None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher().hash(password)
+    signin.record_success(user)
     user.last_login_at = clock.now()
     db.session.commit()
     return user

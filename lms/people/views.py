@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.evidence.services import ref_id
 from lms.extensions import db
+from lms.inputs import db_int
 from lms.people import departments as department_tree
 from lms.people import sensitive, services
 from lms.people.access import get_employee_for, roles_required, visible_employees
@@ -32,14 +33,14 @@ def employees():
     if search:
         like = f"%{search}%"
         query = query.where(or_(Employee.name.ilike(like), Employee.employee_no.ilike(like)))
-    department_id = request.args.get("department", type=int)
+    department_id = request.args.get("department", type=db_int)
     if department_id:
         query = query.where(Employee.department_id.in_(department_tree.subtree_of_id(department_id)))
     status = request.args.get("status", "")
     if status in EMPLOYMENT_STATUSES:
         query = query.where(Employee.status == status)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=db_int), 1)
     rows = db.session.scalars(
         query.order_by(Employee.employee_no).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from lms import clock
 from lms.absence.leave import type_label
 from lms.extensions import db
+from lms.inputs import db_int
 from lms.people.access import get_employee_for, roles_required
 from lms.people.models import Employee
 from lms.people.services import masked_national_id
@@ -252,7 +253,7 @@ def emergency_done(report_id: int):
 @roles_required("manager", "hr")
 def record_call(employee_id: int):
     """The manager (or HR) records a phone call on the employee's behalf (the employee chosen in the form)."""
-    employee = get_employee_for(current_user, request.form.get("employee", type=int) or employee_id)
+    employee = get_employee_for(current_user, request.form.get("employee", type=db_int) or employee_id)
     if employee.id == current_user.employee_id:
         abort(404)
     form = EmergencyForm(prefix="e")

@@ -78,7 +78,7 @@ def test_a_transaction_locks_the_chain_once_however_many_events_and_flushes_it_h
     savepoint.rollback()  # the appended event is gone with the savepoint: the next one must not chain to it
     third = record("people.imported", "employee:4", {})
     db.session.commit()
-    assert services.verify_chain().ok and third.seq == services.chain_head()[0]
+    assert third.seq == services.chain_head()[0] and services.verify_chain().ok
 
 
 def test_bulk_append_chains_like_single_appends(app):
@@ -86,8 +86,8 @@ def test_bulk_append_chains_like_single_appends(app):
     written = services.record_many(("exam.graded", f"employee:{i}", {"score": i}) for i in range(2, 12))
     db.session.commit()
     assert written == 10
-    assert services.verify_chain().ok
     assert services.chain_head()[0] == 11
+    assert services.verify_chain().ok
 
 
 @pytest.mark.parametrize("statement", [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import random
 import time
 from datetime import UTC, datetime
@@ -14,30 +13,7 @@ from lms.evidence import chain as chain_module
 from lms.evidence import record, services
 from lms.evidence.chain import GENESIS, ChainReport, build_body, chain_from_runs, event_hash, linked_runs
 from lms.extensions import db
-from tests.conftest import require_service
-
-
-@contextlib.contextmanager
-def guards_lifted():
-    """Switch the append-only triggers off for a deliberate tampering, then back on."""
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE evidence_event DISABLE TRIGGER USER"))
-            saved = []
-        else:
-            saved = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                                      "AND tbl_name = 'evidence_event'")).all()
-            for name, _sql in saved:
-                conn.execute(text(f'DROP TRIGGER "{name}"'))
-    try:
-        with db.engine.begin() as conn:
-            yield conn
-    finally:
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("ALTER TABLE evidence_event ENABLE TRIGGER USER"))
-            for _name, sql in saved:
-                conn.execute(text(sql))
+from tests.conftest import guards_lifted, require_service
 
 
 @pytest.fixture
@@ -65,10 +41,12 @@ def _delete_event(conn):
 
 
 def _delete_last_event(conn):
-    conn.execute(text("DELETE FROM evidence_event WHERE seq = 6"))
+    # 6 and the event of the verification that saw it (7): the chain still links, up to 5.
+    conn.execute(text("DELETE FROM evidence_event WHERE seq >= 6"))
 
 
 def _rewrite_last_event(conn):
+    conn.execute(text("DELETE FROM evidence_event WHERE seq = 7"))  # the verification's event, linked to 6
     body = conn.execute(text("SELECT body FROM evidence_event WHERE seq = 6")).scalar()
     forged = body.replace('"score":86', '"score":96')
     conn.execute(text("UPDATE evidence_event SET body = :b, hash = :h WHERE seq = 6"),
@@ -104,9 +82,9 @@ def test_an_untampered_chain_of_100000_events_verifies_clean(app, runner):
                          for n in range(100_000))
     db.session.commit()
     built = time.perf_counter() - started
+    length, head = services.chain_head()
     result = runner.invoke(args=["evidence", "verify"])
     assert result.exit_code == 0, result.output
-    length, head = services.chain_head()
     assert f"intact: 100000 events, head {head}" in result.output
     assert length == 100_000
     print(f"built in {built:.1f}s")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from lms import create_app
 from lms.people import services
@@ -68,8 +68,7 @@ def _concrete_url(rule: Rule, org) -> str:
     """Fill every URL variable with something that belongs to someone else (the learner)."""
     values = {}
     for argument in rule.arguments:
-        converter = rule._converters[argument].__class__.__name__
-        if argument == "employee_id" or converter == "IntegerConverter":
+        if argument == "employee_id" or isinstance(rule._converters[argument], IntegerConverter):
             values[argument] = org.learner.id
         elif argument == "employee_no":
             values[argument] = org.learner.employee_no

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from lms import clock, create_app, jobs
 from lms.absence import calendar, cases
 from lms.evidence.models import EvidenceVerification
 from lms.evidence.services import verify_chain
 from lms.extensions import db
-from tests.conftest import make_test_config
+from tests.conftest import guards_lifted, make_test_config
 
 NOW = datetime(2026, 6, 15, 10, 0)  # company-local; the small content tree's rules are in force since 2026-02-01
 
@@ -50,7 +51,7 @@ def codes(client) -> list[str]:
 
 
 def test_all_is_well(healthy, client):
-    assert health(client) == (200, {"status": "ok"})
+    assert health(client) == (200, {"status": "ok", "rate_limit_storage": "memory"})
 
 
 def test_nothing_set_up_reports_every_reason_in_order(app, client):
@@ -94,7 +95,7 @@ def test_calendar_unknown_names_the_first_unknown_date(healthy, client):
     assert body["reasons"][0]["date"] == "2027-01-01" and "2027-01-01" in body["reasons"][0]["message"]
     with at(december):
         calendar.enter_year(2027, "2027-01-01 休 元旦", "国办发明电〔2026〕X号", "test")
-        assert client.get("/healthz").json == {"status": "ok"}
+        assert client.get("/healthz").json == {"status": "ok", "rate_limit_storage": "memory"}
 
 
 def test_scheduler_missing_or_stale(healthy, client):
@@ -110,8 +111,9 @@ def test_scheduler_missing_or_stale(healthy, client):
 
 
 def test_evidence_unverified_for_more_than_a_day_or_broken(healthy, client):
-    db.session.execute(EvidenceVerification.__table__.delete())
-    db.session.commit()
+    with guards_lifted() as conn:  # back to a log never verified: no verification, nor its event
+        conn.execute(EvidenceVerification.__table__.delete())
+        conn.execute(text("DELETE FROM evidence_event WHERE seq = (SELECT MAX(seq) FROM evidence_event)"))
     status, body = health(client)
     assert [r["code"] for r in body["reasons"]] == ["evidence_unverified"] and "never" in body["reasons"][0]["message"]
     with at(NOW - timedelta(hours=25)):
