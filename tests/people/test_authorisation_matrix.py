@@ -22,6 +22,7 @@ SELF_SERVICE = {
     "exams.submit", "exams.certificate_pdf", "campaigns.mine", "absence.case_page", "absence.my_reply",
     "requests.mine", "requests.attachment", "requests.apply_correction", "requests.details",
     "requests.confirm_address", "requests.report_emergency", "requests.apply_leave", "requests.withdraw",
+    "exams.save", "notify.contact_hr",
 }
 # API routes for a person's own token (person_required), each acting on that person's records only.
 PERSONAL_API = {
