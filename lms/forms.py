@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField
+from wtforms import DateField, DateTimeLocalField
 from wtforms.validators import StopValidation
 
-# Any date a person enters lies here (ARCHITECTURE: "within 1900–2100 for anything").
-EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2100, 12, 31)
+from lms.inputs import within_date_range
 
 
 class DateInput(DateField):
@@ -33,5 +30,30 @@ class DateInput(DateField):
         if self.process_errors:  # already copied into self.errors: say it in our words instead
             self.errors[:] = [_l("Not a valid date: enter it as year-month-day, e.g. 2026-06-03.")]
             raise StopValidation()
-        if self.data is not None and not EARLIEST_DATE <= self.data <= LATEST_DATE:
+        if self.data is not None and not within_date_range(self.data):
+            raise StopValidation(_l("The date must lie within 1900–2100."))
+
+
+class DateTimeInput(DateTimeLocalField):
+    """A typed date and time (`<input type="datetime-local">`), checked like DateInput: a wrong
+    one is "not a valid date and time", and it lies within 1900–2100."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        # The browser sends 2026-06-03T09:30 (seconds when it likes); a person typing may use a space.
+        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"])
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        text = " ".join(valuelist).strip() if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        super().process_formdata([text[:40]])
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            self.errors[:] = [_l("Not a valid date and time: enter it as year-month-day hour:minute, "
+                                 "e.g. 2026-06-03 09:30.")]
+            raise StopValidation()
+        if self.data is not None and not within_date_range(self.data):
             raise StopValidation(_l("The date must lie within 1900–2100."))

@@ -6,8 +6,10 @@ Whatever a client sends, it gets a 4xx naming the field, never a 5xx:
 - every string — query strings, form fields, path segments, upload names, JSON keys and
   values — holds no NUL byte (PostgreSQL cannot store one) and no lone surrogate (not
   encodable as UTF-8);
-- every date or instant written as text (2026-05-01, 2026-05-01T09:00+08:00) lies within
-  1900–2100 (DATE_RANGE): year 1 cannot even be moved to UTC;
+- every date or instant written as text (2026-05-01, 2026-05-01T09:00+08:00) in a URL or a JSON
+  body lies within 1900–2100 (FIRST_YEAR–LAST_YEAR): year 1 cannot even be moved to UTC. A form's
+  date fields (lms.forms.DateInput, DateTimeInput) check the same range themselves, so the page
+  comes back with the error beside the field and what was typed kept;
 - a JSON body nests at most MAX_JSON_DEPTH levels, names each key once per object, and holds
   no NaN or Infinity;
 - integers the API parses (page numbers, ids in bodies) stay within the column range.
@@ -71,20 +73,23 @@ def date_range_message(field: str) -> str:
     return _("%(field)s must lie between %(first)s and %(last)s.", field=field, first=FIRST_YEAR, last=LAST_YEAR)
 
 
-def text_problem(value: str, field: str, months: bool = False) -> str | None:
-    """Why the string `value` of `field` is refused, or None when it is acceptable."""
+def text_problem(value: str, field: str, months: bool = False, dates: bool = True) -> str | None:
+    """Why the string `value` of `field` is refused, or None when it is acceptable (`dates`: also
+    refuse a date outside the range)."""
     if _UNSTORABLE.search(value):
         return _("%(field)s contains a character that cannot be stored (a NUL byte or a lone surrogate).",
                  field=field)
+    if not dates:
+        return None
     found = _DATE_TEXT.match(value) or (_MONTH_TEXT.match(value) if months else None)
     if found and not FIRST_YEAR <= int(found.group(1)) <= LAST_YEAR:
         return date_range_message(field)
     return None
 
 
-def check_text(value: str, field: str, months: bool = False, status: int = 422) -> None:
+def check_text(value: str, field: str, months: bool = False, status: int = 422, dates: bool = True) -> None:
     """Raise BadInput when `value` breaks the string policy."""
-    problem = text_problem(value, field, months)
+    problem = text_problem(value, field, months, dates)
     if problem:
         raise BadInput(problem, field, status)
 
@@ -161,9 +166,9 @@ def check_request() -> None:
         if body:
             load_json(body)
         return
-    for name, value in request.form.items(multi=True):
-        check_text(name, name)
-        check_text(value, name)
+    for name, value in request.form.items(multi=True):  # dates: the form's own fields say it
+        check_text(name, name, dates=False)
+        check_text(value, name, dates=False)
     for name, upload in request.files.items(multi=True):
         check_text(upload.filename or "", name)
 

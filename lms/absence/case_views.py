@@ -17,8 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     SelectChoice,
     SelectField,
     StringField,
@@ -36,6 +34,7 @@ from lms.documents import services as documents
 from lms.evidence.labels import actor_names, event_label
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
+from lms.forms import DateInput, DateTimeInput
 from lms.people.access import can_see_employee, roles_required, visible_employees
 from lms.people.models import Employee
 
@@ -140,7 +139,7 @@ def labels() -> dict:
 
 class MonitoringForm(FlaskForm):
     # The past-date rules live in cases.check_monitoring_start; the page only shows its answer.
-    started_on = DateField(_l("Watch absences from"), validators=[DataRequired()])
+    started_on = DateInput(_l("Watch absences from"), validators=[DataRequired()])
     confirm_past = BooleanField(_l("The date is in the past: I confirm"))
     reason = TextAreaField(_l("Why monitoring starts on a past date"),
                            validators=[Optional(), Length(max=cases.REASON_MAX)])
@@ -166,8 +165,7 @@ def not_in_the_future(form, field) -> None:
 
 class PhoneForm(FlaskForm):
     text = TextAreaField(_l("What the employee said"), validators=[DataRequired(), Length(max=2000)])
-    received_at = DateTimeLocalField(_l("Call time (empty: now)"), format="%Y-%m-%dT%H:%M",
-                                     validators=[Optional(), not_in_the_future])
+    received_at = DateTimeInput(_l("Call time (empty: now)"), validators=[Optional(), not_in_the_future])
 
 
 CLOSING_DECISIONS = ("accept", "warn")
@@ -194,8 +192,7 @@ class DecideForm(FlaskForm):
 class ManagerCallForm(FlaskForm):
     text = TextAreaField(_l("What the employee told you, and the reason"),
                          validators=[DataRequired(), Length(max=2000)])
-    received_at = DateTimeLocalField(_l("When they told you (empty: now)"), format="%Y-%m-%dT%H:%M",
-                                     validators=[Optional(), not_in_the_future])
+    received_at = DateTimeInput(_l("When they told you (empty: now)"), validators=[Optional(), not_in_the_future])
 
 
 class ConfirmDaysForm(FlaskForm):
@@ -206,13 +203,13 @@ class ConfirmDaysForm(FlaskForm):
 
 
 class NoticeForm(FlaskForm):
-    dispatch_on = DateField(_l("Planned dispatch date"), validators=[DataRequired()])
-    deadline = DateField(_l("Deadline stated (empty: the earliest the rules allow)"), validators=[Optional()])
+    dispatch_on = DateInput(_l("Planned dispatch date"), validators=[DataRequired()])
+    deadline = DateInput(_l("Deadline stated (empty: the earliest the rules allow)"), validators=[Optional()])
 
 
 class TodoDoneForm(FlaskForm):
     what = StringField(_l("What was done"), validators=[Optional(), Length(max=500)])
-    done_on = DateField(_l("On"), validators=[Optional(), not_in_the_future])
+    done_on = DateInput(_l("On"), validators=[Optional(), not_in_the_future])
 
 
 class NoteForm(FlaskForm):

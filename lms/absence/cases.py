@@ -31,6 +31,7 @@ from lms.absence.models import (
     Monitoring,
 )
 from lms.extensions import db
+from lms.inputs import within_date_range
 from lms.people.models import User
 
 # Steps move a case forward; a later step never moves it back.
@@ -79,7 +80,6 @@ class MonitoringRefused(CaseError):
 # How far from today monitoring may start: a year back at most (days found after the fact need HR's
 # confirmation one by one), a year ahead at most (a typo, not a plan). Never outside 1900–2100.
 MONITORING_REACH_DAYS = 366
-EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2100, 12, 31)
 REASON_MAX = 500
 
 
@@ -89,7 +89,7 @@ def check_monitoring_start(started_on: date, *, confirm_past: bool = False, reas
     A date before today (company-local) is accepted only with `confirm_past` and a reason.
     """
     today = clock.today()
-    if not EARLIEST_DATE <= started_on <= LATEST_DATE:
+    if not within_date_range(started_on):
         raise MonitoringRefused("started_on", _l("Enter a date between 1900 and 2100."))
     if started_on < today - timedelta(days=MONITORING_REACH_DAYS):
         raise MonitoringRefused("started_on", _l(

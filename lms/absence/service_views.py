@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms.absence import service
@@ -20,6 +20,7 @@ from lms.absence.views import bp
 from lms.documents import files
 from lms.documents.models import Document, StoredFile
 from lms.extensions import db
+from lms.forms import DateInput
 from lms.people.access import roles_required
 
 _IMAGE = FileAllowed(["jpg", "jpeg", "png", "pdf"], _l("Upload a JPEG, PNG or PDF file."))
@@ -34,7 +35,7 @@ class DispatchForm(FlaskForm):
     document_id = SelectField(_l("Notice"), coerce=int, validators=[DataRequired()])
     method = SelectField(_l("Method"), choices=_choices(service.METHOD_LABELS))
     tracking_no = StringField(_l("Tracking number"), validators=[Optional(), Length(max=60)])
-    dispatched_on = DateField(_l("Dispatched on"), validators=[DataRequired()])
+    dispatched_on = DateInput(_l("Dispatched on"), validators=[DataRequired()])
     addressee = StringField(_l("Addressee"), validators=[DataRequired(), Length(max=120)])
     address_source = SelectField(_l("Address used"), choices=_choices(service.ADDRESS_LABELS))
     address = TextAreaField(_l("Address"), validators=[DataRequired(), Length(max=2000)])
@@ -52,7 +53,7 @@ class PhotoForm(FlaskForm):
 
 class TrackingForm(FlaskForm):
     status = SelectField(_l("Event"), choices=_choices(service.STATUS_LABELS))
-    day = DateField(_l("Date"), validators=[DataRequired()])
+    day = DateInput(_l("Date"), validators=[DataRequired()])
     signed_by = SelectField(_l("Signed for by (a delivery)"), choices=_choices(service.SIGNER_LABELS, "—"),
                             validate_choice=False)  # checked by service.record_tracking
     reason = SelectField(_l("Reason (a return)"), choices=_choices(service.REASON_LABELS, "—"), validate_choice=False)
@@ -66,7 +67,7 @@ class SignatureForm(FlaskForm):
 class PublicNoticeForm(FlaskForm):
     document_id = SelectField(_l("Notice"), coerce=int, validators=[DataRequired()])
     medium = StringField(_l("Newspaper or official channel"), validators=[DataRequired(), Length(max=200)])
-    published_on = DateField(_l("Published on"), validators=[DataRequired()])
+    published_on = DateInput(_l("Published on"), validators=[DataRequired()])
     scan = FileField(_l("Scan of the publication"), validators=[FileRequired(), _IMAGE])
     whereabouts_unknown_note = TextAreaField(_l("Whereabouts unknown: how you established it (needed when no "
                                                 "attempt has failed)"), validators=[Optional(), Length(max=1000)])

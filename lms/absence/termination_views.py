@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, TextAreaField
+from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
 from lms.absence import service, termination, union
@@ -14,6 +14,7 @@ from lms.absence.case_views import _act
 from lms.absence.views import bp
 from lms.documents.models import Document
 from lms.extensions import db
+from lms.forms import DateInput
 from lms.people.access import roles_required
 
 
@@ -21,7 +22,7 @@ class TerminationForm(FlaskForm):
     note = TextAreaField(_l("Why (for the record)"), validators=[Optional(), Length(max=2000)])
     review_note = TextAreaField(_l("Your review of the reply (needed when it names a hospital, a pregnancy, an "
                                    "injury or the police)"), validators=[Optional(), Length(max=2000)])
-    not_before = DateField(_l("A later termination date (optional; it never takes effect before service)"),
+    not_before = DateInput(_l("A later termination date (optional; it never takes effect before service)"),
                            validators=[Optional()])
 
 

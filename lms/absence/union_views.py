@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms import clock
@@ -17,16 +17,16 @@ from lms.absence import service, union
 from lms.absence.case_views import _act
 from lms.absence.service_views import _IMAGE, _stored
 from lms.absence.views import bp
+from lms.forms import DateTimeInput
 from lms.people.access import roles_required
 
 OPINION_LABELS = {"no_objection": _l("no objection"), "objection": _l("objection")}
 KIND_LABELS = {"notice": _l("Notice of the reasons given to the union"), "opinion": _l("The union's opinion"),
                "reply": _l("The company's written reply")}
-_WHEN = "%Y-%m-%dT%H:%M"
 
 
 class UnionNoticeForm(FlaskForm):
-    at = DateTimeLocalField(_l("Given on"), format=_WHEN, validators=[DataRequired()])
+    at = DateTimeInput(_l("Given on"), validators=[DataRequired()])
     union_name = StringField(_l("Union"), validators=[DataRequired(), Length(max=200)])
     receipt_signed_by = StringField(_l("Receipt signed by"), validators=[DataRequired(), Length(max=120)])
     receipt = FileField(_l("Scan of the signed receipt"), validators=[Optional(), _IMAGE])
@@ -43,13 +43,13 @@ class NoUnionForm(FlaskForm):
 
 
 class UnionOpinionForm(FlaskForm):
-    at = DateTimeLocalField(_l("Received on"), format=_WHEN, validators=[DataRequired()])
+    at = DateTimeInput(_l("Received on"), validators=[DataRequired()])
     opinion = SelectField(_l("Opinion"), choices=[SelectChoice(k, v) for k, v in OPINION_LABELS.items()])
     text = TextAreaField(_l("The union's text (needed for an objection)"), validators=[Optional(), Length(max=5000)])
 
 
 class UnionReplyForm(FlaskForm):
-    at = DateTimeLocalField(_l("Answered on"), format=_WHEN, validators=[DataRequired()])
+    at = DateTimeInput(_l("Answered on"), validators=[DataRequired()])
     text = TextAreaField(_l("The company's reply"), validators=[DataRequired(), Length(max=5000)])
 
 

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     SelectChoice,
     SelectField,
@@ -31,6 +30,7 @@ from lms import clock
 from lms.absence import calendar, leave, punches, rosters, schedules, workdays
 from lms.absence.models import Leave, Punch, ShiftAssignment, ShiftGroup
 from lms.extensions import db
+from lms.forms import DateInput
 from lms.inputs import db_int
 from lms.people.access import roles_required
 from lms.people.models import Employee
@@ -41,7 +41,7 @@ bp = Blueprint("absence", __name__, url_prefix="/absence", template_folder="temp
 
 
 class OverrideForm(FlaskForm):
-    day = DateField(_l("Date"), validators=[DataRequired()])
+    day = DateInput(_l("Date"), validators=[DataRequired()])
     kind = SelectField(_l("This date is"), choices=[SelectChoice("workday", _l("a working day")),
                                                     SelectChoice("rest", _l("a rest day"))])
     name = StringField(_l("Why (e.g. 春节调休)"), validators=[DataRequired(), Length(max=80)])
@@ -142,8 +142,8 @@ class LeaveForm(FlaskForm):
     employee_no = StringField(_l("Employee number"), validators=[DataRequired(), Length(max=32)])
     type = SelectField(_l("Type"), choices=[SelectChoice(code, label)
                                             for code, label in leave.LEAVE_TYPE_LABELS.items()])
-    start = DateField(_l("First day"), validators=[DataRequired()])
-    end = DateField(_l("Last day (inclusive)"), validators=[DataRequired()])
+    start = DateInput(_l("First day"), validators=[DataRequired()])
+    end = DateInput(_l("Last day (inclusive)"), validators=[DataRequired()])
     approved_by = StringField(_l("Approved by (a name or an employee number)"),
                               validators=[Optional(), Length(max=100)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])

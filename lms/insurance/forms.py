@@ -3,8 +3,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, DecimalField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from lms.forms import DateInput
 
 RATE = [Optional(), NumberRange(0, 100)]
 MONEY = [Optional(), NumberRange(0, 9999999)]
@@ -12,7 +14,7 @@ MONEY = [Optional(), NumberRange(0, 9999999)]
 
 class CityRuleForm(FlaskForm):
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=40)])
-    valid_from = DateField(_l("In force from"), validators=[DataRequired()])
+    valid_from = DateInput(_l("In force from"), validators=[DataRequired()])
     cutoff_day = IntegerField(_l("Cut-off day of the month (增减员截止日)"),
                               validators=[DataRequired(), NumberRange(1, 31)])
     cutoff_inclusive = BooleanField(_l("A change filed on the cut-off day itself still counts for that month"),
@@ -28,11 +30,11 @@ class CityRuleForm(FlaskForm):
     base_ceiling = DecimalField(_l("Base ceiling"), validators=MONEY)
     minimum_wage = DecimalField(_l("Monthly minimum wage"), validators=MONEY)
     source = TextAreaField(_l("Source (the office's notice or page)"), validators=[DataRequired(), Length(max=1000)])
-    checked_on = DateField(_l("Checked on"), validators=[DataRequired()])
+    checked_on = DateInput(_l("Checked on"), validators=[DataRequired()])
 
 
 class FilingForm(FlaskForm):
-    filed_on = DateField(_l("Filed on"), validators=[DataRequired()])
+    filed_on = DateInput(_l("Filed on"), validators=[DataRequired()])
     receipt = FileField(_l("Receipt (scan or photo)"))
 
 

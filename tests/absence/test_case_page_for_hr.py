@@ -85,7 +85,8 @@ def test_the_decision_is_chosen_and_a_closing_one_confirmed_and_its_reason_shown
 @pytest.mark.parametrize(("data", "error"), [
     ({"text": ""}, "This field is required."),
     ({"text": "长" * 10_000}, "2000"),
-    ({"text": "她说明天回来", "received_at": "2026-02-30T10:00"}, "Not a valid datetime value."),
+    ({"text": "她说明天回来", "received_at": "2026-02-30T10:00"}, "Not a valid date and time"),
+    ({"text": "她说明天回来", "received_at": "1850-06-17T10:00"}, "within 1900–2100"),
     ({"text": "她说明天回来", "received_at": "2026-06-17T10:00"}, "This is in the future"),
 ])
 def test_bad_input_comes_back_beside_the_field_with_the_text_kept(replied, data, error):
