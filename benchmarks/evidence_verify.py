@@ -5,8 +5,9 @@
 Builds a chain of N events in a fresh database, then times, in the same run:
   baseline — sha256 over every event's canonical bytes (already in memory) in a Python loop;
   verify   — `services.verify_chain()`: stream the rows, recompute every hash, check links and columns
-             (with the C loop of lms/evidence/_chainscan.c where it was built; each row says which).
-Target (issue #3): verify at least half as fast as the baseline (ratio baseline/verify ≥ 0.5).
+             (with the C loop of lms/evidence/_chainscan.c where it was built, reading the table itself
+             where it was built with libpq's and SQLite's headers; each row says which).
+Target (issue #19; #3 asked 0.5): ratio baseline/verify ≥ 0.8.
 Results are appended to benchmarks/results/evidence_verify.md.
 """
 
@@ -36,7 +37,9 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 ROUNDS = 3
-CHECK_IN = "check in Python" if chain.link_breaks is chain._link_breaks_in_python else "check in C"
+CHECK_IN = ("check in Python" if chain.link_breaks is chain._link_breaks_in_python
+            else "check and read in C" if hasattr(services._chainscan, "scan_postgresql") else "check in C")
+TARGET = 0.8
 
 
 def timed(work) -> float:
@@ -103,7 +106,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         for kind in kinds:
             result = run(kind, args.events, Path(workdir))
-            verdict = "PASS" if result["ratio"] >= 0.5 else "FAIL"
+            verdict = "PASS" if result["ratio"] >= TARGET else "FAIL"
             line = (f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {kind} | Python {platform.python_version()}, "
                     f"{os.cpu_count()} CPUs, {CHECK_IN} | {result['events']:,} | "
                     f"{result['build_s']:.1f} | {result['baseline_s']:.2f} | {result['verify_s']:.2f} | "
@@ -115,7 +118,7 @@ def main() -> None:
             "# Evidence chain verification benchmark\n\n"
             "Command: `.venv/bin/python benchmarks/evidence_verify.py` (1,000,000 events, both databases).\n"
             "ratio = baseline (hashlib over the same canonical bytes, in memory) / verify (the real command's "
-            "work), each the best of 3 in the same run. Target: ratio ≥ 0.5.\n\n"
+            "work), each the best of 3 in the same run. Target: ratio ≥ 0.8.\n\n"
             "| when (UTC) | database | machine | events | build s | baseline s | verify s | ratio | target |\n"
             "|---|---|---|---|---|---|---|---|---|\n")
     with RESULTS.open("a") as handle:

@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import create_engine, event, func, insert, select, text, update
+from sqlalchemy import create_engine, event, func, insert, make_url, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -27,6 +27,11 @@ from lms.evidence.chain import (
 )
 from lms.evidence.models import EvidenceAppendLock, EvidenceEvent, EvidenceVerification, body_field
 from lms.extensions import db
+
+try:  # the C build, which may also read the table itself (see lms/evidence/_chainscan.c)
+    from lms.evidence import _chainscan
+except ImportError:  # pragma: no cover - depends on the build
+    _chainscan = None
 
 LOCK_ROW = 1
 BATCH = 20_000
@@ -175,8 +180,31 @@ def _reading_connection(engine):
     return raw
 
 
+_COPY_SQL = ("COPY (SELECT seq, body, hash FROM evidence_event WHERE ctid >= '({low},0)'::tid "
+             "AND ctid < '({high},0)'::tid AND seq <= {length}) TO STDOUT (FORMAT binary)")
+NO_READER = object()
+
+
+def _runs_read_in_c(url: str, start: int, end: int, length: int):
+    """The slice's linked runs (or None, as linked_runs) read and checked by the C module without a
+    Python object per row; NO_READER where the build has no reader for this database or URL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and hasattr(_chainscan, "scan_postgresql"):
+        conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        found = _chainscan.scan_postgresql(conninfo, _COPY_SQL.format(low=start, high=end, length=length))
+    elif (parsed.get_backend_name() == "sqlite" and hasattr(_chainscan, "scan_sqlite")
+            and parsed.database not in (None, "", ":memory:") and not parsed.query):
+        found = _chainscan.scan_sqlite(parsed.database, _SLICE_SQL["sqlite"], start, end, length)
+    else:
+        return NO_READER
+    return None if found is None else [Run(*run) for run in found]
+
+
 def _slice_runs(url: str, start: int, end: int, length: int) -> list[Run] | None:
     """The linked runs in one slice, read by a connection of its own (this may run in a worker process)."""
+    read_in_c = _runs_read_in_c(url, start, end, length)
+    if read_in_c is not NO_READER:
+        return read_in_c
     engine = create_engine(url, poolclass=NullPool)
     raw = _reading_connection(engine)
     try:

@@ -203,3 +203,41 @@ def test_the_compiled_check_refuses_rows_of_the_wrong_shape():
         compiled([(1, "text, not bytes", b"0" * 64)], 0, GENESIS.encode())
     with pytest.raises(TypeError):
         compiled([(1, b"{}")], 0, GENESIS.encode())
+
+
+def _runs_both_ways(length: int, monkeypatch) -> tuple[list, list]:
+    """Each slice's runs as the C reader finds them and as the Python reading (the driver's rows into
+    linked_runs) finds them, over the same database."""
+    url = db.engine.url.render_as_string(hide_password=False)
+    slices = services._slices(db.engine, length, 2)
+    read_in_c = [services._runs_read_in_c(url, start, end, length) for start, end in slices]
+    if services.NO_READER in read_in_c:
+        require_service("the C reader of the evidence table", "lms/evidence/_chainscan.c was built without "
+                                                              "libpq's or SQLite's headers")
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "_runs_read_in_c", lambda *args: services.NO_READER)
+        read_in_python = [services._slice_runs(url, start, end, length) for start, end in slices]
+    return read_in_c, read_in_python
+
+
+def test_the_c_reader_finds_the_runs_the_python_reading_finds(app, monkeypatch):
+    """The C module reads the table itself (PostgreSQL's binary COPY, SQLite's own API): on an intact
+    chain, a cut one and a forged one it must say what reading the rows through the driver says."""
+    services.record_many(("test.event", f"employee:{n % 7}", {"n": n, "text": '引号"\\\n'}) for n in range(2_500))
+    db.session.commit()
+    read_in_c, read_in_python = _runs_both_ways(2_500, monkeypatch)
+    assert read_in_c == read_in_python and all(read_in_c)
+    assert chain_from_runs([run for runs in read_in_c for run in runs], 2_500).ok
+
+    with guards_lifted() as conn:
+        conn.execute(text("DELETE FROM evidence_event WHERE seq = 700"))
+    read_in_c, read_in_python = _runs_both_ways(2_500, monkeypatch)
+    assert read_in_c == read_in_python
+    assert chain_from_runs([run for runs in read_in_c for run in runs], 2_500) is None  # 700 is missing
+
+    with guards_lifted() as conn:
+        body = conn.execute(text("SELECT body FROM evidence_event WHERE seq = 1800")).scalar()
+        conn.execute(text("UPDATE evidence_event SET body = :b WHERE seq = 1800"),
+                     {"b": body.replace('"n":1799', '"n":9999')})
+    read_in_c, read_in_python = _runs_both_ways(2_500, monkeypatch)
+    assert read_in_c == read_in_python and None in read_in_c  # the slice holding 1800 no longer hashes

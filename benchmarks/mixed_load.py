@@ -1,0 +1,309 @@
+"""Benchmark: a long mixed load on the production arrangement, for errors, latency and memory growth.
+
+    .venv/bin/python benchmarks/mixed_load.py [--seconds 600] [--learners 12]
+
+A fresh PostgreSQL database with the demo company (`flask demo load`'s data) and 5,000 more learners
+with personal tokens; gunicorn (2 workers) with Redis for the rate limits and the job queue, and one
+`flask worker` (the RQ worker with the once-a-minute scheduler pass). Then, for `--seconds`, from this
+separate load process, all at once:
+  learners (`--learners` threads) — read their record and the course list, take the onboarding exam
+           through the API (start, save each answer, submit);
+  a manager and HR (a signed-in browser session each) — their pages, one after the other;
+  the time clock — a batch of 200 punches through the API every minute (HR's integration token).
+Reported per request kind: requests, requests/s, p50/p95/p99 ms, errors; and the resident memory of
+every server process (gunicorn master and workers, the RQ worker) at the start of the load and at
+its end. Targets (issue #19): 0 errors, p95 < 200 ms for every kind, memory growth < 10 % per
+process. Results are appended to benchmarks/results/mixed_load.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from exam_load import Client, add_learners, exam_work, free_port  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
+
+from lms import create_app  # noqa: E402
+from lms.absence.models import AbsenceCase  # noqa: E402
+from lms.demo import DEMO_LOGINS, load_demo  # noqa: E402
+from lms.extensions import db  # noqa: E402
+from lms.people import services as people  # noqa: E402
+from lms.people.models import Employee  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "mixed_load.md"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = os.environ.get("LMS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+LEARNERS = 5000  # each exam attempt takes a fresh learner (a failed one waits for coaching)
+WARM_UP_LEARNERS = 300
+PUNCH_BATCH = 200
+P95_TARGET_MS, GROWTH_TARGET = 200, 0.10
+
+
+def fresh_database() -> str:
+    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "lms_bench_mixed" WITH (FORCE)'))
+        conn.execute(text('CREATE DATABASE "lms_bench_mixed"'))
+    engine.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + "/lms_bench_mixed"
+
+
+def prepare(url: str) -> dict:
+    """The demo company plus learners with tokens; HR's integration token; the pages to visit."""
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "REDIS_URL": None})
+    with app.app_context():
+        upgrade()
+        load_demo()
+        tokens = add_learners(LEARNERS)
+        _token, hr_token = people.create_api_token("time clock", "hr")
+        db.session.commit()
+        employee_ids = list(db.session.scalars(select(Employee.id).where(Employee.employee_no.like("E%"))
+                                               .order_by(Employee.id).limit(20)))
+        case_ids = list(db.session.scalars(select(AbsenceCase.id).order_by(AbsenceCase.id).limit(10)))
+        punch_numbers = [f"L{n:05d}" for n in range(LEARNERS)]
+        db.engine.dispose()
+    hr_pages = ["/", "/absence/", "/people/employees", "/evidence/", "/campaigns/", "/campaigns/compliance",
+                "/insurance/ledger", "/notify/problems", "/requests/inbox"]
+    hr_pages += [f"/people/employees/{n}" for n in employee_ids] + [f"/absence/cases/{n}" for n in case_ids]
+    manager_pages = ["/", "/courses/team", "/absence/team", "/exams/coaching", "/exams/onboarding",
+                     "/requests/inbox", "/inbox"]
+    return {"tokens": tokens, "hr_token": hr_token, "punch_numbers": punch_numbers,
+            "hr_pages": hr_pages, "manager_pages": manager_pages}
+
+
+class Browser:
+    """A signed-in session: the login form with its CSRF token, then the session cookie on every page."""
+
+    def __init__(self, port: int, username: str, password: str):
+        self.port, self.cookie = port, ""
+        _status, page, _elapsed = self.get("/login")
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
+            re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        status, _page, _elapsed = self.request("POST", "/login", urlencode(
+            {"username": username, "password": password, "csrf_token": csrf.group(1) if csrf else ""}),
+            {"Content-Type": "application/x-www-form-urlencoded"})
+        if status != 302:
+            raise RuntimeError(f"{username} could not sign in ({status})")
+
+    def request(self, method: str, path: str, body=None, headers=None) -> tuple[int, str, float]:
+        headers = dict(headers or {})
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            for name, value in response.getheaders():
+                if name.lower() == "set-cookie" and value.startswith("session="):
+                    self.cookie = value.split(";", 1)[0]
+        finally:
+            conn.close()
+        return response.status, data.decode("utf-8", "replace"), time.perf_counter() - started
+
+    def get(self, path: str) -> tuple[int, str, float]:
+        return self.request("GET", path)
+
+
+class Recorder:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, list[str]] = defaultdict(list)
+
+    def add(self, kind: str, status: int, expected: int, elapsed: float, what: str = "") -> None:
+        with self.lock:
+            self.latencies[kind].append(elapsed)
+            if status != expected:
+                self.errors[kind].append(f"{what or kind}: {status}")
+
+    def report(self, wall: float) -> list[dict]:
+        rows = []
+        for kind, values in sorted(self.latencies.items()):
+            values = sorted(values)
+
+            def pct(p, values=values):
+                return values[min(len(values) - 1, int(len(values) * p))] * 1000
+
+            rows.append({"kind": kind, "requests": len(values), "rps": len(values) / wall, "p50": pct(0.5),
+                         "p95": pct(0.95), "p99": pct(0.99), "errors": len(self.errors[kind]),
+                         "samples": self.errors[kind][:3]})
+        return rows
+
+
+def resident_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(n) for n in (task / "children").read_text().split()]
+    return found
+
+
+def server_processes(gunicorn: subprocess.Popen, worker: subprocess.Popen) -> dict[str, int]:
+    found = {"gunicorn master": gunicorn.pid}
+    for index, pid in enumerate(sorted(children(gunicorn.pid)), 1):
+        found[f"gunicorn worker {index}"] = pid
+    found["rq worker (flask worker)"] = worker.pid
+    return found
+
+
+def wait_until_up(port: int) -> None:
+    for _ in range(150):
+        try:
+            if Client(port).call("GET", "/livez")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not come up")
+
+
+def run_load(port: int, data: dict, seconds: float, learners: int, recorder: Recorder,
+             exam_tokens: list[str]) -> float:
+    stop_at = time.perf_counter() + seconds
+    exam = exam_work(exam_tokens)
+    token_pool = itertools.cycle(data["tokens"])  # reading changes nothing: any learner will do
+    pool_lock = threading.Lock()
+
+    def learner(index: int) -> None:
+        client = Client(port)
+        while time.perf_counter() < stop_at:
+            with pool_lock:
+                reader = next(token_pool)
+            status, me, elapsed = client.call("GET", "/api/v1/me", reader)
+            recorder.add("learner: profile", status, 200, elapsed)
+            status, _body, elapsed = client.call("GET", "/api/v1/courses", reader)
+            recorder.add("learner: course list", status, 200, elapsed)
+            if me and "employee_no" in me:
+                status, _body, elapsed = client.call("GET", f"/api/v1/employees/{me['employee_no']}/training",
+                                                     reader)
+                recorder.add("learner: training record", status, 200, elapsed)
+            for status, expected, elapsed, label in exam(client, index):
+                recorder.add(f"learner: exam {label}", status, expected, elapsed)
+
+    def browsing(username: str, password: str, pages: list[str], kind: str) -> None:
+        browser = Browser(port, username, password)
+        while time.perf_counter() < stop_at:
+            for path in pages:
+                if time.perf_counter() >= stop_at:
+                    return
+                status, _page, elapsed = browser.get(path)
+                recorder.add(kind, status, 200, elapsed, path)
+
+    def time_clock() -> None:
+        client, batch = Client(port), 0
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            now = datetime.now(UTC) - timedelta(seconds=5)
+            numbers = data["punch_numbers"][batch * PUNCH_BATCH % LEARNERS:][:PUNCH_BATCH]
+            punches = [{"employee_no": number, "punched_at": now.isoformat()} for number in numbers]
+            status, _body, elapsed = client.call("POST", "/api/v1/punches", data["hr_token"], {"punches": punches})
+            recorder.add("time clock: punch batch", status, 201, elapsed)
+            batch += 1
+            time.sleep(max(0.0, 60 - (time.perf_counter() - started)))
+
+    logins = {role: (username, password) for username, password, role, _no in DEMO_LOGINS}
+    threads = [threading.Thread(target=learner, args=(n,)) for n in range(learners)]
+    threads.append(threading.Thread(target=browsing, args=(*logins["hr"], data["hr_pages"], "hr: page")))
+    threads.append(threading.Thread(target=browsing, args=(*logins["manager"], data["manager_pages"],
+                                                           "manager: page")))
+    threads.append(threading.Thread(target=time_clock))
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
+def bench(seconds: float, learners: int, workdir: Path) -> dict:
+    url = fresh_database()
+    data = prepare(url)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "LMS_DATA_KEY": "bench-data-key",
+           "LMS_SECURE_COOKIES": "0", "LMS_INSTANCE_DIR": str(workdir), "REDIS_URL": REDIS_URL,
+           "LMS_LOGIN_LIMIT": "1000 per minute"}
+    venv = ROOT / ".venv" / "bin"
+    gunicorn = subprocess.Popen([str(venv / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", "2",
+                                 "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+                                cwd=ROOT, env=env)
+    worker = subprocess.Popen([str(venv / "flask"), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(port)
+        warm = Recorder()
+        # First every process imports and caches what it uses; the learners of the warm-up are not used again.
+        run_load(port, data, 20, learners, warm, data["tokens"][:WARM_UP_LEARNERS])
+        processes = server_processes(gunicorn, worker)
+        memory_start = {name: resident_kib(pid) for name, pid in processes.items()}
+        recorder = Recorder()
+        wall = run_load(port, data, seconds, learners, recorder, data["tokens"][WARM_UP_LEARNERS:])
+        memory_end = {name: resident_kib(pid) for name, pid in processes.items()}
+    finally:
+        for process in (gunicorn, worker):
+            process.terminate()
+        for process in (gunicorn, worker):
+            process.wait(timeout=30)
+    return {"rows": recorder.report(wall), "memory": {name: (memory_start[name], memory_end[name])
+                                                       for name in processes}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=600)
+    parser.add_argument("--learners", type=int, default=12)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        result = bench(args.seconds, args.learners, Path(workdir))
+    when = f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
+    lines = [f"\n## {when} UTC — {args.seconds:.0f} s, {args.learners} learners, PostgreSQL, Redis, "
+             f"gunicorn 2 workers, 1 RQ worker\n",
+             "| request kind | requests | req/s | p50 / p95 / p99 ms | errors | target |",
+             "|---|---|---|---|---|---|"]
+    for row in result["rows"]:
+        verdict = "PASS" if row["errors"] == 0 and row["p95"] < P95_TARGET_MS else "FAIL"
+        lines.append(f"| {row['kind']} | {row['requests']} | {row['rps']:.1f} | {row['p50']:.0f} / "
+                     f"{row['p95']:.0f} / {row['p99']:.0f} | {row['errors']} | {verdict} |")
+        if row["samples"]:
+            lines.append(f"| ↳ first errors: {'; '.join(row['samples'])} | | | | | |")
+    lines += ["", "| process | RSS at start MiB | RSS at end MiB | growth | target |", "|---|---|---|---|---|"]
+    for name, (start, end) in result["memory"].items():
+        growth = (end - start) / start if start else float("nan")
+        verdict = "PASS" if growth < GROWTH_TARGET else "FAIL"
+        lines.append(f"| {name} | {start / 1024:.1f} | {end / 1024:.1f} | {growth:+.1%} | {verdict} |")
+    print("\n".join(lines), flush=True)
+    if not RESULTS.exists():
+        RESULTS.write_text("# Mixed load benchmark\n\nCommand: `.venv/bin/python benchmarks/mixed_load.py` "
+                           "(10 minutes by default). See the script's docstring for the load. Targets: 0 errors, "
+                           "p95 < 200 ms for every request kind, resident memory growth < 10 % per process.\n")
+    with RESULTS.open("a") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
