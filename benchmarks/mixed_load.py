@@ -6,8 +6,9 @@ A fresh PostgreSQL database with the demo company (`flask demo load`'s data) and
 with personal tokens; gunicorn (2 workers) with Redis for the rate limits and the job queue, and one
 `flask worker` (the RQ worker with the once-a-minute scheduler pass). Then, for `--seconds`, from this
 separate load process, all at once:
-  learners (`--learners` threads) — read their record and the course list, take the onboarding exam
-           through the API (start, save each answer, submit);
+  learners (`--learners` threads) — read their profile and leave requests and take the onboarding
+           exam through the API (start, save each answer, submit); two more, signed in, read their
+           pages and the chapters of their courses;
   a manager and HR (a signed-in browser session each) — their pages, one after the other;
   the time clock — a batch of 200 punches through the API every minute (HR's integration token).
 Reported per request kind: requests, requests/s, p50/p95/p99 ms, errors; and the resident memory of
@@ -55,6 +56,7 @@ LEARNERS = 5000  # each exam attempt takes a fresh learner (a failed one waits f
 WARM_UP_LEARNERS = 300
 PUNCH_BATCH = 200
 P95_TARGET_MS, GROWTH_TARGET = 200, 0.10
+SECRET_KEY, DATA_KEY = "bench", "bench-data-key"  # the server must decrypt what prepare() stored
 
 
 def fresh_database() -> str:
@@ -68,7 +70,7 @@ def fresh_database() -> str:
 
 def prepare(url: str) -> dict:
     """The demo company plus learners with tokens; HR's integration token; the pages to visit."""
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "REDIS_URL": None})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "LMS_DATA_KEY": DATA_KEY, "REDIS_URL": None})
     with app.app_context():
         upgrade()
         load_demo()
@@ -83,10 +85,10 @@ def prepare(url: str) -> dict:
     hr_pages = ["/", "/absence/", "/people/employees", "/evidence/", "/campaigns/", "/campaigns/compliance",
                 "/insurance/ledger", "/notify/problems", "/requests/inbox"]
     hr_pages += [f"/people/employees/{n}" for n in employee_ids] + [f"/absence/cases/{n}" for n in case_ids]
-    manager_pages = ["/", "/courses/team", "/absence/team", "/exams/coaching", "/exams/onboarding",
-                     "/requests/inbox", "/inbox"]
+    manager_pages = ["/", "/courses/team", "/absence/team", "/exams/coaching", "/requests/inbox", "/inbox"]
+    learner_pages = ["/", "/courses/", "/exams/", "/inbox", "/campaigns/mine", "/requests/"]
     return {"tokens": tokens, "hr_token": hr_token, "punch_numbers": punch_numbers,
-            "hr_pages": hr_pages, "manager_pages": manager_pages}
+            "hr_pages": hr_pages, "manager_pages": manager_pages, "learner_pages": learner_pages}
 
 
 class Browser:
@@ -195,19 +197,18 @@ def run_load(port: int, data: dict, seconds: float, learners: int, recorder: Rec
         while time.perf_counter() < stop_at:
             with pool_lock:
                 reader = next(token_pool)
-            status, me, elapsed = client.call("GET", "/api/v1/me", reader)
+            status, _me, elapsed = client.call("GET", "/api/v1/me", reader)
             recorder.add("learner: profile", status, 200, elapsed)
-            status, _body, elapsed = client.call("GET", "/api/v1/courses", reader)
-            recorder.add("learner: course list", status, 200, elapsed)
-            if me and "employee_no" in me:
-                status, _body, elapsed = client.call("GET", f"/api/v1/employees/{me['employee_no']}/training",
-                                                     reader)
-                recorder.add("learner: training record", status, 200, elapsed)
+            status, _body, elapsed = client.call("GET", "/api/v1/me/leave-requests", reader)
+            recorder.add("learner: own leave requests", status, 200, elapsed)
             for status, expected, elapsed, label in exam(client, index):
                 recorder.add(f"learner: exam {label}", status, expected, elapsed)
 
     def browsing(username: str, password: str, pages: list[str], kind: str) -> None:
         browser = Browser(port, username, password)
+        if kind.startswith("learner"):  # and the chapters their course list links to
+            _status, page, _elapsed = browser.get("/courses/")
+            pages = pages + sorted(set(re.findall(r'href="(/courses/[^"?#]+)"', page)))[:10]
         while time.perf_counter() < stop_at:
             for path in pages:
                 if time.perf_counter() >= stop_at:
@@ -227,11 +228,14 @@ def run_load(port: int, data: dict, seconds: float, learners: int, recorder: Rec
             batch += 1
             time.sleep(max(0.0, 60 - (time.perf_counter() - started)))
 
-    logins = {role: (username, password) for username, password, role, _no in DEMO_LOGINS}
+    logins = {username: (username, password) for username, password, _role, _no in DEMO_LOGINS}
     threads = [threading.Thread(target=learner, args=(n,)) for n in range(learners)]
     threads.append(threading.Thread(target=browsing, args=(*logins["hr"], data["hr_pages"], "hr: page")))
     threads.append(threading.Thread(target=browsing, args=(*logins["manager"], data["manager_pages"],
                                                            "manager: page")))
+    for role in ("employee", "newhire"):
+        threads.append(threading.Thread(target=browsing, args=(*logins[role], data["learner_pages"],
+                                                               "learner: page (signed in)")))
     threads.append(threading.Thread(target=time_clock))
     started = time.perf_counter()
     for thread in threads:
@@ -245,7 +249,7 @@ def bench(seconds: float, learners: int, workdir: Path) -> dict:
     url = fresh_database()
     data = prepare(url)
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "LMS_DATA_KEY": "bench-data-key",
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "LMS_DATA_KEY": DATA_KEY,
            "LMS_SECURE_COOKIES": "0", "LMS_INSTANCE_DIR": str(workdir), "REDIS_URL": REDIS_URL,
            "LMS_LOGIN_LIMIT": "1000 per minute"}
     venv = ROOT / ".venv" / "bin"

@@ -343,7 +343,10 @@ def save_punches(batch: PunchBatch, *, source: str, actor=None, details: Mapping
         employee_ids = sorted({employee_id for employee_id, _, _ in created})
         days = sorted({day for _, _, day in created})
         if created:
-            evidence.record("absence.punches_imported", evidence.subject_of("punches", source), {
+            # The subject is the channel (api, file, page, demo…): the source's rest is free text (an API
+            # token's name such as "HRIS sync"), kept in the payload, never an identifier.
+            channel = source.partition(":")[0]
+            evidence.record("absence.punches_imported", evidence.subject_of("punches", channel), {
                 "source": source, "layout": batch.layout, **(details or {}),
                 "new": len(created), "duplicates": len(parsed) - len(created), "skipped": skipped,
                 "employees": sorted(numbers[i] for i in employee_ids), "days": [d.isoformat() for d in days],

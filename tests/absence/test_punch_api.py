@@ -11,6 +11,7 @@ from lms import clock
 from lms.absence.models import Punch
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
+from lms.people import services as people
 from tests.conftest import auth
 
 
@@ -35,6 +36,17 @@ def test_a_good_batch_is_stored(client, hr_token, staff):
     assert punch.punched_at == clock.as_utc(datetime(2026, 6, 15, 8, 56, 12)) and punch.source == "api:hris"
     event = db.session.scalars(select(EvidenceEvent).where(body_field("kind") == "absence.punches_imported")).one()
     assert event.payload["new"] == 3 and len(event.payload["request_sha256"]) == 64
+
+
+def test_a_token_named_in_words_imports_punches(client, staff):
+    """An integration token's name is free text ("HRIS sync", 考勤机): the import still records its event,
+    under the channel, with the token's name in the payload (it once answered 500)."""
+    token = people.create_api_token("考勤机 HRIS sync", "hr")[1]
+    batch = {"punches": [{"employee_no": "P1", "punched_at": "2026-06-15T08:56:12+08:00"}]}
+    response = client.post("/api/v1/punches", json=batch, headers=auth(token))
+    assert response.status_code == 201, response.json
+    event = db.session.scalars(select(EvidenceEvent).where(body_field("kind") == "absence.punches_imported")).one()
+    assert event.subject == "punches:api" and event.payload["source"] == "api:考勤机 HRIS sync"
 
 
 def test_duplicates_in_the_batch_and_already_stored_are_ignored(client, hr_token, staff):
