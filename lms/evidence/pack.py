@@ -29,6 +29,7 @@ from sqlalchemy import select
 from lms import clock
 from lms.evidence import services
 from lms.evidence.chain import format_instant
+from lms.evidence.labels import actor_names, event_label, subject_labels
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
 
@@ -110,9 +111,14 @@ def _local_text(moment: datetime) -> str:
 
 def _index_html(*, title: str, subject: str, generated_at: datetime, generated_by: str, head: dict,
                 events: Sequence[EvidenceEvent], documents: Sequence[PackDocument]) -> bytes:
+    # In words for the reader (an arbitrator), with the stored references beside them: they are what
+    # events.jsonl and verify.py speak of.
+    actors = actor_names({event.actor for event in events} | {generated_by})
+    subjects = subject_labels({event.subject for event in events} | {subject})
     rows = [{
         "seq": event.seq, "when": _local_text(event.occurred_at), "kind": event.kind, "actor": event.actor,
-        "subject": event.subject, "hash": event.hash,
+        "subject": event.subject, "hash": event.hash, "label": event_label(event.kind),
+        "actor_name": actors[event.actor], "subject_label": subjects[event.subject],
         "payload": json.dumps(event.payload, indent=2, ensure_ascii=False, sort_keys=True),
     } for event in events]
     files = [{"path": doc.path, "title": doc.title, "sha256": sha256_hex(doc.content), "bytes": len(doc.content)}
@@ -121,8 +127,9 @@ def _index_html(*, title: str, subject: str, generated_at: datetime, generated_b
     # must depend on the pack's content only (not on who is signed in), and render the same
     # from a request, a CLI command or a job.
     html = current_app.jinja_env.get_template("evidence/pack_index.html").render(
-        title=title, subject=subject, generated_at=_local_text(generated_at),
+        title=title, subject=subject, subject_label=subjects[subject], generated_at=_local_text(generated_at),
         generated_at_utc=format_instant(generated_at), zone=str(clock.zone()), generated_by=generated_by,
+        generated_by_name=actors[generated_by],
         head=head, events=rows, documents=files,
     )
     return html.encode("utf-8")

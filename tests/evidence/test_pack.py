@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from lms import clock, create_app
 from lms.evidence import record, services, subject_of
+from lms.evidence.labels import event_label
 from lms.evidence.models import EvidenceEvent, body_field
 from lms.evidence.pack import VERIFIER_SOURCE, PackDocument, build_pack, canonical_manifest_digest
 from lms.extensions import db
@@ -179,7 +180,9 @@ def test_the_index_is_a_standalone_timeline(pack, subject):
     assert "<script" not in index.lower() and "http://" not in index and "https://" not in index
     assert "<link" not in index.lower()
     for kind in ("people.employee_created", "exam.graded", "course.attested"):
-        assert f"<code>{kind}</code>" in index
+        assert f'<code class="ref">{kind}</code>' in index  # the stored code, beside its words
+    assert f"{event_label('people.employee_created')}<br>" in index  # "Employee record created"
+    assert "Employee record created" in index
     assert head_hash in index and subject in index
     assert "2026-06-15 11:00:00+08:00" in index  # Asia/Shanghai
     assert "第一次考试" in index and "返岗通知书" in index and DOCUMENT.path in index
