@@ -32,7 +32,6 @@ from lms.absence.models import (
 )
 from lms.extensions import db
 from lms.inputs import within_date_range
-from lms.people.models import User
 
 # Steps move a case forward; a later step never moves it back.
 STATE_AFTER_STEP = {"alert1": "alerted", "alert2": "warned", "reminder": "reminded"}
@@ -169,11 +168,6 @@ def parse_step_key(step_key: str) -> tuple[str, str] | None:
         return None
     return ":".join(parts[2:-1]), parts[-1]
 
-
-def hr_employee_ids(exclude: int | None = None) -> list[int]:
-    """HR officers with an employee record (the inbox belongs to an employee)."""
-    return [e for e in db.session.scalars(select(User.employee_id).where(
-        User.role == "hr", User.is_enabled.is_(True), User.employee_id.is_not(None))) if e != exclude]
 
 
 # ---------------------------------------------------------------- reading

@@ -28,6 +28,7 @@ from lms.documents.models import Document
 from lms.exams.models import Certificate
 from lms.extensions import db
 from lms.people import sensitive
+from lms.people.access import hr_employee_ids
 from lms.people.models import Employee, User
 
 KIND = "return_to_work"
@@ -117,7 +118,7 @@ def _training(employee_id: int, before: datetime) -> dict:
 def _hr_contact(actor) -> dict:
     person = actor.employee if isinstance(actor, User) and actor.employee_id else None
     if person is None:
-        ids = cases.hr_employee_ids()
+        ids = hr_employee_ids()
         person = db.session.get(Employee, ids[0]) if ids else None
     if person is None:
         return {"name": "人力资源部", "phone": None, "email": None}

@@ -8,7 +8,7 @@ from sqlalchemy import exists, select, update
 
 from lms import clock, evidence, jobs, notify
 from lms.absence import schedules
-from lms.absence.cases import STATE_AFTER_STEP, STATE_ORDER, hr_employee_ids, stale_from, step_key, subject
+from lms.absence.cases import STATE_AFTER_STEP, STATE_ORDER, stale_from, step_key, subject
 from lms.absence.decisions import reply_url
 from lms.absence.models import (
     AbsenceCase,
@@ -19,6 +19,7 @@ from lms.absence.models import (
 )
 from lms.absence.rules import rules_on
 from lms.extensions import db
+from lms.people.access import hr_employee_ids
 from lms.ui import external_url
 
 # ---------------------------------------------------------------- sending

@@ -27,7 +27,8 @@ from lms.bulk import among, insert_ignoring_conflicts
 from lms.campaigns.models import Assignment, Reminder
 from lms.exams.models import ExamAttempt, ExamVersion
 from lms.extensions import db
-from lms.people.models import Employee, User
+from lms.people.access import hr_employee_ids
+from lms.people.models import Employee
 
 SEND_AT = time(9, 30)
 STEPS = ("before", "due", "manager", "hr")
@@ -98,8 +99,7 @@ def send_due_reminders(now: datetime) -> int:
     start = min(first_reminder_day(r.due_on, r.remind_days_before) for r in rows)
     end = max(r.due_on + timedelta(days=r.grace_days + 1) for r in rows) + timedelta(days=LOOKAHEAD_DAYS)
     days = calendar.classify(start + timedelta(days=n) for n in range((end - start).days + 1))
-    hr_ids = list(db.session.scalars(select(User.employee_id).where(User.role == "hr", User.is_enabled.is_(True),
-                                                                    User.employee_id.is_not(None))))
+    hr_ids = hr_employee_ids()
     sent = _sent_keys([r.id for r in rows])
     sent_steps = {(assignment_id, step) for assignment_id, step, _recipient in sent}
     wanted, next_day = [], {}

@@ -22,7 +22,8 @@ from lms.exams.content import question_clause
 from lms.exams.models import CoachingTask, ExamAttempt, ExamVersion, QuestionBank
 from lms.extensions import db
 from lms.people import services as people
-from lms.people.models import Employee, User
+from lms.people.access import hr_employee_ids
+from lms.people.models import Employee
 from lms.ui import external_url
 
 GRACE = timedelta(seconds=60)  # a submit this late still counts its answers (a slow network)
@@ -418,8 +419,7 @@ def escalate_overdue_coaching(now) -> int:
     """Coaching not recorded by its due time goes to HR (once per task)."""
     overdue = db.session.scalars(select(CoachingTask).where(
         CoachingTask.completed_at.is_(None), CoachingTask.escalated_at.is_(None), CoachingTask.due_at <= now)).all()
-    hr_people = list(db.session.scalars(select(User.employee_id).where(User.role == "hr",
-                                                                       User.employee_id.is_not(None))))
+    hr_people = hr_employee_ids()
     for task in overdue:
         task.escalated_at = now
         evidence.record("exams.coaching_escalated", evidence.subject_of("employee", task.employee_id),

@@ -28,7 +28,8 @@ from lms.extensions import db
 from lms.insurance import cities
 from lms.insurance.cities import InsuranceError
 from lms.insurance.models import CityRule, StopFiling
-from lms.people.models import Employee, User
+from lms.people.access import hr_employee_ids
+from lms.people.models import Employee
 
 POLICIES = ("pay_final_month", "stop_before_cutoff")
 REGISTRATION_DAYS = 30  # 《社会保险法》第五十八条: within 30 days of the start of employment
@@ -240,8 +241,7 @@ def escalate_late_registrations(now: datetime) -> int:
         CaseTodo.kind == "register_si", CaseTodo.done_at.is_(None), CaseTodo.due_on < today)).all()
     if not late:
         return 0
-    hr_people = list(db.session.scalars(select(User.employee_id).where(User.role == "hr",
-                                                                       User.employee_id.is_not(None))))
+    hr_people = hr_employee_ids()
     for todo_id, due, employee_id, name, number in late:
         for hr_id in hr_people:
             notify.send(f"si-registration-late:{todo_id}", hr_id, "si_registration_late",

@@ -24,6 +24,7 @@ from lms import clock, evidence, jobs
 from lms.extensions import db
 from lms.notify.channels import DeliveryError, Outgoing, send_email, send_sms, sms_text
 from lms.notify.models import CHANNELS, Delivery, Message
+from lms.people.access import hr_employee_ids
 from lms.people.models import Employee, User
 
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
@@ -243,10 +244,9 @@ def record_receipt(provider_message_id: str, status: str, at: datetime | None, e
 
 
 def hr_contacts() -> list[Employee]:
-    """The HR officers people may write to: every HR account linked to an employee who still works here."""
-    return list(db.session.scalars(
-        select(Employee).join(User, User.employee_id == Employee.id)
-        .where(User.role == "hr", Employee.status != "terminated").order_by(Employee.employee_no)))
+    """The HR officers people may write to: those who receive HR's messages."""
+    return list(db.session.scalars(select(Employee).where(Employee.id.in_(hr_employee_ids()))
+                                   .order_by(Employee.employee_no)))
 
 
 def message_hr(sender: Employee, text: str, actor) -> int:

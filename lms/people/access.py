@@ -76,3 +76,13 @@ def roles_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def hr_employee_ids(exclude: int | None = None) -> list[int]:
+    """The employee ids of the HR officers who receive HR's messages (an inbox belongs to an employee):
+    enabled HR accounts linked to someone who still works here; `exclude` leaves one out (the subject
+    of the message, when HR is themselves the one absent)."""
+    return [employee_id for employee_id in db.session.scalars(
+        select(User.employee_id).join(Employee, Employee.id == User.employee_id)
+        .where(User.role == "hr", User.is_enabled.is_(True), Employee.status != "terminated")
+        .order_by(User.employee_id)) if employee_id != exclude]

@@ -17,6 +17,7 @@ from sqlalchemy import or_, update
 
 from lms import clock, evidence, notify
 from lms.extensions import db
+from lms.people.access import hr_employee_ids
 from lms.people.models import User
 
 DELAY_AFTER = 5
@@ -83,7 +84,6 @@ def record_success(user: User) -> None:
 
 
 def _tell_hr(user: User, until: datetime) -> None:
-    from lms.absence.cases import hr_employee_ids  # HR's inboxes; absence depends on people, not the reverse
 
     name = user.employee.name if user.employee else user.username
     for hr_id in hr_employee_ids():

@@ -15,6 +15,7 @@ from lms import clock, evidence, notify
 from lms.absence import cases, decisions
 from lms.absence.models import AbsenceCase
 from lms.extensions import db
+from lms.people.access import hr_employee_ids
 from lms.people.models import Employee
 from lms.requests.models import EmergencyReport
 from lms.requests.rules import RequestRefused, rule_value, working_days_after
@@ -85,7 +86,7 @@ def attach_reports(now: datetime) -> int:
 
 def raise_overdue(now: datetime) -> int:
     """Reports whose follow-up day has ended with no leave request: HR's to-do (and an in-app notice)."""
-    from lms.absence.cases import day_end, hr_employee_ids
+    from lms.absence.cases import day_end
 
     due = db.session.scalars(select(EmergencyReport).where(EmergencyReport.followed_up_at.is_(None),
                                                            EmergencyReport.todo_at.is_(None))
