@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from lms import config
 from lms.extensions import babel, csrf, db, include_in_autogenerate, limiter, login_manager, migrate, rest_api
 from lms.inputs import register_inputs
+from lms.logs import register_logging
 from lms.ui import register_ui
 
 
@@ -23,6 +24,8 @@ def create_app(overrides: Mapping | None = None) -> Flask:
         app.config.update(overrides)
         if "DATABASE_URL" in overrides:
             app.config["SQLALCHEMY_DATABASE_URI"] = config.normalise_database_url(overrides["DATABASE_URL"])
+    config.check_production(app.config)  # before anything uses a secret: refuses defaults, naming the variable
+    register_logging(app)
     register_extensions(app)
     register_inputs(app)  # before the blueprints: their <int:…> routes use its converter
     register_blueprints(app)
