@@ -159,6 +159,7 @@ def register_security(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from lms.absence.cli import absence_cli
+    from lms.backup import backup_cli
     from lms.campaigns.cli import campaigns_cli
     from lms.courses.cli import content_cli
     from lms.demo import demo_cli
@@ -168,6 +169,7 @@ def register_commands(app: Flask) -> None:
     from lms.people.cli import api_token_cli, people_cli, users_cli
 
     app.cli.add_command(absence_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(campaigns_cli)
     app.cli.add_command(people_cli)
     app.cli.add_command(users_cli)
