@@ -504,10 +504,13 @@ def _reply_page(case: AbsenceCase, channel: str, actor, template_args: dict):
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
 def reply_by_link(token: str):
-    """The signed link in the SMS: the employee explains without signing in."""
+    """The signed link in the SMS: the employee explains without signing in, while the case is open. Once it has
+    ended the link is spent (410): it no longer shows whose case it was to whoever holds an old SMS."""
     case = decisions.case_for_token(token)
     if case is None:
         return render_template("absence/reply.html", form=None, case=None, invalid=True), 404
+    if not case.is_open:
+        return render_template("absence/reply.html", form=None, case=None, invalid=True), 410
     return _reply_page(case, "link", f"employee:{case.employee_id}", {})
 
 
