@@ -33,7 +33,7 @@ from lms.absence.views import bp
 from lms.documents import services as documents
 from lms.evidence.labels import actor_names, event_label
 from lms.evidence.models import EvidenceEvent, body_field
-from lms.extensions import db
+from lms.extensions import db, guess_limit
 from lms.forms import DateInput, DateTimeInput
 from lms.people.access import can_see_employee, roles_required, visible_employees
 from lms.people.models import Employee
@@ -503,6 +503,7 @@ def _reply_page(case: AbsenceCase, channel: str, actor, template_args: dict):
 
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
+@guess_limit
 def reply_by_link(token: str):
     """The signed link in the SMS: the employee explains without signing in, while the case is open. Once it has
     ended the link is spent (410): it no longer shows whose case it was to whoever holds an old SMS."""
