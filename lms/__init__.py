@@ -140,6 +140,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
+    proxies = app.config.get("LMS_PROXY_COUNT") or 0
+    if proxies:
+        # Behind a TLS proxy the client's address (rate limits, logs) and scheme come from its X-Forwarded-* headers,
+        # trusted from exactly that many proxies (a client cannot forge its way past them).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
     @app.after_request
     def security_headers(response):
         headers = response.headers

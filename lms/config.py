@@ -116,6 +116,8 @@ def from_environment() -> dict:
         "LMS_LOCALE": env_str("LMS_LOCALE", "zh_CN"),
         "LMS_TICK_SECONDS": env_int("LMS_TICK_SECONDS", 60),
         "LMS_LOGIN_LIMIT": env_str("LMS_LOGIN_LIMIT", "10 per minute;50 per hour"),
+        # Proxies in front of the app that set X-Forwarded-For/-Proto (a TLS proxy: 1). 0 trusts no such header.
+        "LMS_PROXY_COUNT": env_int("LMS_PROXY_COUNT", 0),
         "LMS_GUESS_LIMIT": env_str("LMS_GUESS_LIMIT", "20 per minute;100 per hour"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,  # a 429 says when to come back (Retry-After)

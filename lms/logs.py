@@ -3,7 +3,8 @@
 Every request gets an id: the caller's `X-Request-ID` when it is a sane token (letters, digits, `._:-`, at most
 128 characters: a proxy's id then joins its log to ours), else a new one. The response carries it back in
 `X-Request-ID`, and every log record made while the request runs carries it too. The request line is logged by
-`lms.request` at INFO: method, path, status, duration in milliseconds, request id. A path holding a secret (the
+`lms.request` at INFO: method, path, status, duration in milliseconds, request id, the client's address (behind a
+proxy, LMS_PROXY_COUNT makes it the real client's). A path holding a secret (the
 reply link's token) is logged as its route (`/absence/r/<token>`).
 
 JSON lines go to standard error, one object a line, for any log shipper; the text format is Flask's.
@@ -98,7 +99,9 @@ def register_logging(app: Flask) -> None:
             path = request.url_rule.rule  # never a secret in the log
         started = g.get("request_started")
         duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
-        request_log.info("%s %s %s %sms id=%s", request.method, path, response.status_code, duration_ms,
-                         request_id, extra={"request_id": request_id, "method": request.method, "path": path,
-                                            "status": response.status_code, "duration_ms": duration_ms})
+        request_log.info("%s %s %s %sms id=%s client=%s", request.method, path, response.status_code, duration_ms,
+                         request_id, request.remote_addr,
+                         extra={"request_id": request_id, "method": request.method, "path": path,
+                                "status": response.status_code, "duration_ms": duration_ms,
+                                "client": request.remote_addr})
         return response

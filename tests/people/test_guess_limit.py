@@ -34,3 +34,19 @@ def test_opening_a_genuine_code_does_not_count(limited, login_as, exam):  # noqa
     assert [client.get(f"/verify/{code}").status_code for _ in range(6)] == [200] * 6
     assert [client.get("/verify/ABCDEFGHJKLM").status_code for _ in range(3)] == [404] * 3
     assert client.get("/verify/ABCDEFGHJKLM").status_code == 429
+
+
+def test_behind_a_tls_proxy_each_client_counts_on_its_own(app, app_config):
+    """LMS_PROXY_COUNT=1: the address the proxy saw, not the proxy's own, is what limits count (and logs show);
+    without it, X-Forwarded-For is not believed, so a client cannot dodge the limit by sending one."""
+    def misses(config, forwarded_for):
+        limited = create_app({**app_config, "RATELIMIT_ENABLED": True, "LMS_GUESS_LIMIT": "2 per minute", **config})
+        limited.test_client_class = IsolatedClient
+        client = limited.test_client()
+        return [client.get("/verify/ABCDEFGHJKLM", headers={"X-Forwarded-For": address}).status_code
+                for address in forwarded_for]
+
+    behind_proxy = misses({"LMS_PROXY_COUNT": 1}, ["203.0.113.1", "203.0.113.1", "203.0.113.2", "203.0.113.1"])
+    assert behind_proxy == [404, 404, 404, 429]
+    direct = misses({}, ["203.0.113.3", "203.0.113.4", "203.0.113.5"])
+    assert direct == [404, 404, 429]
