@@ -4,15 +4,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint install translations translations-update clean
+.PHONY: run test lint install translations translations-update clean lock audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml setup.py lms/evidence/_chainscan.c | $(BIN)/python
+$(VENV)/.installed: pyproject.toml setup.py requirements.lock lms/evidence/_chainscan.c | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --constraint requirements.lock -e '.[dev]'
 	touch $@
+
+# After changing pyproject.toml's dependencies: install without the old pins, then pin what got installed.
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade -e '.[dev]'
+	{ sed -n '/^#/p' requirements.lock; $(BIN)/pip freeze --exclude-editable; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+# Known vulnerabilities in the locked dependencies (pip-audit; needs its vulnerability service: .ci/audit.py).
+audit: install
+	$(BIN)/python .ci/audit.py
 
 install: $(VENV)/.installed translations
 

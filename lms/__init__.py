@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from lms import config
 from lms.extensions import babel, csrf, db, include_in_autogenerate, limiter, login_manager, migrate, rest_api
 from lms.inputs import register_inputs
+from lms.logs import register_logging
 from lms.ui import register_ui
 
 
@@ -23,6 +24,8 @@ def create_app(overrides: Mapping | None = None) -> Flask:
         app.config.update(overrides)
         if "DATABASE_URL" in overrides:
             app.config["SQLALCHEMY_DATABASE_URI"] = config.normalise_database_url(overrides["DATABASE_URL"])
+    config.check_production(app.config)  # before anything uses a secret: refuses defaults, naming the variable
+    register_logging(app)
     register_extensions(app)
     register_inputs(app)  # before the blueprints: their <int:…> routes use its converter
     register_blueprints(app)
@@ -137,6 +140,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
+    proxies = app.config.get("LMS_PROXY_COUNT") or 0
+    if proxies:
+        # Behind a TLS proxy the client's address (rate limits, logs) and scheme come from its X-Forwarded-* headers,
+        # trusted from exactly that many proxies (a client cannot forge its way past them).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
     @app.after_request
     def security_headers(response):
         headers = response.headers
@@ -156,6 +167,7 @@ def register_security(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from lms.absence.cli import absence_cli
+    from lms.backup import backup_cli
     from lms.campaigns.cli import campaigns_cli
     from lms.courses.cli import content_cli
     from lms.demo import demo_cli
@@ -165,6 +177,7 @@ def register_commands(app: Flask) -> None:
     from lms.people.cli import api_token_cli, people_cli, users_cli
 
     app.cli.add_command(absence_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(campaigns_cli)
     app.cli.add_command(people_cli)
     app.cli.add_command(users_cli)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -34,17 +35,57 @@ def env_int(name: str, default: int) -> int:
 def _secret_key() -> str:
     """SECRET_KEY from the environment, else one generated once and kept under instance/.
 
-    A development install never needs a secret in git; production sets SECRET_KEY.
+    A development install never needs a secret in git; production sets SECRET_KEY (and generates nothing: an
+    empty key there is refused by check_production).
     """
     key = env_str("SECRET_KEY")
     if key:
         return key
+    if env_str("LMS_ENV") == "production":
+        return ""
     path = INSTANCE_DIR / "secret_key"
     if not path.exists():
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+class ConfigError(RuntimeError):
+    """A setting that makes the app unsafe to start (production with a default secret)."""
+
+
+# Values that are not secrets: the suite's, the benchmarks' and the usual placeholders of a deployment template.
+KNOWN_PLACEHOLDERS = {"test-secret", "test-data-key", "bench", "collect", "secret", "changeme", "change-me",
+                      "dev", "development", "default", "xxx", "…", "..."}
+MIN_SECRET_LENGTH = 32
+
+
+def check_production(settings: Mapping) -> None:
+    """In production (`LMS_ENV=production`), refuse to start on a secret that is not a real one.
+
+    SECRET_KEY and LMS_DATA_KEY must come from the environment (not the key generated under instance/, not the
+    data key falling back to SECRET_KEY: rotating one would then lose the other), be at least 32 characters and
+    differ from each other; cookies must be HTTPS-only. `make run` and the tests are not production.
+    Raises ConfigError naming the variable."""
+    if settings.get("LMS_ENV") != "production" or settings.get("TESTING") or settings.get("DEBUG"):
+        return
+    problems = []
+    for name in ("SECRET_KEY", "LMS_DATA_KEY"):
+        value = env_str(name)
+        if value is None:
+            problems.append(f"{name} is not set in the environment")
+        elif settings.get(name) != value:
+            problems.append(f"{name} differs from the environment's value")
+        elif value.strip().lower() in KNOWN_PLACEHOLDERS or len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{name} is a placeholder or shorter than {MIN_SECRET_LENGTH} characters")
+    if env_str("SECRET_KEY") and env_str("SECRET_KEY") == env_str("LMS_DATA_KEY"):
+        problems.append("LMS_DATA_KEY equals SECRET_KEY (set two different values)")
+    if not settings.get("SESSION_COOKIE_SECURE"):
+        problems.append("LMS_SECURE_COOKIES is off (production is served over HTTPS)")
+    if problems:
+        raise ConfigError("Refusing to start with LMS_ENV=production: " + "; ".join(problems) + ". "
+                          "Generate each secret with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`.")
 
 
 def normalise_database_url(url: str) -> str:
@@ -60,6 +101,10 @@ def from_environment() -> dict:
     database_url = env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}")
     redis_url = env_str("REDIS_URL")
     return {
+        # `production` refuses to start on default secrets (check_production); anything else is development.
+        "LMS_ENV": env_str("LMS_ENV", "development"),
+        # Logs: `text` (default) or `json` (one JSON object a line, one line per request with its request id).
+        "LMS_LOG_FORMAT": env_str("LMS_LOG_FORMAT", "text"),
         "SECRET_KEY": _secret_key(),
         # Derives the key that encrypts national ID numbers; defaults to SECRET_KEY so a
         # deployment that rotates SECRET_KEY can pin the data key separately.
@@ -71,6 +116,9 @@ def from_environment() -> dict:
         "LMS_LOCALE": env_str("LMS_LOCALE", "zh_CN"),
         "LMS_TICK_SECONDS": env_int("LMS_TICK_SECONDS", 60),
         "LMS_LOGIN_LIMIT": env_str("LMS_LOGIN_LIMIT", "10 per minute;50 per hour"),
+        # Proxies in front of the app that set X-Forwarded-For/-Proto (a TLS proxy: 1). 0 trusts no such header.
+        "LMS_PROXY_COUNT": env_int("LMS_PROXY_COUNT", 0),
+        "LMS_GUESS_LIMIT": env_str("LMS_GUESS_LIMIT", "20 per minute;100 per hour"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,  # a 429 says when to come back (Retry-After)
         "SESSION_COOKIE_SECURE": env_bool("LMS_SECURE_COOKIES", True),

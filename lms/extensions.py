@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and attached in `create_app`."""
 
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -39,6 +40,11 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Public pages that look something up by a secret in the URL (a certificate's verification code, an SMS reply
+# link): only misses count against LMS_GUESS_LIMIT, so guessing is slowed to a crawl while people opening their
+# real code or link use up nothing (an address over the limit is refused everything until its window passes).
+guess_limit = limiter.shared_limit(lambda: current_app.config["LMS_GUESS_LIMIT"], scope="public-lookup",
+                                   deduct_when=lambda response: response.status_code >= 400)
 
 
 class LmsApi(Api):

@@ -33,7 +33,7 @@ from lms.absence.views import bp
 from lms.documents import services as documents
 from lms.evidence.labels import actor_names, event_label
 from lms.evidence.models import EvidenceEvent, body_field
-from lms.extensions import db
+from lms.extensions import db, guess_limit
 from lms.forms import DateInput, DateTimeInput
 from lms.people.access import can_see_employee, roles_required, visible_employees
 from lms.people.models import Employee
@@ -503,11 +503,15 @@ def _reply_page(case: AbsenceCase, channel: str, actor, template_args: dict):
 
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
+@guess_limit
 def reply_by_link(token: str):
-    """The signed link in the SMS: the employee explains without signing in."""
+    """The signed link in the SMS: the employee explains without signing in, while the case is open. Once it has
+    ended the link is spent (410): it no longer shows whose case it was to whoever holds an old SMS."""
     case = decisions.case_for_token(token)
     if case is None:
         return render_template("absence/reply.html", form=None, case=None, invalid=True), 404
+    if not case.is_open:
+        return render_template("absence/reply.html", form=None, case=None, invalid=True), 410
     return _reply_page(case, "link", f"employee:{case.employee_id}", {})
 
 

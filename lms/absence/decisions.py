@@ -44,7 +44,7 @@ def reply_token(case: AbsenceCase) -> str:
 
 def reply_url(case: AbsenceCase) -> str:
     """The signed link in the SMS: no login needed, this case only, valid until the case ends (a
-    notice period outlasts any fixed lifetime; a closed case's page says it is closed)."""
+    notice period outlasts any fixed lifetime; once the case has ended the link answers 410)."""
     return external_url("absence.reply_by_link", token=reply_token(case))
 
 

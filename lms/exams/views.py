@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length
 from lms import clock
 from lms.exams import certificates, path, services
 from lms.exams.models import Certificate, CoachingTask, ExamAttempt
-from lms.extensions import db
+from lms.extensions import db, guess_limit
 from lms.forms import DateInput
 from lms.inputs import db_int
 from lms.people.access import get_employee_for, roles_required, visible_employees
@@ -200,6 +200,7 @@ def verify_form():
 
 
 @verify_bp.get("/verify/<code>")
+@guess_limit
 def verify(code: str):
     """Public: is this certificate genuine? Minimal data, the name masked."""
     code = code.strip().upper()

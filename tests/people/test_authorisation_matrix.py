@@ -1,8 +1,8 @@
 """Every route × every role, generated from the URL map (issue 19, item 7): the HTML pages as an employee, a
-manager, HR and an admin; the API with an HR integration's token and the personal tokens of an employee, a
-manager and an HR officer. A route whose view declares its roles (roles_required / token_required) refuses
-every other role with 403; no route answers any of them with a 5xx; and every route is classified, so a new
-one cannot slip in without saying who may use it."""
+manager, HR and an admin; the API with an HR and an admin integration's token and the personal tokens of an
+employee, a manager, an HR officer and an admin. A route whose view declares its roles (roles_required /
+token_required) refuses every other role with 403; no route answers any of them with a 5xx; and every route is
+classified, so a new one cannot slip in without saying who may use it."""
 
 from __future__ import annotations
 
@@ -71,10 +71,12 @@ def test_every_page_for_every_role(app, org, login_as, who):
     assert client.get("/").status_code == 200  # still signed in: every route above was walked as `who`
 
 
-@pytest.mark.parametrize("who", ["integration", "learner", "manager", "hr"])
+@pytest.mark.parametrize("who", ["integration", "admin-integration", "learner", "manager", "hr", "admin"])
 def test_every_api_route_for_every_token(app, client, org, hr_token, who):
     if who == "integration":
         token, role, personal = hr_token, "hr", False
+    elif who == "admin-integration":
+        token, role, personal = services.create_api_token("admin-integration", "admin")[1], "admin", False
     else:
         token, role, personal = services.issue_personal_token(org.users[who])[1], org.users[who].role, True
     wrong = []
