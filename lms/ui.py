@@ -207,6 +207,19 @@ def register_ui(app: Flask) -> None:
             return api_error(status, custom or message)
         return render_template("errors/error.html", code=status, title=title, message=message), status
 
+    @app.teardown_appcontext
+    def close_session_of_a_dead_connection(_exc) -> None:
+        """Runs before Flask-SQLAlchemy's own removal: closing a session whose connection died with the
+        server raises (its rollback cannot reach it), which would turn the answer already made into a
+        500. SQLAlchemy has invalidated that connection by then, so a second close succeeds."""
+        from lms.extensions import db
+
+        try:
+            db.session.close()
+        except DBAPIError as exc:
+            log.warning("the database connection died before the end of the request: %s", exc.orig)
+            db.session.close()
+
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError):
         """A failing database answers 503 with what happened (a page or the JSON error), never a 500;
@@ -220,7 +233,7 @@ def register_ui(app: Flask) -> None:
         try:
             db.session.rollback()  # the transaction is gone either way; nothing of it was committed
         except DBAPIError:
-            db.session.remove()
+            db.session.rollback()  # the first found the connection dead and invalidated it
         title, message = ERROR_TEXT[503][0], DATABASE_FAULT_TEXT[fault]
         if is_api_request():
             response, status = api_error(503, message)
