@@ -8,6 +8,7 @@ on a laptop and fail under LMS_REQUIRE_SERVICES=1, as every service test does.
 
 from __future__ import annotations
 
+import io
 import os
 import pwd
 import shutil
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,19 @@ def counts() -> dict[str, int]:
     return {name: db.session.scalar(select(func.count()).select_from(model)) for name, model in {
         "evidence_events": EvidenceEvent, "messages": Message, "deliveries": Delivery, "sms_sent": SmsOutbox,
         "cases": AbsenceCase, "punches": Punch}.items()}
+
+
+def punch_export(employee_nos: list[str], days: int = 28, per_day: int = 30) -> bytes:
+    """The generic layout: every employee punches `per_day` times a day in June 2026 (one row each)."""
+    lines = ["employee_no,punched_at"]
+    for day in range(days):
+        start = datetime(2026, 6, 1, 8, 0) + timedelta(days=day)
+        for minute in range(per_day):
+            lines += [f"{number},{(start + timedelta(minutes=minute)).isoformat(sep=' ')}" for number in employee_nos]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def upload(client, data: bytes, name: str = "clock.csv"):
+    """HR uploads the export on the punches page."""
+    return client.post("/absence/punches", data={"file": (io.BytesIO(data), name), "layout": "generic"},
+                       content_type="multipart/form-data")
