@@ -63,9 +63,11 @@ def fill(disk: Path, leave: int) -> Path:
     return filler
 
 
-def test_an_import_that_fills_the_disk_stores_nothing_and_says_so(app, org, login_as, small_disk):
+def test_an_import_that_fills_the_disk_stores_nothing_and_says_so(app, org, login_as, runner, small_disk, tmp_path):
     hr = login_as("hr")
     export = punch_export([e.employee_no for e in (org.learner, org.colleague, org.manager, org.director)])
+    export_file = tmp_path / "clock.csv"
+    export_file.write_bytes(export)
     before = counts()
     db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))  # the log must grow, not reuse its old room
     db.session.commit()
@@ -77,6 +79,11 @@ def test_an_import_that_fills_the_disk_stores_nothing_and_says_so(app, org, logi
         assert "out of disk space, so this change was not saved" in page
         assert response.headers["Retry-After"]
         assert counts() == before  # not one punch, not the batch's evidence event
+        db.session.close()
+        command = runner.invoke(args=["absence", "import-punches", str(export_file), "--layout", "generic"])
+        assert command.exit_code == 1, command.output  # one line saying what happened, no traceback
+        assert "out of disk space, so this change was not saved" in command.output
+        assert counts() == before
     finally:
         filler.unlink()
 
