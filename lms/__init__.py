@@ -187,3 +187,36 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(evidence_cli)
     app.cli.add_command(notify_cli)
     register_job_commands(app)
+    _guard_against_database_faults(app.cli)
+
+
+def _guard_against_database_faults(group) -> None:
+    """Every `flask …` command of ours, on a failing database (unreachable, read-only, full), ends with
+    what happened in one line and exit status 1 instead of a traceback; other errors are left alone."""
+    import functools
+
+    import click
+    from sqlalchemy.exc import DBAPIError
+
+    from lms.ui import DATABASE_FAULT_TEXT, database_fault
+
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _guard_against_database_faults(command)
+            continue
+        callback = command.callback
+        if callback is None or getattr(callback, "_guarded", False):
+            continue
+
+        @functools.wraps(callback)
+        def guarded(*args, _callback=callback, **kwargs):
+            try:
+                return _callback(*args, **kwargs)
+            except DBAPIError as exc:
+                fault = database_fault(exc)
+                if fault is None:
+                    raise
+                raise click.ClickException(f"{DATABASE_FAULT_TEXT[fault]} ({exc.orig})") from exc
+
+        guarded._guarded = True
+        command.callback = guarded

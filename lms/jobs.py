@@ -6,23 +6,26 @@ otherwise. Jobs take ids and plain values, never ORM objects, and are safe to re
 Periodic work is a *tick handler*: a function of the current instant that does whatever is
 due as of then, judged from database state. `run_tick()` calls every registered handler
 that is due; `flask tick --at …` runs one pass at a chosen instant, and `flask worker`
-enqueues a pass every LMS_TICK_SECONDS.
+enqueues a pass every LMS_TICK_SECONDS. One pass at a time: a pass that finds another running
+(two `flask tick`, a worker's pass and a cron's) does nothing and says so (`one_pass_at_a_time`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import importlib
 import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import String
+from sqlalchemy import String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms import clock
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 HANDLER_MODULES: tuple[str, ...] = ("lms.notify.jobs", "lms.exams.jobs", "lms.absence.jobs",
                                  "lms.requests.jobs", "lms.campaigns.jobs", "lms.insurance.jobs")
 SCHEDULER = "scheduler"  # the TickRun row every pass updates: proof the scheduler is alive
+TICK_LOCK_KEY = 0x4C4D5354  # PostgreSQL advisory lock held by the running pass ("LMST")
 
 
 class TickRun(db.Model):
@@ -90,11 +94,55 @@ def _is_due(handler: TickHandler, last: datetime | None, at: datetime) -> bool:
 
 
 class TickResult(list):
-    """The names of the handlers a pass ran (a list, as before), and `failed`: those that raised."""
+    """The names of the handlers a pass ran (a list, as before), `failed`: those that raised, and
+    `busy`: True when another pass was running, so this one did nothing."""
 
-    def __init__(self, ran=(), failed=()):
+    def __init__(self, ran=(), failed=(), busy: bool = False):
         super().__init__(ran)
         self.failed = list(failed)
+        self.busy = busy
+
+
+@contextlib.contextmanager
+def one_pass_at_a_time() -> Iterator[bool]:
+    """Yield True if this process may run the scheduler pass now, False if another pass holds it.
+
+    PostgreSQL: a session advisory lock on a connection of its own, held for the whole pass; the
+    server frees it when the connection ends, so a pass killed mid-way blocks nobody. SQLite lives
+    on one machine: an exclusive `flock` on a file beside the database, freed by the kernel when the
+    process ends. (Not SQLite's own write lock: held for a pass, it would stall every request's write.)
+    """
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        connection = engine.connect()
+        held = False
+        try:
+            held = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": TICK_LOCK_KEY}))
+            connection.commit()
+            yield held
+        finally:
+            try:
+                if held:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": TICK_LOCK_KEY})
+                    connection.commit()
+            except Exception:  # the server went away with the lock: this connection is of no further use
+                connection.invalidate()
+            connection.close()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":  # a private in-memory database: no other process sees it
+        yield True
+        return
+    with open(f"{database}.tick-lock", "a") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def run_tick(at_iso: str | None = None) -> TickResult:
@@ -102,9 +150,18 @@ def run_tick(at_iso: str | None = None) -> TickResult:
 
     A handler that raises is logged with its name and recorded on its TickRun row (health reports
     it); the pass goes on with the others, and the failed handler, not marked as run, is tried
-    again on the next pass.
+    again on the next pass. While another pass runs, this one scans nothing: it logs so and
+    returns an empty result with `busy` set.
     """
     at = clock.as_utc(datetime.fromisoformat(at_iso)) if at_iso else clock.now()
+    with one_pass_at_a_time() as alone:
+        if not alone:
+            log.warning("scheduler pass at %s: another pass is running, this one does nothing", at.isoformat())
+            return TickResult(busy=True)
+        return _run_handlers(at)
+
+
+def _run_handlers(at: datetime) -> TickResult:
     result = TickResult()
     with clock.frozen(at):
         for handler in handlers():
@@ -172,14 +229,22 @@ def _worker_class(app: Flask):
 
 
 def _ticker(app: Flask, stop: threading.Event) -> None:
-    """Enqueue a scheduler pass every LMS_TICK_SECONDS; a Redis lock keeps it to one per cluster."""
+    """Enqueue a scheduler pass every LMS_TICK_SECONDS; a Redis lock keeps it to one per cluster.
+
+    Redis down is logged and tried again next time (the thread outlives the outage); the pass itself
+    is also guarded in the database (`one_pass_at_a_time`), so a lapsed Redis key cannot run two.
+    """
     from redis import Redis
+    from redis.exceptions import RedisError
 
     seconds = app.config["LMS_TICK_SECONDS"]
     redis = Redis.from_url(app.config["REDIS_URL"])
     while not stop.is_set():
-        if redis.set("lms:tick-lock", "1", nx=True, ex=max(seconds - 1, 1)):
-            queue(app.config["REDIS_URL"]).enqueue(run_tick)
+        try:
+            if redis.set("lms:tick-lock", "1", nx=True, ex=max(seconds - 1, 1)):
+                queue(app.config["REDIS_URL"]).enqueue(run_tick)
+        except RedisError as exc:
+            log.warning("the scheduler could not reach Redis (%s); it tries again in %s s", exc, seconds)
         stop.wait(seconds)
 
 
@@ -197,6 +262,13 @@ def register_job_commands(app: Flask) -> None:
                 raise click.BadParameter(f"not an ISO-8601 time: {at_iso}", param_hint="--at") from exc
         while True:
             result = run_tick(at_iso)
+            if result.busy:
+                click.echo(f"tick at {at_iso or clock.now().isoformat()}: another pass is running; "
+                           "this one did nothing")
+                if not every or at_iso:
+                    return
+                time.sleep(every)
+                continue
             failed = f"; FAILED {', '.join(result.failed)} (see the log)" if result.failed else ""
             click.echo(f"tick at {at_iso or clock.now().isoformat()}: "
                        f"ran {', '.join(result) if result else 'nothing due'}{failed}")

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import date, datetime
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from lms import clock
 from lms.inputs import BadInput
+
+log = logging.getLogger(__name__)
 
 ROLE_LABELS = {"employee": _l("Employee"), "manager": _l("Manager"), "hr": _l("HR"), "admin": _l("Administrator")}
 STATUS_LABELS = {"onboarding": _l("Onboarding"), "active": _l("Active"),
@@ -54,7 +58,43 @@ ERROR_TEXT = {
     422: (_l("Invalid input"), _l("Some of the input is not valid.")),
     429: (_l("Too many attempts"), _l("Too many attempts. Wait a minute and try again.")),
     500: (_l("Server error"), _l("Something went wrong on our side. The error has been logged.")),
+    503: (_l("Temporarily unavailable"), _l("The service is temporarily unavailable. Try again in a minute.")),
 }
+# What a request is told when the database itself fails (database_fault), beside the 503.
+DATABASE_FAULT_TEXT = {
+    "unreachable": _l("The database cannot be reached right now. Try again in a minute."),
+    "read_only": _l("The database is read-only right now, so this change was not saved. "
+                    "Try again later, or tell the administrator."),
+    "full": _l("The database server is out of disk space, so this change was not saved. "
+               "Tell the administrator."),
+}
+
+
+def database_fault(exc: DBAPIError) -> str | None:
+    """"unreachable", "read_only" or "full" when the database itself is failing, not the statement; else None.
+
+    PostgreSQL by SQLSTATE (25006 read-only transaction; class 53 insufficient resources, e.g. 53100
+    disk full; class 08 and 57P shutdowns: the connection is gone) or a connection that never opened;
+    SQLite by its error name (SQLITE_READONLY*, SQLITE_FULL, SQLITE_CANTOPEN/BUSY/IOERR*).
+    """
+    if exc.connection_invalidated:
+        return "unreachable"
+    original = exc.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    if type(original).__module__.startswith("psycopg"):
+        if sqlstate is None:  # psycopg's own OperationalError: no server answered
+            return "unreachable" if type(original).__name__ == "OperationalError" else None
+        if sqlstate == "25006":
+            return "read_only"
+        if sqlstate.startswith("53"):
+            return "full"
+        return "unreachable" if sqlstate.startswith(("08", "57P")) else None
+    name = getattr(original, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_READONLY"):
+        return "read_only"
+    if name == "SQLITE_FULL":
+        return "full"
+    return "unreachable" if name.startswith(("SQLITE_CANTOPEN", "SQLITE_BUSY", "SQLITE_IOERR")) else None
 
 
 def localtime(value: datetime | None) -> str:
@@ -166,3 +206,41 @@ def register_ui(app: Flask) -> None:
             custom = exc.description if exc.description != type(exc).description else None
             return api_error(status, custom or message)
         return render_template("errors/error.html", code=status, title=title, message=message), status
+
+    @app.teardown_appcontext
+    def close_session_of_a_dead_connection(_exc) -> None:
+        """Runs before Flask-SQLAlchemy's own removal: closing a session whose connection died with the
+        server raises (its rollback cannot reach it), which would turn the answer already made into a
+        500. SQLAlchemy has invalidated that connection by then, so a second close succeeds."""
+        from lms.extensions import db
+
+        try:
+            db.session.close()
+        except DBAPIError as exc:
+            log.warning("the database connection died before the end of the request: %s", exc.orig)
+            db.session.close()
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError):
+        """A failing database answers 503 with what happened (a page or the JSON error), never a 500;
+        other database errors are bugs and stay 500s. The pool's pre-ping (config) reconnects next time."""
+        from lms.extensions import db
+
+        fault = database_fault(exc)
+        if fault is None:
+            raise exc  # a bug (a constraint, a bad statement): Flask's 500, as any other
+        log.error("database %s: %s %s", fault, request.method, request.path, exc_info=exc)
+        try:
+            db.session.rollback()  # the transaction is gone either way; nothing of it was committed
+        except DBAPIError:
+            db.session.rollback()  # the first found the connection dead and invalidated it
+        title, message = ERROR_TEXT[503][0], DATABASE_FAULT_TEXT[fault]
+        if is_api_request():
+            response, status = api_error(503, message)
+        else:
+            # The layout asks the database about the signed-in user (menus, badges): render for nobody.
+            g._login_user = current_app.login_manager.anonymous_user()
+            response = current_app.make_response(
+                (render_template("errors/error.html", code=503, title=title, message=message), 503))
+        response.headers["Retry-After"] = "60"
+        return response, 503

@@ -187,11 +187,14 @@ def deliver(delivery_id: int) -> str:
 
 
 def due_deliveries(now: datetime) -> list[int]:
-    """Deliveries whose retry time has come, or whose claim has expired (a crashed worker)."""
+    """Deliveries whose retry time has come, whose claim has expired (a crashed worker), or never tried
+    a LEASE after their message was made: their job was lost (Redis stopped, or unreachable at the hand-off)."""
+    retry_due = Delivery.next_attempt_at.is_not(None) & (Delivery.next_attempt_at <= now)
+    never_tried = ((Delivery.status == "pending") & Delivery.next_attempt_at.is_(None)
+                   & (Message.created_at <= now - LEASE))
     return list(db.session.scalars(
-        select(Delivery.id).where(
-            Delivery.status.in_(("pending", "sending")), Delivery.channel != "inapp",
-            Delivery.next_attempt_at.is_not(None), Delivery.next_attempt_at <= now,
+        select(Delivery.id).join(Message, Message.id == Delivery.message_id).where(
+            Delivery.status.in_(("pending", "sending")), Delivery.channel != "inapp", retry_due | never_tried,
         ).order_by(Delivery.id)
     ))
 
