@@ -253,11 +253,13 @@ def bench(seconds: float, learners: int, workdir: Path) -> dict:
            "LMS_SECURE_COOKIES": "0", "LMS_INSTANCE_DIR": str(workdir), "REDIS_URL": REDIS_URL,
            "LMS_LOGIN_LIMIT": "1000 per minute"}
     venv = ROOT / ".venv" / "bin"
+    # The request log (a line per request) and the worker's output go to a file: a pipe nobody reads would fill.
+    server_log = (workdir / "servers.log").open("w")
     gunicorn = subprocess.Popen([str(venv / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", "2",
                                  "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-                                cwd=ROOT, env=env)
+                                cwd=ROOT, env=env, stderr=server_log, stdout=server_log)
     worker = subprocess.Popen([str(venv / "flask"), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=server_log, stderr=server_log)
     try:
         wait_until_up(port)
         warm = Recorder()
