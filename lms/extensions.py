@@ -9,6 +9,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from marshmallow import Schema, fields
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -47,9 +48,31 @@ guess_limit = limiter.shared_limit(lambda: current_app.config["LMS_GUESS_LIMIT"]
                                    deduct_when=lambda response: response.status_code >= 400)
 
 
+class ErrorItem(Schema):
+    row = fields.Integer(metadata={"description": "The row of a batch (1 = the first), when the problem has one."})
+    field = fields.String()
+    message = fields.String(required=True)
+
+
+class ErrorBody(Schema):
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status, again."})
+    message = fields.String(required=True)
+    field = fields.String(metadata={"description": "The field (or header) at fault, when one is."})
+    errors = fields.List(fields.Nested(ErrorItem), metadata={"description": "Every problem, when there are several."})
+
+
+class ErrorResponse(Schema):
+    """The one JSON error shape (lms.ui.api_error writes it): `{"error": {"status", "message", …}}`."""
+
+    error = fields.Nested(ErrorBody, required=True)
+
+
 class LmsApi(Api):
     """flask-smorest's Api without its app-wide JSON error handler: lms.ui answers errors
-    as JSON under /api/ and as pages everywhere else."""
+    as JSON under /api/ and as pages everywhere else — in the one shape the document names for
+    every error status (ERROR_SCHEMA: the `default` response and each status's response)."""
+
+    ERROR_SCHEMA = ErrorResponse
 
     def _register_error_handlers(self):
         pass

@@ -197,15 +197,21 @@ def register_ui(app: Flask) -> None:
             if is_api_request():
                 return api_error(status, exc.description, field=exc.field)
             return render_template("errors/error.html", code=status, title=title, message=exc.description), status
+        # werkzeug's own headers stay: a 405 names the methods the address accepts (Allow), a 429 when to
+        # come back (Retry-After).
+        headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
         if is_api_request():
             errors = _validation_errors(exc)
             if errors:
-                return api_error(status, _l("The request has invalid fields."),
-                                 field=errors[0]["field"], errors=errors)
-            # abort(404, "No employee E9") carries its own message; werkzeug's defaults do not.
-            custom = exc.description if exc.description != type(exc).description else None
-            return api_error(status, custom or message)
-        return render_template("errors/error.html", code=status, title=title, message=message), status
+                response, status = api_error(status, _l("The request has invalid fields."),
+                                             field=errors[0]["field"], errors=errors)
+            else:
+                # abort(404, "No employee E9") carries its own message; werkzeug's defaults do not.
+                custom = exc.description if exc.description != type(exc).description else None
+                response, status = api_error(status, custom or message)
+            response.headers.extend(headers)
+            return response, status
+        return render_template("errors/error.html", code=status, title=title, message=message), status, headers
 
     @app.teardown_appcontext
     def close_session_of_a_dead_connection(_exc) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from lms import clock
 from lms.absence import cases, decisions, service
 from lms.absence.models import LEAVE_TYPES, REPLY_CHANNELS, AbsenceCase
-from lms.api import Blueprint
+from lms.api import Blueprint, JsonBoolean
 from lms.api.auth import token_required
 from lms.api.documents import document_out
 from lms.api.employees import ErrorResponse
@@ -37,14 +37,22 @@ def local_iso(moment: datetime | None) -> str | None:
 
 class LocalDateTime(fields.Field):
     """An aware datetime as ISO-8601 with the company's offset; read from ISO-8601, company time when it
-    has no offset."""
+    has no offset (so the document says a string with a year, not `format: date-time`, which needs one)."""
+
+    is_instant = True  # the document names the input policy's range of years
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.metadata = {"type": "string", "example": "2026-06-26T09:00:00+08:00", **self.metadata}
 
     def _serialize(self, value, attr, obj, **kwargs):
         return local_iso(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError(_("Not a date and time; use ISO 8601 (e.g. 2026-06-26T09:00)."), attr)
         try:
-            return clock.as_utc(datetime.fromisoformat(str(value)))
+            return clock.as_utc(datetime.fromisoformat(value))
         except ValueError as exc:
             raise ValidationError(_("Not a date and time; use ISO 8601 (e.g. 2026-06-26T09:00)."), attr) from exc
 
@@ -297,7 +305,7 @@ class MonitoringIn(Schema):
     started_on = fields.Date(required=True, metadata={
         "description": "The first day to watch (company-local). A day before today needs confirm_past and reason; "
                        "at most a year back or ahead.", "example": "2026-06-01"})
-    confirm_past = fields.Boolean(load_default=False, metadata={
+    confirm_past = JsonBoolean(load_default=False, metadata={
         "description": "true: started_on is in the past, and that is meant."})
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=cases.REASON_MAX),
                            metadata={"description": "Why monitoring starts on a past date (required with it)."})

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from lms.absence import leave as leave_service
 from lms.absence import punches, rosters
 from lms.absence.models import LEAVE_TYPES, Leave
-from lms.api import Blueprint
+from lms.api import Blueprint, RequiredInDocument
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
 from lms.extensions import db
@@ -37,10 +37,10 @@ def _errors(exc: InvalidRecords) -> list[dict]:
 
 class PunchInput(Schema):
     # Checked by the service, not here, so every row's problems come back together, each naming its row.
-    employee_no = fields.Raw(metadata={"description": "Required. The employee number.", "example": "E0013",
-                                       "type": "string"})
-    punched_at = fields.Raw(metadata={
-        "description": "Required. ISO 8601 with or without offset (without: company-local time, Asia/Shanghai); "
+    employee_no = RequiredInDocument(metadata={"description": "The employee number.", "example": "E0013",
+                                               "type": "string"})
+    punched_at = RequiredInDocument(metadata={
+        "description": "ISO 8601 with or without offset (without: company-local time, Asia/Shanghai); "
                        "also YYYY-MM-DD HH:MM[:SS] and YYYY/MM/DD HH:MM.",
         "example": "2026-06-15T08:56:12+08:00", "type": "string"})
 

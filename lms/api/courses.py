@@ -11,7 +11,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from lms.api import Blueprint
+from lms.api import Blueprint, DecimalString
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
 from lms.courses.models import Attestation, Chapter, CourseVersion, Enrollment
@@ -78,7 +78,7 @@ class CertificateOut(Schema):
     verification_code = fields.String()
     issued_at = fields.DateTime()
     exam = fields.String(attribute="exam_slug")
-    score = fields.Decimal(as_string=True)
+    score = DecimalString()
     course_versions = fields.List(fields.Dict())
     rules_version = fields.String(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)

@@ -9,9 +9,9 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from lms.api import Blueprint
+from lms.api import Blueprint, DecimalString
 from lms.api.auth import token_required
-from lms.extensions import db
+from lms.extensions import ErrorResponse, db
 from lms.people import services
 from lms.people.models import EMPLOYMENT_STATUSES, JOB_FAMILIES, Department, Employee
 from lms.people.records import InvalidEmployeeData
@@ -39,11 +39,11 @@ class EmployeeInput(Schema):
     household_address = fields.String(allow_none=True)
     contact_address = fields.String(allow_none=True)
     work_city = fields.String(allow_none=True)
-    social_insurance_base = fields.Decimal(allow_none=True, as_string=True, places=2)
-    monthly_wage = fields.Decimal(allow_none=True, as_string=True, places=2,
+    social_insurance_base = DecimalString(allow_none=True, places=2)
+    monthly_wage = DecimalString(allow_none=True, places=2,
                                   metadata={"description": "The contract's monthly wage (应发), for unpaid days "
                                                            "and the final settlement."})
-    prior_work_years = fields.Decimal(allow_none=True, as_string=True, places=1, metadata={
+    prior_work_years = DecimalString(allow_none=True, places=1, metadata={
         "description": "Years worked before joining (0–60); with the service here they give the annual leave."})
     national_id = fields.String(allow_none=True, load_only=True,
                                 metadata={"description": "Stored encrypted; returned masked."})
@@ -67,9 +67,9 @@ class EmployeeOutput(Schema):
     household_address = fields.String(allow_none=True)
     contact_address = fields.String(allow_none=True)
     work_city = fields.String(allow_none=True)
-    social_insurance_base = fields.Decimal(as_string=True, allow_none=True)
-    monthly_wage = fields.Decimal(as_string=True, allow_none=True)
-    prior_work_years = fields.Decimal(as_string=True, allow_none=True)
+    social_insurance_base = DecimalString(allow_none=True)
+    monthly_wage = DecimalString(allow_none=True)
+    prior_work_years = DecimalString(allow_none=True)
     national_id_masked = fields.Function(services.masked_national_id)
 
 
@@ -85,23 +85,6 @@ class EmployeePage(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
-
-
-class ErrorItem(Schema):
-    row = fields.Integer()
-    field = fields.String()
-    message = fields.String()
-
-
-class ErrorBody(Schema):
-    status = fields.Integer()
-    message = fields.String()
-    field = fields.String()
-    errors = fields.List(fields.Nested(ErrorItem))
-
-
-class ErrorResponse(Schema):
-    error = fields.Nested(ErrorBody)
 
 
 def _with_relations():

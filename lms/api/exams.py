@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from lms.api import Blueprint
+from lms.api import Blueprint, DecimalString
 from lms.api.auth import person_required
 from lms.api.employees import ErrorResponse
 from lms.exams import services
@@ -75,7 +75,7 @@ class ResultOut(Schema):
     id = fields.Integer()
     exam = fields.String(attribute="exam_slug")
     number = fields.Integer()
-    score = fields.Decimal(as_string=True)
+    score = DecimalString()
     passed = fields.Boolean(attribute="is_passed")
     late = fields.Boolean(attribute="is_late")
     submitted_at = fields.DateTime()

@@ -3,6 +3,8 @@ the monthly payroll ledger. Tokens with role hr or admin. Money is a decimal str
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Response, abort, g
 from flask.views import MethodView
 from flask_babel import gettext as _
@@ -10,7 +12,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from lms import clock
-from lms.api import Blueprint
+from lms.api import Blueprint, DecimalString, JsonBoolean
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
 from lms.documents.models import StoredFile
@@ -24,13 +26,15 @@ from lms.ui import api_error
 blp = Blueprint("api_insurance", __name__, url_prefix="/api/v1",
                 description="Social insurance and pay (SPEC §6). Tokens with role hr or admin.")
 
-RATE = {"as_string": True, "allow_none": True, "validate": validate.Range(0, 100)}
-MONEY = {"as_string": True, "allow_none": True, "validate": validate.Range(0, 9999999)}
+# Percent from 0 to 100, and money below ten million yuan: the pattern says what the range checks.
+RATE = {"allow_none": True, "validate": validate.Range(0, 100), "pattern": r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)$"}
+MONEY = {"allow_none": True, "validate": validate.Range(0, 10_000_000, max_inclusive=False),
+         "pattern": r"^[0-9]{1,7}(\.[0-9]+)?$"}
 
 
 class ShareRates(Schema):
-    employer = fields.Decimal(load_default=None, **RATE)
-    personal = fields.Decimal(load_default=None, **RATE)
+    employer = DecimalString(load_default=None, **RATE)
+    personal = DecimalString(load_default=None, **RATE)
 
 
 class Rates(Schema):
@@ -42,12 +46,12 @@ class Rates(Schema):
 
 class CityRuleIn(Schema):
     cutoff_day = fields.Integer(required=True, validate=validate.Range(1, 31))
-    cutoff_inclusive = fields.Boolean(load_default=True, metadata={
+    cutoff_inclusive = JsonBoolean(load_default=True, metadata={
         "description": "True: a change filed on the cut-off day itself still counts for that month."})
     rates = fields.Nested(Rates, load_default=dict, metadata={"description": "Percent of the base."})
-    base_floor = fields.Decimal(load_default=None, **MONEY)
-    base_ceiling = fields.Decimal(load_default=None, **MONEY)
-    minimum_wage = fields.Decimal(load_default=None, **MONEY)
+    base_floor = DecimalString(load_default=None, **MONEY)
+    base_ceiling = DecimalString(load_default=None, **MONEY)
+    minimum_wage = DecimalString(load_default=None, **MONEY)
     source = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     checked_on = fields.Date(load_default=None, metadata={"description": "Default: today."})
     valid_from = fields.Date(load_default=None, metadata={"description": "Default: today. Earlier rows stay."})
@@ -103,14 +107,16 @@ class LineOut(Schema):
 
 class SettlementOut(Schema):
     employee_no = fields.String()
-    terminated_on = fields.String()
+    terminated_on = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(LineOut))
     total = fields.String()
     warnings = fields.List(fields.String())
 
 
 class LossIn(Schema):
-    amount = fields.Decimal(required=True, as_string=True, validate=validate.Range(min=0.01, max=9999999))
+    # At least one fen, below ten million yuan.
+    amount = DecimalString(required=True, validate=validate.Range(Decimal("0.01"), 10_000_000, max_inclusive=False),
+                           pattern=r"^(0*[1-9][0-9]{0,6}(\.[0-9]+)?|0*\.(0[1-9]|[1-9])[0-9]*)$")
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
@@ -255,6 +261,7 @@ class LedgerResource(MethodView):
 
     @blp.arguments(LedgerArgs(), location="query")
     @blp.response(200, LedgerOut, description="JSON, or with format=csv the CSV (UTF-8 with a BOM).")
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
     @blp.alt_response(422, schema=ErrorResponse)
     def get(self, args: dict):
         """The month's ledger: every entry with its basis, totals per kind, and who could not be computed."""
@@ -263,7 +270,7 @@ class LedgerResource(MethodView):
             return api_error(422, _("The month is written YYYY-MM, e.g. 2026-06."), field="month")
         book = payroll.ledger(month)
         if args["format"] == "csv":
-            return Response(payroll.ledger_csv(book), mimetype="text/csv; charset=utf-8", headers={
+            return Response(payroll.ledger_csv(book), content_type="text/csv; charset=utf-8", headers={
                 "Content-Disposition": f"attachment; filename=payroll-ledger-{payroll.month_text(month)}.csv"})
         return {"month": payroll.month_text(month),
                 "entries": [{"month": payroll.month_text(entry.month), "employee_no": employee.employee_no,

@@ -103,6 +103,41 @@ class ConfirmationIn(Schema):
         "description": "SHA-256 of the text shown (GET /api/v1/me gives it); refused if it no longer matches."})
 
 
+class EmergencyContactOut(Schema):
+    name = fields.String()
+    relation = fields.String(allow_none=True)
+    phone = fields.String()
+
+
+class ServiceAddressOut(Schema):
+    address = fields.String()
+    confirmed_at = fields.String(metadata={"description": "ISO 8601."})
+    method = fields.String()
+    text_sha256 = fields.String()
+
+
+class ConfirmationOut(Schema):
+    address = fields.String()
+    confirmed_at = fields.String(metadata={"description": "ISO 8601."})
+    text_sha256 = fields.String()
+
+
+class MeOut(Schema):
+    employee_no = fields.String()
+    name = fields.String()
+    department = fields.String()
+    national_id_masked = fields.String(allow_none=True)
+    mobile = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    contact_address = fields.String(allow_none=True)
+    emergency_contact = fields.Nested(EmergencyContactOut, allow_none=True)
+    service_address = fields.Nested(ServiceAddressOut, allow_none=True, metadata={
+        "description": "The address confirmed for service of documents, if any."})
+    needs_confirmation = fields.Boolean()
+    confirmation_text = fields.String(allow_none=True)
+    confirmation_text_sha256 = fields.String(allow_none=True)
+
+
 def _refused(refusal: RequestRefused):
     return api_error(refusal.status, refusal.message, field=refusal.field)
 
@@ -131,11 +166,15 @@ def _me_body(employee: Employee) -> dict:
 class Me(MethodView):
     decorators = [person_required]
 
+    @blp.response(200, MeOut)
     def get(self):
         """My record (national ID masked), contact details and the service address."""
         return _me_body(g.api_user.employee)
 
-    @blp.arguments(MeIn())
+    @blp.arguments(MeIn(), required=False)  # no body: nothing changes
+    @blp.response(200, MeOut)
+    @blp.alt_response(409, schema=ErrorResponse)
+    @blp.alt_response(422, schema=ErrorResponse)
     def patch(self, body):
         """Update my mobile, e-mail, contact address or emergency contact (a new address needs a new confirmation)."""
         try:
@@ -149,7 +188,8 @@ class Me(MethodView):
 class Confirmation(MethodView):
     decorators = [person_required]
 
-    @blp.arguments(ConfirmationIn())
+    @blp.arguments(ConfirmationIn(), required=False)  # no body: the text shown now
+    @blp.response(201, ConfirmationOut)
     @blp.alt_response(409, schema=ErrorResponse)
     def post(self, body):
         """Confirm my contact address as my service address (stored with the text, its hash, time, IP, agent)."""

@@ -22,7 +22,7 @@ from lms.absence.models import (
     AbsenceCase,
     Dispatch,
 )
-from lms.api import Blueprint
+from lms.api import Blueprint, JsonBoolean
 from lms.api.absence import LocalDateTime, case_or_404
 from lms.api.auth import token_required
 from lms.api.employees import ErrorResponse
@@ -99,7 +99,7 @@ class DispatchIn(Schema):
     address_source = fields.String(required=True, validate=validate.OneOf(ADDRESS_SOURCES))
     address = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     addressee = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    confirmed_service_address = fields.Boolean(load_default=False, metadata={
+    confirmed_service_address = JsonBoolean(load_default=False, metadata={
         "description": "The employee confirmed this service address in writing (with confirmation_note)."})
     confirmation_note = fields.String(load_default=None, validate=validate.Length(max=500))
     photos = fields.List(fields.Nested(lambda: PhotoIn()), load_default=list, metadata={

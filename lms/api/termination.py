@@ -131,7 +131,7 @@ class CaseEvidencePack(MethodView):
 class EmployeeEvidencePack(MethodView):
     decorators = [token_required("hr", "admin")]
 
-    @blp.arguments(EvidencePackIn())
+    @blp.arguments(EvidencePackIn(), required=False)  # no body: every part
     @blp.response(200, content_type="application/zip", description="The dispute file (证据材料) as a ZIP.")
     @blp.alt_response(404, schema=ErrorResponse)
     @blp.alt_response(422, schema=ErrorResponse)
