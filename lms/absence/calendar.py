@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import chinese_calendar
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import null, select, union_all
 
 from lms import clock, evidence
 from lms.absence.models import CalendarOverride, CalendarYear
@@ -64,14 +64,23 @@ def _from_package(day: date) -> DayInfo | None:
 
 
 def classify(days: Iterable[date]) -> dict[date, DayInfo]:
-    """What each date is; two queries however many dates."""
+    """What each date is; one query however many dates."""
     days = sorted(set(days))
     if not days:
         return {}
-    overrides = {o.day: o for o in db.session.scalars(
-        select(CalendarOverride).where(CalendarOverride.day.between(days[0], days[-1])))}
-    years = set(db.session.scalars(select(CalendarYear.year).where(
-        CalendarYear.year.between(days[0].year, days[-1].year))))
+    # The overrides in the range and the entered years it touches, in one round trip: an override row
+    # has a day, a year row only its year.
+    rows = db.session.execute(union_all(
+        select(CalendarOverride.day, CalendarOverride.is_workday, CalendarOverride.name,
+               null().label("year")).where(CalendarOverride.day.between(days[0], days[-1])),
+        select(null(), null(), null(), CalendarYear.year).where(
+            CalendarYear.year.between(days[0].year, days[-1].year))))
+    overrides, years = {}, set()
+    for override in rows:
+        if override.day is None:
+            years.add(override.year)
+        else:
+            overrides[override.day] = override
     result = {}
     for day in days:
         override = overrides.get(day)

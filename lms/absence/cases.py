@@ -185,17 +185,18 @@ def open_cases() -> list[AbsenceCase]:
         selectinload(AbsenceCase.replies), selectinload(AbsenceCase.todos)).order_by(AbsenceCase.first_day)))
 
 
-def case_messages(case_ids: Iterable[int]) -> dict[int, list]:
-    """Each case's absence messages with their deliveries: {case id: [(message, step, role)]}."""
-    from lms.notify.models import Delivery, Message
+def case_messages(case_ids: Iterable[int], with_recipients: bool = True) -> dict[int, list]:
+    """Each case's absence messages with their deliveries (and recipients unless `with_recipients` is
+    False): {case id: [(message, step, role)]}. A delivery's `message` is read from the session."""
+    from lms.notify.models import Message
 
     subjects = {subject(case_id): case_id for case_id in case_ids}
     result: dict[int, list] = {case_id: [] for case_id in subjects.values()}
     if not subjects:
         return result
-    messages = db.session.scalars(select(Message).where(Message.evidence_subject.in_(list(subjects))).options(
-        selectinload(Message.deliveries).selectinload(Delivery.message), selectinload(Message.recipient))
-        .order_by(Message.created_at, Message.id))
+    loads = [selectinload(Message.deliveries)] + ([selectinload(Message.recipient)] if with_recipients else [])
+    messages = db.session.scalars(select(Message).where(Message.evidence_subject.in_(list(subjects))).options(*loads)
+                                  .order_by(Message.created_at, Message.id))
     for message in messages:
         parsed = parse_step_key(message.step_key)
         if parsed:

@@ -17,7 +17,8 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms import clock, evidence
 from lms.absence import cases, deadlines, service, thresholds
@@ -128,7 +129,10 @@ def _hr_contact(actor) -> dict:
 def draft(case: AbsenceCase, actor=None, *, dispatch_on: date | None = None, deadline: date | None = None) -> Draft:
     """The notice's facts as of now; raises NoticeRefused (a precondition) or DeadlineTooEarly."""
     _day, criterion, days, rules = check(case)
-    employee = case.employee
+    # The employee with their department, in one query (unless the session has them already); held by the
+    # case, so that issuing reads them from it, not again.
+    employee = db.session.get(Employee, case.employee_id, options=[joinedload(Employee.department)])
+    set_committed_value(case, "employee", employee)
     counted = sorted(d for d in case.counted_days)
     first = counted[0]
     rule_set = _rule_set(rules)
@@ -152,7 +156,7 @@ def draft(case: AbsenceCase, actor=None, *, dispatch_on: date | None = None, dea
                                   minimum=minimum.isoformat(), dispatch=dispatch_on.isoformat()))
     deadline = deadline or minimum
     messages = []
-    for message, step, role in cases.case_messages([case.id])[case.id]:
+    for message, step, role in cases.case_messages([case.id], with_recipients=False)[case.id]:
         if role != "employee" or step.split(":")[0] not in STEP_KINDS:
             continue
         for delivery in message.deliveries:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from lms import clock
 from lms.courses.models import RuleSet
@@ -65,8 +65,8 @@ def rules_by_day(days: Iterable[date]) -> dict[date, Rules | None]:
     if not days:
         return {}
     rule_sets = db.session.scalars(select(RuleSet).where(RuleSet.effective_from <= days[-1])
-                                   .options(selectinload(RuleSet.clauses))
-                                   .order_by(RuleSet.effective_from, RuleSet.adopted_on, RuleSet.id)).all()
+                                   .options(joinedload(RuleSet.clauses))  # with their clauses: a few sets
+                                   .order_by(RuleSet.effective_from, RuleSet.adopted_on, RuleSet.id)).unique().all()
     parsed = [(rule_set.effective_from, _parse(rule_set)) for rule_set in rule_sets]
     result = {}
     for day in days:

@@ -66,6 +66,12 @@ def group_rosters(months: Iterable[date]) -> GroupRosters:
     rows = db.session.execute(select(RosterMonth.shift_group_id, RosterMonth.month, RosterDay.day)
                               .outerjoin(RosterDay, RosterDay.roster_id == RosterMonth.id)
                               .where(RosterMonth.shift_group_id.is_not(None), RosterMonth.month.in_(months))).all()
+    return _group_rosters_of(rows)
+
+
+def _group_rosters_of(rows: Iterable[tuple[int, date, date | None]]) -> GroupRosters:
+    """GroupRosters from (group id, month, working day or None) rows."""
+    rows = list(rows)
     return GroupRosters(frozenset((g, m) for g, m, _ in rows), frozenset((g, d) for g, _, d in rows if d is not None))
 
 
@@ -190,18 +196,24 @@ def kinds_for(employee_ids: Iterable[int], start: date, end: date) -> dict[int, 
     infos = calendar.classify(span)
     shifts = schedules.shifts_by_group()
     months = sorted({month_of(day) for day in span})
-    rosters = group_rosters(months)
-    by_group = {g: {day: group_info(shift, infos[day], rosters) for day in span} for g, shift in shifts.items()}
-    assigned = schedules.assigned_groups(ids)
+    # The groups' rosters and the employees' own in the same queries (the groups' with the first batch).
+    group_rows = []
     own_days: dict[tuple[int, date], set[date]] = {}
-    for condition in among(RosterMonth.employee_id, ids):
-        for employee_id, month, day in db.session.execute(
-                select(RosterMonth.employee_id, RosterMonth.month, RosterDay.day)
+    for batch, condition in enumerate(among(RosterMonth.employee_id, ids)):
+        whose = or_(RosterMonth.shift_group_id.is_not(None), condition) if batch == 0 else condition
+        for group_id, employee_id, month, day in db.session.execute(
+                select(RosterMonth.shift_group_id, RosterMonth.employee_id, RosterMonth.month, RosterDay.day)
                 .outerjoin(RosterDay, RosterDay.roster_id == RosterMonth.id)
-                .where(condition, RosterMonth.month.in_(months))):
+                .where(whose, RosterMonth.month.in_(months))):
+            if group_id is not None:
+                group_rows.append((group_id, month, day))
+                continue
             own_days.setdefault((employee_id, month), set())
             if day is not None:
                 own_days[(employee_id, month)].add(day)
+    rosters = _group_rosters_of(group_rows)
+    by_group = {g: {day: group_info(shift, infos[day], rosters) for day in span} for g, shift in shifts.items()}
+    assigned = schedules.assigned_groups(ids)
     own_months = defaultdict(list)
     for employee_id, month in own_days:
         own_months[employee_id].append(month)

@@ -100,19 +100,20 @@ def preview(kind: str, facts: dict, locale: str = "zh_CN") -> tuple[str, str]:
 
 def next_number(kind: str, year: int) -> str:
     """RTW-2026-000001: per kind prefix and year, without gaps — the counter row is raised by an
-    UPDATE (which locks it on every database) before it is read, so concurrent issues queue there."""
+    UPDATE (which locks it on every database) that returns the raised value, so concurrent issues queue
+    there."""
     prefix = NUMBER_PREFIXES[kind]
     condition = (DocumentCounter.prefix == prefix) & (DocumentCounter.year == year)
-    raised = db.session.execute(update(DocumentCounter).where(condition).values(last=DocumentCounter.last + 1)
-                                .execution_options(synchronize_session=False))
-    if raised.rowcount == 0:
+    raise_it = (update(DocumentCounter).where(condition).values(last=DocumentCounter.last + 1)
+                .returning(DocumentCounter.last).execution_options(synchronize_session=False))
+    last = db.session.scalar(raise_it)  # the raised value, from the same statement
+    if last is None:
         try:
             with db.session.begin_nested():
                 db.session.add(DocumentCounter(prefix=prefix, year=year, last=1))
+            last = 1
         except IntegrityError:  # another issue created the row first: raise it as usual
-            db.session.execute(update(DocumentCounter).where(condition).values(last=DocumentCounter.last + 1)
-                               .execution_options(synchronize_session=False))
-    last = db.session.scalar(select(DocumentCounter.last).where(condition).execution_options(populate_existing=True))
+            last = db.session.scalar(raise_it)
     return f"{prefix}-{year}-{last:06d}"
 
 

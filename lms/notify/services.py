@@ -31,12 +31,12 @@ BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), ti
 LEASE = timedelta(minutes=5)  # a claimed delivery not finished by then is taken again (crash)
 
 
-def _insert_ignoring_duplicates(model, values: dict) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING; True if the row is new. The unique constraint decides."""
+def _insert_ignoring_duplicates(model, values: dict):
+    """INSERT … ON CONFLICT DO NOTHING; the new row (in the session, read back by RETURNING), or None
+    if the row existed. The unique constraint decides."""
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     # RETURNING, not rowcount: psycopg reports rowcount -1 for a statement that returns rows.
-    inserted = db.session.execute(insert(model).values(**values).on_conflict_do_nothing().returning(model.id))
-    return inserted.first() is not None
+    return db.session.scalars(insert(model).values(**values).on_conflict_do_nothing().returning(model)).first()
 
 
 def idempotency_key(step_key: str, recipient_id: int, channel: str) -> str:
@@ -45,8 +45,8 @@ def idempotency_key(step_key: str, recipient_id: int, channel: str) -> str:
 
 
 def recipient_locale(employee: Employee) -> str:
-    user = db.session.scalar(select(User).where(User.employee_id == employee.id))
-    return (user.locale if user and user.locale else None) or current_app.config["LMS_LOCALE"]
+    locale = db.session.scalar(select(User.locale).where(User.employee_id == employee.id))
+    return locale or current_app.config["LMS_LOCALE"]
 
 
 def render(template: str, context: dict, locale: str) -> tuple[str, str]:
@@ -76,14 +76,14 @@ def send(step_key: str, recipient: Employee | int, template: str, context: dict,
     locale = recipient_locale(employee)
     subject, body = render(template, context, locale)
     subject_ref = evidence_subject or evidence.subject_of("employee", employee.id)
-    is_new = _insert_ignoring_duplicates(Message, {
+    message = _insert_ignoring_duplicates(Message, {
         "step_key": step_key, "recipient_id": employee.id, "template": template, "locale": locale,
         "subject": subject, "body": body, "evidence_subject": subject_ref, "created_at": clock.now(),
     })
-    message = db.session.scalars(
-        select(Message).where(Message.step_key == step_key, Message.recipient_id == employee.id)
-    ).one()
-    if not is_new:
+    if message is None:  # sent before: that message, nothing more
+        message = db.session.scalars(
+            select(Message).where(Message.step_key == step_key, Message.recipient_id == employee.id)
+        ).one()
         db.session.commit()
         return message
     evidence.record("notify.message_created", subject_ref, {
@@ -93,17 +93,21 @@ def send(step_key: str, recipient: Employee | int, template: str, context: dict,
     outgoing = []
     for channel in channels:
         address = _address(employee, channel)
-        _insert_ignoring_duplicates(Delivery, {
-            "message_id": message.id, "channel": channel, "address": address, "status": "pending",
+        # The inbox is our own database: an in-app delivery is sent as it is written.
+        in_inbox = channel == "inapp" and address is not None
+        # The message is new, so are its deliveries: each row comes back from its INSERT.
+        delivery = _insert_ignoring_duplicates(Delivery, {
+            "message_id": message.id, "channel": channel, "address": address,
+            "status": "sent" if in_inbox else "pending", "sent_at": clock.now() if in_inbox else None,
             "attempts": 0, "idempotency_key": idempotency_key(step_key, employee.id, channel),
         })
-    db.session.flush()
-    for delivery in db.session.scalars(select(Delivery).where(Delivery.message_id == message.id)):
+        if delivery is None:
+            continue
         if delivery.address is None:
             missing = "e-mail address" if delivery.channel == "email" else "mobile number"
             _give_up(delivery, f"employee {employee.employee_no} has no {missing}")
-        elif delivery.channel == "inapp":
-            _mark_sent(delivery, provider_message_id=None)  # the inbox is our own database
+        elif in_inbox:
+            _record_sent(delivery, provider_message_id=None)
         else:
             outgoing.append(delivery.id)
     db.session.commit()
@@ -128,6 +132,10 @@ def _mark_sent(delivery: Delivery, provider_message_id: str | None) -> None:
     delivery.status, delivery.sent_at = "sent", clock.now()
     delivery.provider_message_id = provider_message_id
     delivery.next_attempt_at = None
+    _record_sent(delivery, provider_message_id)
+
+
+def _record_sent(delivery: Delivery, provider_message_id: str | None) -> None:
     evidence.record("notify.sent", delivery.message.evidence_subject, _payload(
         delivery, subject=delivery.message.subject, text=_text_for(delivery), attempt=delivery.attempts,
         provider_message_id=provider_message_id))
