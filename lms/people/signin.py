@@ -84,7 +84,6 @@ def record_success(user: User) -> None:
 
 
 def _tell_hr(user: User, until: datetime) -> None:
-
     name = user.employee.name if user.employee else user.username
     for hr_id in hr_employee_ids():
         notify.send(f"account-locked:{user.id}:{until.isoformat()}", hr_id, "account_locked",
