@@ -9,7 +9,8 @@
  * Where the build found their headers, two readers go one step further: `scan_postgresql` and
  * `scan_sqlite` read a slice of the table themselves (libpq's binary COPY; SQLite's own API)
  * and return its linked runs, so no Python object is made per row — the driver building a
- * million row tuples was the largest cost left once the hash ran in C.
+ * million row tuples was the largest cost left once the hash ran in C. They let go of the GIL
+ * while they read, so the slices of one verification are read by threads at once (no fork).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -114,39 +115,73 @@ fail:
 /* ---- Readers: a slice of the table straight from the database, cut into linked runs. ---- */
 
 #if defined(HAVE_LIBPQ) || defined(HAVE_SQLITE)
+#include <stdio.h>
+#include <stdlib.h>
+
 /* The runs of one slice, as linked_runs() in chain.py makes them: each run's first event (seq and
- * body, to join it to the run before) and its last (seq and hash). Breaks are rare (one per slice
- * for an append-only table), so a run's first body is copied into a Python object at once. */
+ * body, to join it to the run before) and its last (seq and hash). The readers run without the
+ * GIL (several slices are read by threads at once), so nothing here touches a Python object: runs
+ * are kept in C and become Python tuples in finish(), and each reader has its own hash context. */
 typedef struct {
-    PyObject *runs;           /* list of (first_seq, first_body, last_seq, last_hash) */
     long long first_seq, last_seq;
-    PyObject *first_body;     /* NULL before the first row */
+    char *first_body;
+    Py_ssize_t first_length;
     char last_hash[HEX_LEN];
+} Run;
+
+typedef struct {
+    Run *runs;
+    Py_ssize_t count, capacity;
+    int open;               /* `current` holds a run */
+    Run current;
+    EVP_MD_CTX *context;
+    char error[512];        /* what went wrong, raised once the GIL is back */
 } Runs;
 
+static int runs_init(Runs *state) {
+    memset(state, 0, sizeof *state);
+    state->context = EVP_MD_CTX_new();
+    return state->context == NULL ? -1 : 0;
+}
+
+static void runs_free(Runs *state) {
+    for (Py_ssize_t i = 0; i < state->count; i++)
+        free(state->runs[i].first_body);
+    free(state->runs);
+    if (state->open)
+        free(state->current.first_body);
+    EVP_MD_CTX_free(state->context);
+}
+
 static int close_run(Runs *state) {
-    if (state->first_body == NULL)
+    if (!state->open)
         return 0;
-    PyObject *run = Py_BuildValue("(LOLy#)", state->first_seq, state->first_body, state->last_seq,
-                                  state->last_hash, (Py_ssize_t)HEX_LEN);
-    Py_CLEAR(state->first_body);
-    if (run == NULL)
-        return -1;
-    int failed = PyList_Append(state->runs, run);
-    Py_DECREF(run);
-    return failed;
+    if (state->count == state->capacity) {
+        Py_ssize_t capacity = state->capacity ? 2 * state->capacity : 8;
+        Run *grown = realloc(state->runs, (size_t)capacity * sizeof *grown);
+        if (grown == NULL) {
+            snprintf(state->error, sizeof state->error, "out of memory");
+            return -1;
+        }
+        state->runs = grown;
+        state->capacity = capacity;
+    }
+    state->runs[state->count++] = state->current;
+    state->open = 0;
+    return 0;
 }
 
 /* One row: 1 if it was taken in (linked or starting a new run), 0 if its body does not hash to
- * its stored hash, -1 on an error (exception set). */
+ * its stored hash, -1 on an error (in state->error). No Python API: called without the GIL. */
 static int take_row(Runs *state, long long seq, const char *body, Py_ssize_t length, const char *hash,
                     Py_ssize_t hash_length) {
     unsigned char digest[32];
     static const char HEX[] = "0123456789abcdef";
     char hex[HEX_LEN];
-    if (!EVP_DigestInit_ex2(context, sha256, NULL) || !EVP_DigestUpdate(context, body, (size_t)length)
-            || !EVP_DigestFinal_ex(context, digest, NULL)) {
-        PyErr_SetString(PyExc_RuntimeError, "OpenSSL could not compute SHA-256");
+    if (!EVP_DigestInit_ex2(state->context, sha256, NULL)
+            || !EVP_DigestUpdate(state->context, body, (size_t)length)
+            || !EVP_DigestFinal_ex(state->context, digest, NULL)) {
+        snprintf(state->error, sizeof state->error, "OpenSSL could not compute SHA-256");
         return -1;
     }
     for (int i = 0; i < 32; i++) {
@@ -156,30 +191,49 @@ static int take_row(Runs *state, long long seq, const char *body, Py_ssize_t len
     if (hash_length != HEX_LEN || memcmp(hex, hash, HEX_LEN) != 0)
         return 0;
     const char *after = last_occurrence(body, length);
-    int linked = state->first_body != NULL && seq == state->last_seq + 1 && after != NULL
-                 && after - body >= HEX_LEN && memcmp(after - HEX_LEN, state->last_hash, HEX_LEN) == 0;
+    int linked = state->open && seq == state->current.last_seq + 1 && after != NULL && after - body >= HEX_LEN
+                 && memcmp(after - HEX_LEN, state->current.last_hash, HEX_LEN) == 0;
     if (!linked) {
         if (close_run(state) < 0)
             return -1;
-        state->first_seq = seq;
-        state->first_body = PyBytes_FromStringAndSize(body, length);
-        if (state->first_body == NULL)
+        char *copy = malloc(length > 0 ? (size_t)length : 1);
+        if (copy == NULL) {
+            snprintf(state->error, sizeof state->error, "out of memory");
             return -1;
+        }
+        memcpy(copy, body, (size_t)length);
+        state->current.first_seq = seq;
+        state->current.first_body = copy;
+        state->current.first_length = length;
+        state->open = 1;
     }
-    state->last_seq = seq;
-    memcpy(state->last_hash, hash, HEX_LEN);
+    state->current.last_seq = seq;
+    memcpy(state->current.last_hash, hash, HEX_LEN);
     return 1;
 }
 
-/* The finished list, None when a body did not hash to its stored hash, NULL on an error. */
+/* With the GIL again: the list of runs, None when a body did not hash to its stored hash, NULL
+ * with an exception on an error. Frees the state. */
 static PyObject *finish(Runs *state, int outcome) {
-    if (outcome == 1 && close_run(state) == 0)
-        return state->runs;
-    Py_CLEAR(state->first_body);
-    Py_DECREF(state->runs);
-    if (outcome == 0 && !PyErr_Occurred())
-        Py_RETURN_NONE;
-    return NULL;
+    PyObject *result = NULL;
+    if (outcome == 1 && close_run(state) == 0) {
+        result = PyList_New(state->count);
+        for (Py_ssize_t i = 0; result != NULL && i < state->count; i++) {
+            Run *run = &state->runs[i];
+            PyObject *item = Py_BuildValue("(Ly#Ly#)", run->first_seq, run->first_body, run->first_length,
+                                           run->last_seq, run->last_hash, (Py_ssize_t)HEX_LEN);
+            if (item == NULL)
+                Py_CLEAR(result);
+            else
+                PyList_SET_ITEM(result, i, item);
+        }
+    } else if (outcome == 0) {
+        result = Py_NewRef(Py_None);
+    } else {
+        PyErr_SetString(PyExc_RuntimeError, state->error[0] ? state->error : "reading the evidence table failed");
+    }
+    runs_free(state);
+    return result;
 }
 #endif
 
@@ -191,11 +245,6 @@ static uint32_t big_endian_32(const char *at) {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
-static PyObject *libpq_error(PGconn *connection, const char *doing) {
-    PyErr_Format(PyExc_RuntimeError, "%s: %s", doing, PQerrorMessage(connection));
-    return NULL;
-}
-
 /* One binary COPY message: (the header, for the first,) one tuple (seq int8, body, hash) or the
  * trailer. 1 taken, 0 hash mismatch, 2 the trailer, -1 error. */
 static int take_copy_message(Runs *state, const char *data, int length, int *header_seen) {
@@ -205,6 +254,8 @@ static int take_copy_message(Runs *state, const char *data, int length, int *hea
         if (length < 19 || memcmp(at, SIGNATURE, 11) != 0)
             goto malformed;
         uint32_t extension = big_endian_32(at + 15);
+        if ((uint32_t)(end - at - 19) < extension)
+            goto malformed;
         at += 19 + extension;
         *header_seen = 1;
         if (at == end)
@@ -235,60 +286,62 @@ static int take_copy_message(Runs *state, const char *data, int length, int *hea
     long long seq = (long long)((uint64_t)big_endian_32(value[0]) << 32 | big_endian_32(value[0] + 4));
     return take_row(state, seq, value[1], size[1], value[2], size[2]);
 malformed:
-    PyErr_SetString(PyExc_RuntimeError, "unexpected data in PostgreSQL's binary COPY");
+    snprintf(state->error, sizeof state->error, "unexpected data in PostgreSQL's binary COPY");
     return -1;
 }
 
-static PyObject *scan_postgresql(PyObject *module, PyObject *args) {
-    const char *conninfo, *query;
-    if (!PyArg_ParseTuple(args, "ss:scan_postgresql", &conninfo, &query))
-        return NULL;
+/* The whole read, without the GIL: connect, COPY, take every row. 1, 0 or -1 as take_row. */
+static int read_postgresql(Runs *state, const char *conninfo, const char *query) {
     PGconn *connection = PQconnectdb(conninfo);
+    int outcome = -1;
     if (PQstatus(connection) != CONNECTION_OK) {
-        libpq_error(connection, "connecting to PostgreSQL");
-        PQfinish(connection);
-        return NULL;
+        snprintf(state->error, sizeof state->error, "connecting to PostgreSQL: %s", PQerrorMessage(connection));
+        goto done;
     }
     /* Text arrives as the stored UTF-8 bytes, which is what was hashed: no conversion. */
     PGresult *result = PQexec(connection, "SET client_encoding TO 'SQL_ASCII'");
     int ok = PQresultStatus(result) == PGRES_COMMAND_OK;
     PQclear(result);
+    if (ok) {
+        result = PQexec(connection, query);
+        ok = PQresultStatus(result) == PGRES_COPY_OUT;
+        PQclear(result);
+    }
     if (!ok) {
-        libpq_error(connection, "setting the client encoding");
-        PQfinish(connection);
-        return NULL;
+        snprintf(state->error, sizeof state->error, "starting the COPY: %s", PQerrorMessage(connection));
+        goto done;
     }
-    result = PQexec(connection, query);
-    ok = PQresultStatus(result) == PGRES_COPY_OUT;
-    PQclear(result);
-    if (!ok) {
-        libpq_error(connection, "starting the COPY");
-        PQfinish(connection);
-        return NULL;
-    }
-    Runs state = {.runs = PyList_New(0)};
-    if (state.runs == NULL) {
-        PQfinish(connection);
-        return NULL;
-    }
-    int outcome = 1, header_seen = 0;
+    int header_seen = 0, length;
     char *data;
-    int length;
+    outcome = 1;
     while ((length = PQgetCopyData(connection, &data, 0)) > 0) {
-        int taken = take_copy_message(&state, data, length, &header_seen);
+        int taken = take_copy_message(state, data, length, &header_seen);
         PQfreemem(data);
-        if (taken == 2)
-            continue;
         if (taken <= 0) {
             outcome = taken;
             break;
         }
     }
     if (outcome == 1 && length == -2) {
-        libpq_error(connection, "reading the COPY");
+        snprintf(state->error, sizeof state->error, "reading the COPY: %s", PQerrorMessage(connection));
         outcome = -1;
     }
+done:
     PQfinish(connection);  /* also abandons a COPY left unfinished after a mismatch */
+    return outcome;
+}
+
+static PyObject *scan_postgresql(PyObject *module, PyObject *args) {
+    const char *conninfo, *query;
+    if (!PyArg_ParseTuple(args, "ss:scan_postgresql", &conninfo, &query))
+        return NULL;
+    Runs state;
+    if (runs_init(&state) < 0)
+        return PyErr_NoMemory();
+    int outcome;
+    Py_BEGIN_ALLOW_THREADS
+    outcome = read_postgresql(&state, conninfo, query);
+    Py_END_ALLOW_THREADS
     return finish(&state, outcome);
 }
 #endif
@@ -296,42 +349,52 @@ static PyObject *scan_postgresql(PyObject *module, PyObject *args) {
 #ifdef HAVE_SQLITE
 #include <sqlite3.h>
 
-static PyObject *scan_sqlite(PyObject *module, PyObject *args) {
-    const char *path, *query;
-    long long start, end, length;
-    if (!PyArg_ParseTuple(args, "ssLLL:scan_sqlite", &path, &query, &start, &end, &length))
-        return NULL;
+/* The whole read, without the GIL: open the file read-only, step through the rows. */
+static int read_sqlite(Runs *state, const char *path, const char *query, long long start, long long end,
+                       long long length) {
     sqlite3 *database = NULL;
     sqlite3_stmt *statement = NULL;
+    int outcome = -1, step = SQLITE_DONE;
     if (sqlite3_open_v2(path, &database, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK
             || sqlite3_prepare_v2(database, query, -1, &statement, NULL) != SQLITE_OK) {
-        PyErr_Format(PyExc_RuntimeError, "reading %s: %s", path,
-                     database ? sqlite3_errmsg(database) : "out of memory");
-        sqlite3_finalize(statement);
-        sqlite3_close(database);
-        return NULL;
+        snprintf(state->error, sizeof state->error, "reading %s: %s", path,
+                 database ? sqlite3_errmsg(database) : "out of memory");
+        goto done;
     }
     sqlite3_bind_int64(statement, 1, start);
     sqlite3_bind_int64(statement, 2, end);
     sqlite3_bind_int64(statement, 3, length);
-    Runs state = {.runs = PyList_New(0)};
-    int outcome = state.runs == NULL ? -1 : 1, step;
+    outcome = 1;
     while (outcome == 1 && (step = sqlite3_step(statement)) == SQLITE_ROW) {
         const char *body = (const char *)sqlite3_column_blob(statement, 1);
         Py_ssize_t body_length = sqlite3_column_bytes(statement, 1);
         const char *hash = (const char *)sqlite3_column_blob(statement, 2);
         Py_ssize_t hash_length = sqlite3_column_bytes(statement, 2);
-        outcome = take_row(&state, sqlite3_column_int64(statement, 0), body ? body : "", body_length,
+        outcome = take_row(state, sqlite3_column_int64(statement, 0), body ? body : "", body_length,
                            hash ? hash : "", hash_length);
     }
     if (outcome == 1 && step != SQLITE_DONE) {
-        PyErr_Format(PyExc_RuntimeError, "reading %s: %s", path, sqlite3_errmsg(database));
+        snprintf(state->error, sizeof state->error, "reading %s: %s", path, sqlite3_errmsg(database));
         outcome = -1;
     }
+done:
     sqlite3_finalize(statement);
     sqlite3_close(database);
-    if (state.runs == NULL)
+    return outcome;
+}
+
+static PyObject *scan_sqlite(PyObject *module, PyObject *args) {
+    const char *path, *query;
+    long long start, end, length;
+    if (!PyArg_ParseTuple(args, "ssLLL:scan_sqlite", &path, &query, &start, &end, &length))
         return NULL;
+    Runs state;
+    if (runs_init(&state) < 0)
+        return PyErr_NoMemory();
+    int outcome;
+    Py_BEGIN_ALLOW_THREADS
+    outcome = read_sqlite(&state, path, query, start, end, length);
+    Py_END_ALLOW_THREADS
     return finish(&state, outcome);
 }
 #endif

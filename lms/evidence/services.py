@@ -8,6 +8,7 @@ import os
 import re
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import create_engine, event, func, insert, make_url, select, text, update
 from sqlalchemy.orm import Session
@@ -185,18 +186,28 @@ _COPY_SQL = ("COPY (SELECT seq, body, hash FROM evidence_event WHERE ctid >= '({
 NO_READER = object()
 
 
-def _runs_read_in_c(url: str, start: int, end: int, length: int):
-    """The slice's linked runs (or None, as linked_runs) read and checked by the C module without a
-    Python object per row; NO_READER where the build has no reader for this database or URL."""
+def _c_reader(url: str):
+    """The C module's reader of this database's slices, as (start, end, length) → runs (or None, as
+    linked_runs), reading and checking without a Python object per row; None where the build has no
+    reader for this database or URL."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql" and hasattr(_chainscan, "scan_postgresql"):
         conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-        found = _chainscan.scan_postgresql(conninfo, _COPY_SQL.format(low=start, high=end, length=length))
-    elif (parsed.get_backend_name() == "sqlite" and hasattr(_chainscan, "scan_sqlite")
+        return lambda start, end, length: _chainscan.scan_postgresql(
+            conninfo, _COPY_SQL.format(low=start, high=end, length=length))
+    if (parsed.get_backend_name() == "sqlite" and hasattr(_chainscan, "scan_sqlite")
             and parsed.database not in (None, "", ":memory:") and not parsed.query):
-        found = _chainscan.scan_sqlite(parsed.database, _SLICE_SQL["sqlite"], start, end, length)
-    else:
+        return lambda start, end, length: _chainscan.scan_sqlite(parsed.database, _SLICE_SQL["sqlite"], start,
+                                                                 end, length)
+    return None
+
+
+def _runs_read_in_c(url: str, start: int, end: int, length: int):
+    """The slice's linked runs read by the C module; NO_READER where it has none for this database."""
+    reader = _c_reader(url)
+    if reader is None:
         return NO_READER
+    found = reader(start, end, length)
     return None if found is None else [Run(*run) for run in found]
 
 
@@ -228,8 +239,12 @@ def _runs(length: int, workers: int) -> list[Run] | None:
     slices = _slices(db.engine, length, workers)
     if len(slices) == 1:
         return _slice_runs(url, *slices[0], length)
-    with multiprocessing.get_context("fork").Pool(len(slices)) as pool:
-        found = pool.starmap(_slice_runs, [(url, start, end, length) for start, end in slices])
+    if _c_reader(url) is not None:  # the C readers let go of the GIL: threads, nothing to fork
+        with ThreadPoolExecutor(len(slices)) as pool:
+            found = list(pool.map(lambda bounds: _slice_runs(url, *bounds, length), slices))
+    else:
+        with multiprocessing.get_context("fork").Pool(len(slices)) as pool:
+            found = pool.starmap(_slice_runs, [(url, start, end, length) for start, end in slices])
     return None if None in found else [run for runs in found for run in runs]
 
 
