@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.absence.models import AbsenceCase
@@ -30,7 +31,7 @@ def test_reply_by_sms_link_then_hr_accepts(browser, page, live_server, org, cont
     sign_in(page, live_server, "learner")
     page.goto(f"{live_server}/inbox")
     page.click("a[href^='/inbox/'] >> nth=0")
-    assert page.locator("[data-test=reply]").count() == 1
+    expect(page.locator("[data-test=reply]")).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.screenshot(path=str(artifacts / "absence-alert-inapp-phone.png"), full_page=True)
     page.context.clear_cookies()
@@ -47,8 +48,9 @@ def test_reply_by_sms_link_then_hr_accepts(browser, page, live_server, org, cont
     sign_in(desk, live_server, "hr")
     desk.click("nav.wide >> text=缺勤管理")
     row = desk.locator("[data-test=open-case]")
-    assert row.count() == 1 and "王芳" in row.inner_text() and "等待人事处理" in row.inner_text()
-    assert desk.locator("[data-test=unanswered-reply]").count() == 1
+    expect(row).to_have_count(1)
+    assert "王芳" in row.inner_text() and "等待人事处理" in row.inner_text()
+    expect(desk.locator("[data-test=unanswered-reply]")).to_have_count(1)
     desk.screenshot(path=str(artifacts / "absence-review.png"), full_page=True)
     row.locator("a").first.click()
     assert "手机一直没信号" in desk.inner_text("[data-test=reply]")

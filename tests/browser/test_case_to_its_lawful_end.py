@@ -12,6 +12,8 @@ import sys
 import zipfile
 from datetime import date, datetime
 
+from playwright.sync_api import expect
+
 from lms import clock
 from lms.absence import notices
 from lms.absence.jobs import service_deadlines
@@ -31,7 +33,7 @@ def test_hr_takes_the_seed_case_from_the_threshold_to_the_dispute_file(browser, 
     page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
     sign_in(page, live_server, "hr")
     page.goto(f"{live_server}/absence/cases/{case.id}")
-    assert "限期返岗通知书" in page.content()
+    expect(page.locator("body")).to_contain_text("限期返岗通知书")
     page.screenshot(path=str(artifacts / "lawful-end-1-threshold-desktop.png"), full_page=True)
 
     with clock.frozen(clock.as_utc(datetime(2026, 6, 18, 10, 0))):  # HR issued it on 6.18 (its draft: above)

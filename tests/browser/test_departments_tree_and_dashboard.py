@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from lms import clock
 from lms.campaigns import services
@@ -31,12 +32,12 @@ def test_hr_builds_the_tree_and_reads_the_department_dashboard(page, live_server
     desktop.select_option("select[name=department]", label="华东销售部")
     desktop.select_option("select[name=parent]", "销售部")
     desktop.click("form[method=post] button[type=submit]")
-    assert "部门已保存" in desktop.content()
+    expect(desktop.locator("body")).to_contain_text("部门已保存")
     assert departments.parents_by_name()["华东销售部"] == "销售部"
     desktop.select_option("select[name=department]", label="销售部")
     desktop.select_option("select[name=parent]", "华东销售部")
     desktop.click("form[method=post] button[type=submit]")
-    assert "销售部 → 华东销售部 → 销售部" in desktop.content()  # a cycle, refused
+    expect(desktop.locator("body")).to_contain_text("销售部 → 华东销售部 → 销售部")  # a cycle, refused
     desktop.screenshot(path=str(artifacts / "departments-tree-zh-desktop.png"), full_page=True)
 
     sign_in(page, live_server, "hr")

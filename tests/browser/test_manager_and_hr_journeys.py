@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.campaigns.models import Assignment
@@ -87,8 +88,7 @@ def test_the_manager_from_his_team_to_coaching_and_a_refresher(demo, desktop, li
     page.screenshot(path=str(artifacts / "manager-assign-checklist-zh-desktop.png"), full_page=True)
     before = len(db.session.scalars(select(Assignment)).all())
     page.click("[data-test=assign]")
-    page.wait_for_load_state()
-    assert "已向 2 人分配复训" in page.content()
+    expect(page.locator("body")).to_contain_text("已向 2 人分配复训")
     assert len(db.session.scalars(select(Assignment)).all()) == before + 2
     _no_ids(page)
 

@@ -4,6 +4,7 @@ team's dashboard shows the completion. Screenshots in test-artifacts/."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.campaigns.models import Assignment
@@ -28,13 +29,14 @@ def test_manager_assigns_report_takes_it_on_a_phone_dashboard_shows_it(page, liv
     desktop.fill("input[name=due_on]", "2099-06-30")
     desktop.screenshot(path=str(artifacts / "refresher-assign-zh-desktop.png"), full_page=True)
     desktop.click("[data-test=assign]")
-    assert "已向 2 人分配复训" in desktop.content()
+    expect(desktop.locator("body")).to_contain_text("已向 2 人分配复训")
     assert len(db.session.scalars(select(Assignment)).all()) == 2  # 王芳 and 刘洋, not himself
 
     sign_in(page, live_server, "learner")
     page.click(".menu summary")
     page.click(".menu >> text=我的复训")
-    assert "2099-06-30" in page.content() and "员工手册" in page.content()
+    expect(page.locator("body")).to_contain_text("2099-06-30")
+    expect(page.locator("body")).to_contain_text("员工手册")
     page.screenshot(path=str(artifacts / "refresher-mine-zh-phone.png"), full_page=True)
     page.click("[data-test=take-exam]")
     attempt = db.session.scalars(select(ExamAttempt)).one()

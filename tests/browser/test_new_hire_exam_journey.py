@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -42,7 +43,7 @@ def test_fail_coaching_make_up_certificate_active(page, live_server, org, conten
     first = db.session.scalars(select(ExamAttempt)).one()
     page.screenshot(path=str(artifacts / "exam-question-zh-phone.png"), full_page=True)
     answer_on_screen(page, first, correctly=False)
-    assert "不合格" in page.content()
+    expect(page.locator("body")).to_contain_text("不合格")
 
     manager = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
     sign_in(manager, live_server, "manager")
@@ -50,7 +51,7 @@ def test_fail_coaching_make_up_certificate_active(page, live_server, org, conten
     manager.fill("input[name=coached_on]", clock.today().isoformat())
     manager.fill("textarea[name=notes]", "逐条讲解请假流程、旷工认定和失联处理")
     manager.click("text=记录辅导")
-    assert "辅导已记录" in manager.content()
+    expect(manager.locator("body")).to_contain_text("辅导已记录")
 
     page.goto(f"{live_server}/exams/")
     page.click("[data-test=start]")

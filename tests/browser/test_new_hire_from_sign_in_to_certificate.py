@@ -107,8 +107,7 @@ def test_new_hire_from_sign_in_to_certificate_on_a_phone(lang, page, browser, li
     manager.fill("input[name=coached_on]", clock.today().isoformat())
     manager.fill("textarea[name=notes]", "逐条讲解请假流程、旷工认定和失联处理")
     manager.click(f"text={words['record_button']}")
-    manager.wait_for_load_state()
-    assert manager.locator(".flash-success").count() == 1
+    expect(manager.locator(".flash-success")).to_have_count(1)
     manager.context.close()
 
     page.reload()
@@ -134,8 +133,8 @@ def test_new_hire_from_sign_in_to_certificate_on_a_phone(lang, page, browser, li
     page.click(".brand")
     assert next_step(page) == "certificate"
     menu(page, words, words["record"])
-    assert page.locator("[data-test=my-certificates] li").count() == 1
-    assert page.locator("[data-test=my-attestations] li").count() == 1
+    expect(page.locator("[data-test=my-certificates] li")).to_have_count(1)
+    expect(page.locator("[data-test=my-attestations] li")).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.screenshot(path=str(artifacts / f"newhire-8-record-{lang}-phone.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 800})  # the same pages on a desktop

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.extensions import db
@@ -32,7 +33,7 @@ def test_hr_from_city_rules_to_the_filing_and_the_ledger(page, live_server, brow
     sign_in(desktop, live_server, "hr")
     desktop.click("nav.wide [data-test=nav-insurance] summary")
     desktop.click("nav.wide >> text=城市规则")
-    assert "未核实" in desktop.content()  # the shipped Beijing cut-off
+    expect(desktop.locator("body")).to_contain_text("未核实")  # the shipped Beijing cut-off
     desktop.fill("input[name=city]", "北京")
     desktop.fill("input[name=valid_from]", "2026-01-01")
     desktop.fill("input[name=cutoff_day]", "15")
@@ -44,7 +45,7 @@ def test_hr_from_city_rules_to_the_filing_and_the_ledger(page, live_server, brow
     desktop.fill("textarea[name=source]", "北京市人社局、医保局 2026 年缴费通知")
     desktop.fill("input[name=checked_on]", "2026-11-30")
     desktop.click("text=保存规则")
-    assert "北京的规则已保存" in desktop.content()
+    expect(desktop.locator("body")).to_contain_text("北京的规则已保存")
     desktop.screenshot(path=str(artifacts / "insurance-1-city-rules-zh-desktop.png"), full_page=True)
 
     desktop.goto(f"{live_server}/people/employees/{wang.id}")
@@ -60,7 +61,7 @@ def test_hr_from_city_rules_to_the_filing_and_the_ledger(page, live_server, brow
     desktop.fill("input[name=filed_on]", "2026-11-30")
     desktop.set_input_files("input[name=receipt]", str(receipt))
     desktop.click("text=登记减员办理")
-    assert "社保减员办理已登记" in desktop.content()
+    expect(desktop.locator("body")).to_contain_text("社保减员办理已登记")
     assert desktop.inner_text("[data-test=filed-on]").startswith("2026-11-30")
     filing = db.session.scalar(select(StopFiling))
     assert filing is not None and filing.receipt_file_id is not None
