@@ -1,7 +1,8 @@
 """Background work and the scheduler pass.
 
 `enqueue(func, *args)` hands work to RQ when REDIS_URL is set and runs it in-process
-otherwise. Jobs take ids and plain values, never ORM objects, and are safe to retry.
+otherwise; `hand_off` does the same for work a tick finds again, and shrugs off Redis being down.
+Jobs take ids and plain values, never ORM objects, and are safe to retry.
 
 Periodic work is a *tick handler*: a function of the current instant that does whatever is
 due as of then, judged from database state. `run_tick()` calls every registered handler
@@ -204,6 +205,20 @@ def enqueue(func: Callable, *args, **kwargs):
     if not redis_url:
         return func(*args, **kwargs)
     return queue(redis_url).enqueue(func, *args, **kwargs)
+
+
+def hand_off(func: Callable, *args) -> bool:
+    """`enqueue()` for work the database already holds and a tick handler finds again if its job is lost
+    (a delivery: `notify.due_deliveries`). Redis unreachable is then no reason to fail the request that
+    made the work: it is logged and False returned; the tick hands it on once Redis is back."""
+    from redis.exceptions import RedisError
+
+    try:
+        enqueue(func, *args)
+    except RedisError as exc:
+        log.warning("Redis did not take %s%r (%s); the next tick hands it on", func.__name__, args, exc)
+        return False
+    return True
 
 
 def queue(redis_url: str):

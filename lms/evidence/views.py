@@ -7,6 +7,7 @@ import re
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from redis.exceptions import RedisError
 from sqlalchemy import false, select
 
 from lms import jobs
@@ -75,8 +76,13 @@ def _find_employees(who: str) -> list[Employee]:
 def verify():
     """Recompute the chain now (or on a worker when Redis is configured)."""
     if VerifyForm().validate_on_submit():
-        jobs.enqueue(verify_chain_job)
-        flash(_("Verification started. The result appears below when it is done."), "info")
+        try:
+            jobs.enqueue(verify_chain_job)
+        except RedisError:  # nothing was started; saying so beats a lost click (or an error page)
+            flash(_("The job queue cannot be reached, so the verification did not start. Try again in a "
+                    "minute, or run “flask evidence verify” on the server."), "error")
+        else:
+            flash(_("Verification started. The result appears below when it is done."), "info")
     return redirect(url_for("evidence.events"))
 
 

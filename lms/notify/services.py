@@ -112,7 +112,7 @@ def send(step_key: str, recipient: Employee | int, template: str, context: dict,
             outgoing.append(delivery.id)
     db.session.commit()
     for delivery_id in outgoing:
-        jobs.enqueue(deliver, delivery_id)
+        jobs.hand_off(deliver, delivery_id)
     return message
 
 
@@ -216,7 +216,7 @@ def retry_now(delivery_id: int, actor) -> None:
     delivery.attempts = min(delivery.attempts, current_app.config["LMS_NOTIFY_MAX_ATTEMPTS"] - 1)
     evidence.record("notify.retry_requested", delivery.message.evidence_subject, _payload(delivery), actor=actor)
     db.session.commit()
-    jobs.enqueue(deliver, delivery_id)
+    jobs.hand_off(deliver, delivery_id)
 
 
 def mark_read(delivery: Delivery, reader: User) -> None:
