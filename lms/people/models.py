@@ -109,6 +109,17 @@ class User(UserMixin, db.Model):
         return self.role == "hr"
 
 
+class SignInFailure(db.Model):
+    """Failed sign-ins for a username no account has, counted like an account's (lms.people.signin): a
+    made-up name is delayed and locked exactly as a real one, so the answers do not tell which usernames
+    exist. Keyed by an HMAC of the name, never the name: people type their password into the wrong field."""
+
+    name_hmac: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    last_failed_sign_in_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ApiToken(db.Model):
     """An integration's token (role hr or admin), or a person's own short-lived token (user_id set)."""
 

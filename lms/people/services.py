@@ -279,15 +279,17 @@ def authenticate(username: str, password: str) -> User | None:
     signin.SignInRefused while the account waits out failed sign-ins (counted in the database)."""
     hasher = _hasher()
     user = db.session.scalars(select(User).where(User.username == username.strip())).first()
-    if user is not None:
-        signin.check_allowed(user)
-    # An unknown username still costs one verification, so timing does not reveal accounts.
+    # An unknown username is delayed, locked and verified like a known one: neither the answers nor
+    # their timing reveal which accounts exist.
+    signin.check_allowed(user if user is not None else signin.unknown_name(username))
     stored = user.password_hash if user else hasher.hash("not-a-real-password")
     try:
         hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         if user is not None:
             signin.record_failure(user)
+        else:
+            signin.record_unknown_failure(username)
         return None
     if user is None or not user.is_enabled:
         return None

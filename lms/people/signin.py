@@ -4,26 +4,33 @@ whatever the rate limiter's storage (its memory:// default counts per gunicorn w
 After DELAY_AFTER failures in a row, each further try waits DELAY after the last failure; after
 LOCK_AFTER the account is locked for LOCK_FOR, HR is told (notify) and the evidence log records it.
 A success clears the count. Refusals come before the password is checked: a guess made while
-waiting is not even tried.
+waiting is not even tried. A username no account has is counted the same way (SignInFailure, without
+the HR notice and the evidence: there is no account to speak of), so delays and locks answer the same
+for every name and do not tell which usernames exist.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 
 from lms import clock, evidence, notify
+from lms.bulk import insert_ignoring_conflicts
 from lms.extensions import db
 from lms.people.access import hr_employee_ids
-from lms.people.models import User
+from lms.people.models import SignInFailure, User
 
 DELAY_AFTER = 5
 DELAY = timedelta(seconds=30)
 LOCK_AFTER = 10
 LOCK_FOR = timedelta(minutes=15)
+FORGET_UNKNOWN_AFTER = timedelta(days=1)  # a made-up name's count is kept this long after its last failure
 
 
 class SignInRefused(Exception):
@@ -47,8 +54,9 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((clock.as_utc(moment) - now).total_seconds()))
 
 
-def check_allowed(user: User) -> None:
-    """Raise SignInRefused while the account is locked, or waiting out the delay after repeated failures."""
+def check_allowed(user: User | SignInFailure) -> None:
+    """Raise SignInRefused while the account (or the unknown name) is locked, or waiting out the delay
+    after repeated failures."""
     now = clock.now()
     if user.locked_until is not None and clock.as_utc(user.locked_until) > now:
         raise SignInRefused(_seconds_until(user.locked_until, now), locked=True)
@@ -74,6 +82,38 @@ def record_failure(user: User) -> None:
     db.session.commit()
     if locked:
         _tell_hr(user, now + LOCK_FOR)
+
+
+def _name_hmac(username: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, username.strip().casefold().encode(), hashlib.sha256).hexdigest()
+
+
+def unknown_name(username: str) -> SignInFailure:
+    """The count of a username no account has (a blank one if it has not failed lately)."""
+    return db.session.get(SignInFailure, _name_hmac(username)) or SignInFailure(
+        failed_sign_ins=0, last_failed_sign_in_at=None, locked_until=None)
+
+
+def record_unknown_failure(username: str) -> None:
+    """Count a failure for a name no account has, exactly as record_failure counts an account's."""
+    now = clock.now()
+    key = _name_hmac(username)
+    table = SignInFailure.__table__
+    db.session.execute(delete(SignInFailure).where(
+        SignInFailure.last_failed_sign_in_at < now - FORGET_UNKNOWN_AFTER))  # bounded, whatever is typed
+    insert_ignoring_conflicts(table, [{"name_hmac": key, "failed_sign_ins": 0, "last_failed_sign_in_at": now}],
+                              [table.c.name_hmac], index_elements=["name_hmac"])
+    failures = db.session.execute(
+        update(SignInFailure).where(SignInFailure.name_hmac == key)
+        .values(failed_sign_ins=SignInFailure.failed_sign_ins + 1, last_failed_sign_in_at=now)
+        .returning(SignInFailure.failed_sign_ins).execution_options(synchronize_session=False)).scalar_one()
+    if failures >= LOCK_AFTER:
+        db.session.execute(update(SignInFailure).where(
+            SignInFailure.name_hmac == key,
+            or_(SignInFailure.locked_until.is_(None), SignInFailure.locked_until <= now))
+            .values(locked_until=now + LOCK_FOR, failed_sign_ins=0).execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 def record_success(user: User) -> None:

@@ -5,6 +5,7 @@ database — a delay, then a lock with an HR notice and an evidence event — wh
 from __future__ import annotations
 
 import os
+import re
 import selectors
 import socket
 import subprocess
@@ -21,7 +22,7 @@ from lms.evidence.models import EvidenceEvent, body_field
 from lms.extensions import db
 from lms.notify.models import Message
 from lms.people import signin
-from lms.people.models import User
+from lms.people.models import SignInFailure, User
 from tests.conftest import PASSWORD, IsolatedClient
 
 START = datetime(2026, 6, 1, 9, 0)
@@ -71,6 +72,38 @@ def test_ten_failures_lock_the_account_tell_hr_and_leave_evidence(client, org):
     assert notice.recipient_id == org.hr_officer.id and "王芳" in notice.subject
     with clock.frozen(user.locked_until + timedelta(seconds=1)):
         assert _try(client, PASSWORD).status_code == 302  # the lock ends by itself
+
+
+def _answers_until_locked(client, username: str) -> list[tuple[int, str | None, str]]:
+    """Each answer to wrong passwords on a schedule that locks an account, and to one more try:
+    (status, Retry-After, the page's message)."""
+    answers, moment = [], START
+    for _ in range(signin.LOCK_AFTER + 1):
+        for delay in (0, signin.DELAY.total_seconds() + 1):  # at once (refused while waiting), then after it
+            with clock.frozen(moment + timedelta(seconds=delay)):
+                response = client.post("/login", data={"username": username, "password": "wrong"})
+            message = re.search(r'class="[^"]*(?:error|flash)[^"]*"[^>]*>([^<]+)<', response.get_data(as_text=True))
+            answers.append((response.status_code, response.headers.get("Retry-After"),
+                            message.group(1).strip() if message else ""))
+        moment += signin.DELAY + timedelta(seconds=2)
+    return answers
+
+
+def test_a_made_up_username_is_delayed_and_locked_exactly_like_a_real_one(app, org, client):
+    """Otherwise "wait 30 seconds" would tell an attacker which usernames exist."""
+    real = _answers_until_locked(client, "learner")
+    made_up = _answers_until_locked(client, "no-such-person")
+    assert made_up == real
+    waits = [int(after) for status, after, _message in real if status == 429]
+    assert any(w <= 30 for w in waits) and waits[-1] > 30  # delayed, then locked
+    assert all(message for _status, _after, message in real)
+    stored = db.session.scalars(select(SignInFailure)).all()
+    assert len(stored) == 1 and "no-such-person" not in stored[0].name_hmac  # a keyed hash, not the name
+    assert db.session.scalars(select(Message).where(Message.template == "account_locked")).all()  # the real one
+    # Made-up names are forgotten a day after their last failure, so typing random names fills nothing.
+    with clock.frozen(START + timedelta(days=2)):
+        client.post("/login", data={"username": "another-made-up-name", "password": "wrong"})
+    assert len(db.session.scalars(select(SignInFailure)).all()) == 1
 
 
 def test_the_count_is_shared_by_processes_with_their_own_limiter_memory(app, org, app_config):
