@@ -90,7 +90,7 @@ def test_a_personal_token_expires(client, exam, org):
 def test_a_revoked_token_or_a_disabled_account_is_refused_on_the_next_save(client, exam, org):
     headers = personal(client)
     attempt_id = client.post("/api/v1/exams/onboarding/attempts", headers=headers).json["id"]
-    save = {"answers": {"1": ["1"]}}
+    save = {"answers": {services.attempts_of(org.learner.id, "onboarding")[0].slots[0]: ["1"]}}
     assert client.put(f"/api/v1/attempts/{attempt_id}/answers", json=save, headers=headers).status_code == 200
     org.users["learner"].is_enabled = False
     db.session.commit()
