@@ -6,14 +6,15 @@ from flask import current_app, g
 from flask.views import MethodView
 from flask_babel import gettext as _
 from marshmallow import Schema, fields
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload, undefer
 
 from lms.api import Blueprint, DecimalString
-from lms.api.auth import person_required
+from lms.api.auth import employee_token_required
 from lms.api.employees import ErrorResponse
 from lms.exams import services
 from lms.exams.content import question_clause
-from lms.exams.models import Certificate, ExamAttempt
+from lms.exams.models import Certificate, ExamAttempt, ExamVersion
 from lms.extensions import db, limiter
 from lms.people import services as people
 from lms.people.signin import SignInRefused
@@ -85,13 +86,23 @@ class ResultOut(Schema):
     certificate = fields.Function(lambda a: a.certificate_summary)
 
 
+# What showing or grading an attempt reads, in one query rather than one lazy load each.
+_WHOLE_ATTEMPT = (undefer(ExamAttempt.paper), joinedload(ExamAttempt.exam_version).joinedload(ExamVersion.bank),
+                  joinedload(ExamAttempt.employee))
+
+
 def _attempt(attempt_id: int) -> ExamAttempt | None:
-    attempt = db.session.get(ExamAttempt, attempt_id)
-    return attempt if attempt is not None and attempt.employee_id == g.api_user.employee_id else None
+    attempt = db.session.get(ExamAttempt, attempt_id, options=_WHOLE_ATTEMPT)
+    return attempt if attempt is not None and attempt.employee_id == g.api_holder.employee_id else None
 
 
-def _with_certificate(attempt: ExamAttempt) -> ExamAttempt:
-    certificate = db.session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).first()
+# The attempt as stored (a submit's commit expired it) with its paper, and its certificate: one query.
+_WITH_CERTIFICATE = (select(ExamAttempt, Certificate).outerjoin(Certificate, Certificate.attempt_id == ExamAttempt.id)
+                     .where(ExamAttempt.id == bindparam("attempt_id")).options(undefer(ExamAttempt.paper)))
+
+
+def _with_certificate(attempt_id: int) -> ExamAttempt:
+    attempt, certificate = db.session.execute(_WITH_CERTIFICATE, {"attempt_id": attempt_id}).one()
     attempt.certificate_summary = None if certificate is None else {
         "number": certificate.number, "verification_code": certificate.verification_code,
         "issued_at": certificate.issued_at.isoformat(), "pdf_url": f"/exams/certificates/{certificate.id}.pdf"}
@@ -121,7 +132,7 @@ class Tokens(MethodView):
 
 @blp.route("/exams/<string:slug>/attempts")
 class Attempts(MethodView):
-    decorators = [person_required]
+    decorators = [employee_token_required]
 
     @blp.response(201, AttemptOut)
     @blp.alt_response(404, schema=ErrorResponse)
@@ -129,17 +140,17 @@ class Attempts(MethodView):
                                                              "waiting for the manager's coaching.")
     def post(self, slug: str):
         """Start an attempt (or get back the one still open)."""
-        if services.current_exam(slug) is None:
-            return api_error(404, _("There is no such exam."), field="slug")
         try:
-            return services.start_attempt(g.api_user.employee_id, slug, actor=g.api_token), 201
+            return services.start_attempt(g.api_holder.employee_id, slug, actor=g.api_holder), 201
         except services.ExamRefused as refusal:
+            if str(refusal) == "no such exam":
+                return api_error(404, _("There is no such exam."), field="slug")
             return api_error(409, refusal.message, field=str(refusal))
 
 
 @blp.route("/attempts/<int:attempt_id>")
 class Attempt(MethodView):
-    decorators = [person_required]
+    decorators = [employee_token_required]
 
     @blp.response(200, AttemptOut)
     @blp.alt_response(404, schema=ErrorResponse)
@@ -151,32 +162,30 @@ class Attempt(MethodView):
 
 @blp.route("/attempts/<int:attempt_id>/answers")
 class Answers(MethodView):
-    decorators = [person_required]
+    decorators = [employee_token_required]
 
     @blp.arguments(AnswersIn())
     @blp.response(200, SavedOut)
     @blp.alt_response(409, schema=ErrorResponse, description="The attempt is closed.")
     def put(self, body, attempt_id: int):
         """Save answers as the learner goes (any subset of slots)."""
-        attempt = _attempt(attempt_id)
-        if attempt is None:
+        attempt = services.attempt_for_saving(attempt_id)
+        if attempt is None or attempt.employee_id != g.api_holder.employee_id:
             return api_error(404, _("No such attempt."), field="attempt_id")
         by_number: dict[int, dict] = {}
         for key, values in body["answers"].items():
             if key not in attempt.slots:
                 return api_error(422, _("No question %(key)s in this attempt.", key=key), field=f"answers.{key}")
             by_number.setdefault(int(key.split(".", 1)[0]), {})[key] = values
-        saved = {"id": attempt.id, "deadline_at": attempt.deadline_at}  # read before the commit expires them
-        for number, choices in by_number.items():
-            answers = services.save_answer(attempt, number, choices)
-            if answers is None:
-                return api_error(409, _("The time for this attempt is up."))
-        return {**saved, "answers": answers}
+        answers = services.save_answers(attempt, by_number)
+        if answers is None:
+            return api_error(409, _("The time for this attempt is up."))
+        return {"id": attempt.id, "deadline_at": attempt.deadline_at, "answers": answers}
 
 
 @blp.route("/attempts/<int:attempt_id>/submit")
 class Submit(MethodView):
-    decorators = [person_required]
+    decorators = [employee_token_required]
 
     @blp.arguments(SubmitIn())
     @blp.response(200, ResultOut)
@@ -185,12 +194,13 @@ class Submit(MethodView):
         attempt = _attempt(attempt_id)
         if attempt is None:
             return api_error(404, _("No such attempt."), field="attempt_id")
-        return _with_certificate(services.submit(attempt, body.get("answers"), actor=g.api_token))
+        services.submit(attempt, body.get("answers"), actor=g.api_holder)
+        return _with_certificate(attempt_id)
 
 
 @blp.route("/attempts/<int:attempt_id>/result")
 class Result(MethodView):
-    decorators = [person_required]
+    decorators = [employee_token_required]
 
     @blp.response(200, ResultOut)
     @blp.alt_response(409, schema=ErrorResponse, description="Not submitted yet.")
@@ -201,4 +211,4 @@ class Result(MethodView):
             return api_error(404, _("No such attempt."), field="attempt_id")
         if attempt.submitted_at is None:
             return api_error(409, _("The attempt has not been submitted yet."))
-        return _with_certificate(attempt)
+        return _with_certificate(attempt_id)

@@ -55,12 +55,14 @@ def actor_of(actor) -> str:
         return "system"
     if isinstance(actor, str):
         return actor
-    from lms.people.models import ApiToken, User
+    from lms.people.models import ApiToken, TokenHolder, User
 
     if isinstance(actor, User):
         return f"user:{actor.id}"
     if isinstance(actor, ApiToken):
         return f"api-token:{actor.id}"
+    if isinstance(actor, TokenHolder):
+        return f"api-token:{actor.token_id}"
     raise TypeError(f"unknown actor {actor!r}")
 
 

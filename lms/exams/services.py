@@ -234,25 +234,41 @@ def answer_keys(item: dict) -> list[str]:
     return [str(item["n"])]
 
 
-# One UPDATE, not the unit of work (its change tracking costs more than the write on the
-# busiest request), and only while unsubmitted: a save racing the submit changes nothing.
-# Built once, like any statement on a hot path: building it costs more than running it.
-_SAVE_ANSWERS = (update(ExamAttempt)
-                 .where(ExamAttempt.id == bindparam("attempt_id"), ExamAttempt.submitted_at.is_(None))
-                 .values(answers=bindparam("answers")).execution_options(synchronize_session=False))
+_attempts = ExamAttempt.__table__
+# What saving reads of an attempt, without the ORM: on the busiest request, loading the attempt as
+# an object cost more than the query. Built once, like any statement on a hot path.
+_ATTEMPT_FOR_SAVING = select(_attempts.c.id, _attempts.c.employee_id, _attempts.c.slots, _attempts.c.answers,
+                             _attempts.c.submitted_at, _attempts.c.deadline_at).where(
+    _attempts.c.id == bindparam("attempt_id"))
+# One UPDATE of the table, not the unit of work (its change tracking costs more than the write),
+# and only while unsubmitted: a save racing the submit changes nothing.
+_SAVE_ANSWERS = (update(_attempts).where(_attempts.c.id == bindparam("attempt_id"), _attempts.c.submitted_at.is_(None))
+                 .values(answers=bindparam("answers")))
+
+
+def attempt_for_saving(attempt_id: int):
+    """The row saving needs (id, employee_id, slots, answers, submitted_at, deadline_at), or None."""
+    return db.session.execute(_ATTEMPT_FOR_SAVING, {"attempt_id": attempt_id}).first()
 
 
 def save_answer(attempt: ExamAttempt, number: int, choices: dict[str, list[str]]) -> dict | None:
     """Keep the learner's choices for one question as they go; returns all saved answers, or
     None once the time is up."""
+    return save_answers(attempt, {number: choices})
+
+
+def save_answers(attempt, choices_by_number: dict[int, dict[str, list[str]]]) -> dict | None:
+    """save_answer for several questions in one write; `attempt` is an ExamAttempt or the row of
+    attempt_for_saving."""
     if not is_open(attempt):
         return None
-    slots = [slot for slot in attempt.slots if slot.split(".", 1)[0] == str(number)]
-    if not slots:
-        raise ValueError("no such question")
     answers = dict(attempt.answers or {})
-    for slot in slots:
-        answers[slot] = sorted(set(choices.get(slot, [])))
+    for number, choices in choices_by_number.items():
+        slots = [slot for slot in attempt.slots if slot.split(".", 1)[0] == str(number)]
+        if not slots:
+            raise ValueError("no such question")
+        for slot in slots:
+            answers[slot] = sorted(set(choices.get(slot, [])))
     with commit_without_waiting_for_disk():  # an autosave: the submit is what must be durable
         saved = db.session.execute(_SAVE_ANSWERS, {"attempt_id": attempt.id, "answers": answers}).rowcount
     return answers if saved else None
@@ -333,10 +349,11 @@ def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, act
     make_up = []
     if not attempt.is_passed and attempt.number < exam.max_attempts:
         make_up = _make_up_messages(attempt, _open_coaching(attempt))
+    passed = attempt.is_passed  # read before the commit expires it: no reload to learn it
     db.session.commit()
     for step_key, recipient_id, template, context, channels, subject in make_up:
         notify.send(step_key, recipient_id, template, context, channels, evidence_subject=subject)
-    if attempt.is_passed:
+    if passed:
         for listener in pass_listeners:
             listener(attempt.id)
     return attempt

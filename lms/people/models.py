@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -135,6 +136,16 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User | None] = relationship()
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """A valid token as the exam endpoints need it, without loading it: its id (an evidence actor,
+    "api-token:<id>", like the ApiToken) and the ids of the person it acts for."""
+
+    token_id: int
+    user_id: int | None
+    employee_id: int | None
 
 
 SEPARATION_KINDS = ("dismissal", "resignation", "mutual", "expiry")

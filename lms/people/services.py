@@ -11,13 +11,13 @@ from datetime import date, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from lms import clock, evidence
 from lms.extensions import db
 from lms.people import departments, sensitive, signin
-from lms.people.models import ApiToken, Department, Employee, User
+from lms.people.models import ApiToken, Department, Employee, TokenHolder, User
 from lms.people.records import MESSAGES, FieldError, InvalidEmployeeData, parse_employee
 
 
@@ -342,22 +342,48 @@ def issue_personal_token(user: User) -> tuple[ApiToken, str]:
 # Built once: on the busiest API requests, building the statement cost more than running it.
 _TOKEN_BY_DIGEST = (select(ApiToken).options(joinedload(ApiToken.user))
                     .where(ApiToken.token_digest == bindparam("digest")))
+_tokens, _users = ApiToken.__table__, User.__table__
+# The same check without the ORM, for the exam endpoints an app calls dozens of times a sitting:
+# loading the token and its user as objects cost more than the query.
+_HOLDER_BY_DIGEST = (select(_tokens.c.id, _tokens.c.user_id, _tokens.c.expires_at, _tokens.c.last_used_at,
+                            _tokens.c.revoked_at, _users.c.is_enabled, _users.c.employee_id)
+                     .select_from(_tokens.outerjoin(_users, _users.c.id == _tokens.c.user_id))
+                     .where(_tokens.c.token_digest == bindparam("digest")))
+_NOTE_USE = update(_tokens).where(_tokens.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
+
+
+def _usable(token, user_enabled: bool | None, now) -> bool:
+    """The one rule: not revoked, not expired, and a personal token's account still enabled."""
+    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+        return False
+    return token.user_id is None or bool(user_enabled)
+
+
+def _note_use(token_id: int, last_used_at, now) -> None:
+    # A write per request would double the database work of busy clients; a minute is precise enough.
+    if last_used_at is None or now - last_used_at > timedelta(minutes=1):
+        db.session.execute(_NOTE_USE, {"token_id": token_id, "now": now})
+        db.session.commit()
 
 
 def authenticate_token(plain: str) -> ApiToken | None:
+    """The valid token (with its user loaded) for a plain bearer token, or None; notes its use."""
     token = db.session.scalars(_TOKEN_BY_DIGEST, {"digest": _token_digest(plain)}).first()
-    if token is None or token.revoked_at is not None:
-        return None
-    if token.expires_at is not None and token.expires_at <= clock.now():
-        return None
-    if token.user_id is not None and (token.user is None or not token.user.is_enabled):
-        return None
     now = clock.now()
-    # A write per request would double the database work of busy clients; a minute is precise enough.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
-        db.session.commit()
+    if token is None or not _usable(token, token.user is not None and token.user.is_enabled, now):
+        return None
+    _note_use(token.id, token.last_used_at, now)
     return token
+
+
+def token_holder(plain: str) -> TokenHolder | None:
+    """authenticate_token's check and bookkeeping, answering with ids only (no ORM objects)."""
+    row = db.session.execute(_HOLDER_BY_DIGEST, {"digest": _token_digest(plain)}).first()
+    now = clock.now()
+    if row is None or not _usable(row, row.is_enabled, now):
+        return None
+    _note_use(row.id, row.last_used_at, now)
+    return TokenHolder(row.id, row.user_id, row.employee_id)
 
 
 def revoke_api_token(token_id: int) -> None:

@@ -6,10 +6,14 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from lms import clock
+from lms.evidence.models import EvidenceEvent
 from lms.exams import services
+from lms.extensions import db
 from lms.people import services as people
+from lms.people.models import ApiToken
 from tests.conftest import PASSWORD
 from tests.exams.test_take_exam import right_answers
 
@@ -81,3 +85,31 @@ def test_a_personal_token_expires(client, exam, org):
         headers = personal(client)
     with clock.frozen(start + timedelta(hours=13)):
         assert client.post("/api/v1/exams/onboarding/attempts", headers=headers).status_code == 401
+
+
+def test_a_revoked_token_or_a_disabled_account_is_refused_on_the_next_save(client, exam, org):
+    headers = personal(client)
+    attempt_id = client.post("/api/v1/exams/onboarding/attempts", headers=headers).json["id"]
+    save = {"answers": {services.attempts_of(org.learner.id, "onboarding")[0].slots[0]: ["1"]}}
+    assert client.put(f"/api/v1/attempts/{attempt_id}/answers", json=save, headers=headers).status_code == 200
+    org.users["learner"].is_enabled = False
+    db.session.commit()
+    assert client.put(f"/api/v1/attempts/{attempt_id}/answers", json=save, headers=headers).status_code == 401
+    org.users["learner"].is_enabled = True
+    db.session.commit()
+    assert client.put(f"/api/v1/attempts/{attempt_id}/answers", json=save, headers=headers).status_code == 200
+    token = db.session.scalars(select(ApiToken).where(ApiToken.user_id == org.users["learner"].id)).one()
+    people.revoke_api_token(token.id)
+    assert client.put(f"/api/v1/attempts/{attempt_id}/answers", json=save, headers=headers).status_code == 401
+    assert client.post(f"/api/v1/attempts/{attempt_id}/submit", json={}, headers=headers).status_code == 401
+
+
+def test_the_token_is_the_actor_of_the_exam_evidence(client, exam, org):
+    headers = personal(client)
+    attempt_id = client.post("/api/v1/exams/onboarding/attempts", headers=headers).json["id"]
+    client.post(f"/api/v1/attempts/{attempt_id}/submit", json={}, headers=headers)
+    token = db.session.scalars(select(ApiToken).where(ApiToken.user_id == org.users["learner"].id)).one()
+    actors = {event.kind: event.actor for event in db.session.scalars(select(EvidenceEvent))
+              if event.kind.startswith("exams.attempt_")}
+    assert actors == {"exams.attempt_started": f"api-token:{token.id}",
+                      "exams.attempt_submitted": f"api-token:{token.id}"}
