@@ -48,6 +48,11 @@ def _local_day_postgresql(element, compiler, **kw):
     return f"(CAST(timezone({zone}, timezone('UTC', {column})) AS DATE) + {days})"
 
 
+@compiles(_LocalDay)
+def _local_day_sqlite(element, compiler, **kw):
+    return f"lms_local_day({compiler.process(element.clause_expr.element, **kw)})"
+
+
 def sqlite_local_day(stored: str | None, zone: str, days: int) -> str | None:
     """lms_local_day for SQLite, which knows no time zones: the same sum in Python, as ISO text, which is
     how SQLite keeps Date columns."""
