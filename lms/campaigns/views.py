@@ -29,7 +29,7 @@ bp = Blueprint("campaigns", __name__, url_prefix="/campaigns", template_folder="
 
 def _course_choices() -> list[tuple[str, str]]:
     locale = current_locale()
-    return [(v.course.slug, v.title(locale)) for v in current_versions()]
+    return [(v.course.slug, v.title(locale)) for v in current_versions(with_chapters=False)]
 
 
 def _exam_choices() -> list[tuple[str, str]]:
@@ -45,10 +45,13 @@ def _series_labels() -> dict[str, str]:
 @bp.app_template_global()
 def refresher_cycles(employee_id: int) -> list[dict]:
     """Every cycle of a person's refreshers, in words, for their record page (history is never overwritten)."""
+    assignments = services.assignments_of(employee_id)
+    if not assignments:  # most people: no need for the catalogue's titles
+        return []
     today, exams, courses = clock.today(), dict(_exam_choices()), dict(_course_choices())
     return [{"exam": exams.get(a.exam_slug, a.exam_slug), "course": courses.get(a.course_slug, a.course_slug),
              "assigned_on": clock.local(a.assigned_at).date(), "due_on": a.due_on, "status": a.status(today),
-             "status_label": _status_label(a.status(today))} for a in services.assignments_of(employee_id)]
+             "status_label": _status_label(a.status(today))} for a in assignments]
 
 
 def _status_label(status: str) -> str:
