@@ -1,6 +1,6 @@
 """The case page's sections (service, union, termination) share what they read: the return-to-work notice,
-its dispatches, the union records and the no-union record are each read once per page, not once per section
-that asks — and what the page shows is the same as when each section read for itself."""
+its dispatches, the union records, the no-union record and the separation are each read once per page, not
+once per section that asks (what the sections show is checked by the union and termination tests)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def test_the_case_page_reads_each_case_fact_once(past_deadline, login_as, count_
 
     assert 'data-test="union-notice-form"' in page and "第四十三条" in page  # every section is on the page
     assert count("dispatch") == 1 and count("union_record") == 1 and count("no_union_record") == 1
+    assert count("separation") == 1
     # Each kind of document once: the return-to-work notice, the termination notice and its certificate (the
     # service form offers each), the letter to the union.
     assert sum(1 for s in reads if "FROM document WHERE document.case_id = " in s and "AND document.kind = " in s) == 4
