@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from lms import config
+from lms import config, sqltypes
 from lms.extensions import babel, csrf, db, include_in_autogenerate, limiter, login_manager, migrate, rest_api
 from lms.inputs import register_inputs
 from lms.logs import register_logging
@@ -80,7 +80,8 @@ def register_extensions(app: Flask) -> None:
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """WAL lets readers and one writer work at once; every commit waits for the disk (FULL) unless
-    lms.commits says otherwise; SQLite leaves foreign keys off unless asked."""
+    lms.commits says otherwise; SQLite leaves foreign keys off unless asked; lms_local_day (see lms.sqltypes)
+    is a Python function there."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -88,6 +89,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+        dbapi_connection.create_function("lms_local_day", 3, sqltypes.sqlite_local_day, deterministic=True)
 
 
 @event.listens_for(Engine, "connect")

@@ -316,6 +316,13 @@ FORM_NAMES = {**{form_class.__name__: name for name, form_class in CASE_FORMS.it
 
 def _render_case(case: AbsenceCase, submitted: dict | None = None, status: int = 200, todo_errors=None):
     """The case page; a form that was sent with errors comes back as sent, its errors beside its fields."""
+    from lms.absence import service
+
+    with service.reading():  # the page only reads: its sections share each fact read once
+        return _render_case_reading(case, submitted, status, todo_errors)
+
+
+def _render_case_reading(case: AbsenceCase, submitted: dict | None, status: int, todo_errors):
     submitted = submitted or {}
     is_hr = current_user.role in ("hr", "admin")
     messages = cases.case_messages([case.id])[case.id]

@@ -12,6 +12,9 @@ D and service date + return period, moved the same way. Not served: no effective
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -195,9 +198,36 @@ class CaseService:
         return str(BASIS[self.served.basis]) if self.served and self.served.basis else None
 
 
+# The case page's sections (service, union, termination) each ask for the same facts — the notice's service
+# state five times over. While a page that only reads renders (`with reading():`), each is read once; outside
+# it, where services write between reads, every call reads afresh.
+_reads: ContextVar[dict | None] = ContextVar("absence_reads", default=None)
+
+
+@contextlib.contextmanager
+def reading() -> Iterator[None]:
+    """Read each case fact once inside this block (a page that only reads)."""
+    token = _reads.set({})
+    try:
+        yield
+    finally:
+        _reads.reset(token)
+
+
+def read_once(key: tuple, read: Callable):
+    """`read()`; inside `reading()`, what it returned for `key` the first time."""
+    memo = _reads.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def case_documents(case: AbsenceCase, kind: str = "return_to_work") -> list[Document]:
-    return list(db.session.scalars(select(Document).where(Document.case_id == case.id, Document.kind == kind)
-                                   .order_by(Document.issued_at, Document.id)))
+    return read_once(("documents", case.id, kind), lambda: list(db.session.scalars(
+        select(Document).where(Document.case_id == case.id, Document.kind == kind)
+        .order_by(Document.issued_at, Document.id))))
 
 
 def case_dispatches(case: AbsenceCase) -> list[Dispatch]:
@@ -238,6 +268,10 @@ def _next_address(case: AbsenceCase, failed: list[str]) -> str | None:
 def case_service(case: AbsenceCase, kind: str = "return_to_work") -> CaseService:
     """Read the service state of the case's newest notice of `kind` (the return-to-work notice, or the
     termination notice: served the same way, with no deadline of its own) from the recorded facts."""
+    return read_once(("service", case.id, kind), lambda: _case_service(case, kind))
+
+
+def _case_service(case: AbsenceCase, kind: str) -> CaseService:
     documents = case_documents(case, kind)
     all_dispatches = [d for d in case_dispatches(case) if d.document.kind == kind]
     result = CaseService(all_dispatches=all_dispatches)

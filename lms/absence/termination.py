@@ -61,8 +61,8 @@ def flagged_replies(case: AbsenceCase) -> list[str]:
 
 
 def separation_of(case: AbsenceCase) -> Separation | None:
-    return db.session.scalars(select(Separation).where(Separation.case_id == case.id)
-                              .order_by(Separation.id.desc())).first()
+    return service.read_once(("separation", case.id), lambda: db.session.scalars(
+        select(Separation).where(Separation.case_id == case.id).order_by(Separation.id.desc())).first())
 
 
 def unmet(case: AbsenceCase, now: datetime | None = None, review_note: str | None = None,

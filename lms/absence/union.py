@@ -43,7 +43,8 @@ ALTERNATIVES = {"employee_representatives": _l("the employees' representatives (
 
 def no_union() -> NoUnionRecord | None:
     """The company's record that it has no union, if HR made one."""
-    return db.session.scalars(select(NoUnionRecord).order_by(NoUnionRecord.id.desc())).first()
+    return service.read_once(("no_union",), lambda: db.session.scalars(
+        select(NoUnionRecord).order_by(NoUnionRecord.id.desc())).first())
 
 
 def body_to_notify() -> str:
@@ -99,8 +100,8 @@ class Gate:
 
 
 def records(case: AbsenceCase) -> list[UnionRecord]:
-    return list(db.session.scalars(select(UnionRecord).where(UnionRecord.case_id == case.id)
-                                   .order_by(UnionRecord.at, UnionRecord.id)))
+    return service.read_once(("union_records", case.id), lambda: list(db.session.scalars(
+        select(UnionRecord).where(UnionRecord.case_id == case.id).order_by(UnionRecord.at, UnionRecord.id))))
 
 
 def wait_days(at: datetime) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from xml.sax.saxutils import escape
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from lms import clock
@@ -19,6 +19,7 @@ from lms.extensions import db
 from lms.people import departments
 from lms.people.departments import subtree_of_id, subtree_of_name
 from lms.people.models import Department, Employee
+from lms.sqltypes import local_day
 
 
 @dataclass
@@ -227,16 +228,48 @@ def compliance_many(employee_ids: list[int], year: int) -> dict[int, dict]:
     return records
 
 
-def _notice_days_by_date():
-    """notice_days of the `leave.notice` clause in force on a date (the earliest rule set before any)."""
+def with_finding(year: int):
+    """A condition on Employee: a finding in `year` on their compliance record — a leave requested late, a
+    counted absence day or an overdue refresher — as compliance_many counts them, in SQL (EXISTS), so a
+    page can filter and count people without computing everyone's record."""
+    from lms.absence.models import CaseDay, Leave
+
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    # Late: the request's local date + the notice days in force on the first day is after that day.
+    late = or_(*[and_(Leave.starts_on >= since if since else true(), Leave.starts_on < until if until else true(),
+                      local_day(Leave.created_at, days) > Leave.starts_on)
+                 for since, until, days in _notice_periods()])
+    overdue = or_(and_(Assignment.completed_at.is_(None), Assignment.due_on < clock.today()),
+                  local_day(Assignment.completed_at) > Assignment.due_on)
+    return or_(
+        exists().where(CaseDay.employee_id == Employee.id, CaseDay.status == "counted",
+                       CaseDay.day.between(start, end)),
+        exists().where(Leave.employee_id == Employee.id, Leave.starts_on.between(start, end), late),
+        exists().where(Assignment.employee_id == Employee.id, Assignment.due_on.between(start, end), overdue))
+
+
+def _notice_periods() -> list[tuple[date | None, date | None, int]]:
+    """notice_days of the `leave.notice` clause as (from, until, days), `until` excluded; the earliest rule set
+    also holds before it (from None), the last one ever after (until None): one query."""
     from lms.courses.models import RuleClause, RuleSet
 
     versions = list(db.session.execute(select(RuleSet.effective_from, RuleClause.values).join(RuleClause.rule_set)
                                        .where(RuleClause.clause_id == "leave.notice")
                                        .order_by(RuleSet.effective_from)))
+    if not versions:
+        return [(None, None, 0)]
+    starts = [None, *[effective for effective, _v in versions[1:]]]
+    ends = [effective for effective, _v in versions[1:]] + [None]
+    return [(start, end, int((values or {}).get("notice_days", 0)))
+            for start, end, (_e, values) in zip(starts, ends, versions, strict=True)]
+
+
+def _notice_days_by_date():
+    """notice_days of the `leave.notice` clause in force on a date (the earliest rule set before any)."""
+    periods = _notice_periods()
 
     def notice_days(day: date) -> int:
-        in_force = [values for effective, values in versions if effective <= day] or [v for _e, v in versions[:1]]
-        return int((in_force[-1] or {}).get("notice_days", 0)) if in_force else 0
+        return next(days for start, end, days in periods
+                    if (start is None or start <= day) and (end is None or day < end))
 
     return notice_days

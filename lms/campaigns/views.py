@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms import clock
 from lms.campaigns import models, reports, retest, services, templates  # noqa: F401 - retest hooks into exams
@@ -16,9 +16,11 @@ from lms.courses.clauses import clause_titles
 from lms.courses.services import current_versions
 from lms.exams.services import current_exams
 from lms.extensions import db
+from lms.inputs import db_int
 from lms.people import departments as department_tree
 from lms.people.access import report_ids_cte, roles_required, visible_employees
 from lms.people.models import Employee
+from lms.people.views import PAGE_SIZE
 from lms.ui import current_locale
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns", template_folder="templates")
@@ -27,7 +29,7 @@ bp = Blueprint("campaigns", __name__, url_prefix="/campaigns", template_folder="
 
 def _course_choices() -> list[tuple[str, str]]:
     locale = current_locale()
-    return [(v.course.slug, v.title(locale)) for v in current_versions()]
+    return [(v.course.slug, v.title(locale)) for v in current_versions(with_chapters=False)]
 
 
 def _exam_choices() -> list[tuple[str, str]]:
@@ -43,10 +45,13 @@ def _series_labels() -> dict[str, str]:
 @bp.app_template_global()
 def refresher_cycles(employee_id: int) -> list[dict]:
     """Every cycle of a person's refreshers, in words, for their record page (history is never overwritten)."""
+    assignments = services.assignments_of(employee_id)
+    if not assignments:  # most people: no need for the catalogue's titles
+        return []
     today, exams, courses = clock.today(), dict(_exam_choices()), dict(_course_choices())
     return [{"exam": exams.get(a.exam_slug, a.exam_slug), "course": courses.get(a.course_slug, a.course_slug),
              "assigned_on": clock.local(a.assigned_at).date(), "due_on": a.due_on, "status": a.status(today),
-             "status_label": _status_label(a.status(today))} for a in services.assignments_of(employee_id)]
+             "status_label": _status_label(a.status(today))} for a in assignments]
 
 
 def _status_label(status: str) -> str:
@@ -285,22 +290,39 @@ def refresher_progress(employee_id: int, exam_slug: str | None = None) -> dict |
 @bp.get("/compliance")
 @roles_required("manager", "hr", "admin")
 def compliance():
-    """The yearly leave-procedure compliance record of everyone the viewer may see; CSV with ?format=csv."""
+    """The yearly leave-procedure compliance record of everyone the viewer may see, a page at a time, by
+    department (sub-departments included) and only those with a finding if asked; CSV with ?format=csv has
+    every person the filters keep."""
     try:
         year = int(request.args.get("year") or clock.today().year)
     except ValueError:
         abort(404)
     if not 2000 <= year <= 2100:
         abort(404)
-    people = list(db.session.scalars(visible_employees(current_user).order_by(Employee.employee_no).limit(5000)))
-    records = reports.compliance_many([e.id for e in people], year)
+    query = visible_employees(current_user)
+    department_id = request.args.get("department", type=db_int)
+    if department_id:
+        query = query.where(Employee.department_id.in_(department_tree.subtree_of_id(department_id)))
+    findings_only = request.args.get("findings") == "1"
+    if findings_only:
+        query = query.where(reports.with_finding(year))
+    query = query.order_by(Employee.employee_no)
     headings = [_("Leave requests"), _("Requested late"), _("Absence days (旷工)"), _("Exams passed first time"),
                 _("Exams passed after make-up"), _("Refreshers"), _("Refreshers overdue")]
     if request.args.get("format") == "csv":
+        people = list(db.session.scalars(query))
+        records = reports.compliance_many([e.id for e in people], year)
         lines = [[e.employee_no, e.name, e.department.name, *[records[e.id][f] for f in reports.COMPLIANCE_FIELDS]]
                  for e in people]
         text = reports.csv_text([_("No."), _("Name"), _("Department"), *headings], lines)
         return Response(text, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="compliance-{year}.csv"'})
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = max(request.args.get("page", 1, type=db_int), 1)
+    people = list(db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    records = reports.compliance_many([e.id for e in people], year)
+    departments = department_tree.tree_order() if current_user.sees_everyone else []
     return render_template("campaigns/compliance.html", people=people, records=records, year=year,
-                           headings=headings, fields=reports.COMPLIANCE_FIELDS, this_year=clock.today().year)
+                           headings=headings, fields=reports.COMPLIANCE_FIELDS, this_year=clock.today().year,
+                           total=total, page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+                           departments=departments, department_id=department_id, findings_only=findings_only)

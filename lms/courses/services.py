@@ -128,14 +128,15 @@ def sync_content(root: Path = CONTENT_DIR, actor=None) -> SyncReport:
 # ---------------------------------------------------------------- reading the catalogue
 
 
-def current_versions() -> list[CourseVersion]:
-    """The newest version of every course."""
+def current_versions(with_chapters: bool = True) -> list[CourseVersion]:
+    """The newest version of every course (its chapters loaded too unless only titles are wanted)."""
     newest = select(CourseVersion.course_id, func.max(CourseVersion.number).label("number")) \
         .group_by(CourseVersion.course_id).subquery()
+    chapters = [selectinload(CourseVersion.chapters)] if with_chapters else []
     return list(db.session.scalars(
         select(CourseVersion).join(newest, (CourseVersion.course_id == newest.c.course_id)
                                    & (CourseVersion.number == newest.c.number))
-        .options(selectinload(CourseVersion.chapters), selectinload(CourseVersion.course))
+        .options(*chapters, selectinload(CourseVersion.course))
         .order_by(CourseVersion.course_id)
     ))
 

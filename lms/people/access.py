@@ -54,8 +54,10 @@ def can_see_employee(user: User, employee_id: int) -> bool:
 
 
 def get_employee_for(user: User, employee_id: int) -> Employee:
-    """The employee if `user` may see them, else 404."""
-    employee = db.session.get(Employee, employee_id)
+    """The employee if `user` may see them, else 404 (department and manager loaded with them: every page shows
+    them)."""
+    employee = db.session.get(Employee, employee_id,
+                              options=[joinedload(Employee.department), joinedload(Employee.manager)])
     if employee is None or not can_see_employee(user, employee_id):
         abort(404)
     return employee
