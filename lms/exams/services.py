@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from lms import clock, evidence, notify
-from lms.commits import commit_without_waiting_for_disk
+from lms.commits import commit_keeping_objects, commit_without_waiting_for_disk
 from lms.courses import services as courses
 from lms.exams.certificates import issue_certificate
 from lms.exams.content import question_clause
@@ -206,7 +206,7 @@ def start_attempt(employee_id: int, slug: str, actor=None) -> ExamAttempt:
         "exam": slug, "exam_version": exam.number, "attempt": attempt.number, "attempt_id": attempt.id,
         "questions": [item["id"] for item in attempt.paper], "deadline_at": attempt.deadline_at,
         **({"draw": draw} if draw else {})}, actor=actor)
-    db.session.commit()
+    commit_keeping_objects()  # the caller shows the paper it has just drawn
     return attempt
 
 
