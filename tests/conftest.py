@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from lms import create_app
@@ -287,3 +287,22 @@ def served_case(app, org, content):
     db.session.commit()
     return case
 
+
+@pytest.fixture
+def count_statements(app):
+    """A context manager counting the SQL statements run inside it (what a page must not multiply per row)."""
+
+    @contextlib.contextmanager
+    def counting():
+        seen = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield seen
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask import Blueprint, abort, current_app, flash, has_request_context, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, has_request_context, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,11 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from lms.extensions import db
+from lms.inputs import db_int
 from lms.notify import services
 from lms.notify.forms import ChannelCheckForm, ContactHRForm, RetryForm
 from lms.notify.models import Delivery, Message
 from lms.people.access import roles_required
 from lms.people.models import Employee
+from lms.people.views import PAGE_SIZE
 
 bp = Blueprint("notify", __name__, template_folder="templates")
 
@@ -99,14 +101,17 @@ def open_message(delivery_id: int):
 @bp.get("/notify/problems")
 @roles_required("hr", "admin")
 def problems():
-    """Deliveries that failed for good, and those still retrying."""
+    """Deliveries that failed for good, and those still retrying: newest first, a page at a time."""
+    problem = (Delivery.status == "failed") | (Delivery.status.in_(("pending", "sending")) & (Delivery.attempts > 0))
+    total = db.session.scalar(select(func.count()).select_from(Delivery).where(problem))
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(request.args.get("page", 1, type=db_int), 1), pages)
     rows = db.session.scalars(
         select(Delivery).options(joinedload(Delivery.message).joinedload(Message.recipient))
-        .where((Delivery.status == "failed") | ((Delivery.status.in_(("pending", "sending")))
-                                                & (Delivery.attempts > 0)))
-        .order_by(Delivery.id.desc()).limit(500)
+        .where(problem).order_by(Delivery.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    return render_template("notify/problems.html", deliveries=rows, form=RetryForm())
+    return render_template("notify/problems.html", deliveries=rows, form=RetryForm(), total=total, page=page,
+                           pages=pages)
 
 
 @bp.post("/notify/problems/<int:delivery_id>/retry")

@@ -89,3 +89,22 @@ def test_hr_channel_check_page_sends_a_test_message(login_as, org):
     bad = client.post("/notify/check", data={"employee_no": "NOPE", "channels": ["inapp"]})
     assert bad.status_code == 422 and "No employee has this number." in bad.get_data(as_text=True)
     assert login_as("learner").get("/notify/check").status_code == 403
+
+
+def test_the_problems_page_shows_a_page_at_a_time_newest_first(app, org, login_as, count_statements):
+    from lms.people.views import PAGE_SIZE
+
+    for n in range(PAGE_SIZE + 3):  # the colleague has no mobile: each SMS fails at once
+        notify.send(f"p{n}", org.colleague, "channel_check", {"name": "刘洋", "sender": f"发件人{n:03d}"}, ["sms"])
+    hr = login_as("hr")
+    first = hr.get("/notify/problems").get_data(as_text=True)
+    second = hr.get("/notify/problems?page=2").get_data(as_text=True)
+    assert first.count("has no mobile number") == PAGE_SIZE and second.count("has no mobile number") == 3
+    assert "page=2" in first and "page=1" in second
+    with count_statements() as few:
+        hr.get("/notify/problems")
+    for n in range(PAGE_SIZE, 2 * PAGE_SIZE):
+        notify.send(f"p{n}", org.colleague, "channel_check", {"name": "刘洋", "sender": "x"}, ["sms"])
+    with count_statements() as many:
+        hr.get("/notify/problems")
+    assert len(many) == len(few)  # no query per row
