@@ -15,7 +15,6 @@ from lms.courses import services as courses
 from lms.courses.models import Course
 from lms.extensions import db
 from tests.absence.conftest import add_leave, everyone_present, run_ticks, switch_on
-from tests.campaigns.conftest import count_statements  # noqa: F401 - the fixture, shared
 
 
 def reach_threshold(org) -> AbsenceCase:

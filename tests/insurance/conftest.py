@@ -12,7 +12,6 @@ from lms.absence import termination
 from lms.absence.models import AbsenceCase, CaseDay
 from lms.extensions import db
 from lms.insurance import cities
-from tests.campaigns.conftest import count_statements  # noqa: F401 - the fixture, shared
 
 # Rates chosen to be checked by hand: on a base of 8,700.00 the employer pays 1,392.00 + 852.60 + 43.50 + 34.80
 # = 2,322.90 and the employee 696.00 + 174.00 + 43.50 = 913.50.
