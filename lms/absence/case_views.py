@@ -25,7 +25,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from lms import clock
-from lms.absence import calendar, cases, decisions, notices, workdays
+from lms.absence import calendar, cases, decisions, notices, reads, workdays
 from lms.absence.leave import LEAVE_TYPE_LABELS
 from lms.absence.models import AbsenceCase, CaseReply, CaseTodo, Leave, ScanDay
 from lms.absence.timeline import group_timeline
@@ -316,9 +316,8 @@ FORM_NAMES = {**{form_class.__name__: name for name, form_class in CASE_FORMS.it
 
 def _render_case(case: AbsenceCase, submitted: dict | None = None, status: int = 200, todo_errors=None):
     """The case page; a form that was sent with errors comes back as sent, its errors beside its fields."""
-    from lms.absence import service
 
-    with service.reading():  # the page only reads: its sections share each fact read once
+    with reads.reading():  # the page only reads: its sections share each fact read once
         return _render_case_reading(case, submitted, status, todo_errors)
 
 

@@ -12,9 +12,6 @@ D and service date + return period, moved the same way. Not served: no effective
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -41,6 +38,7 @@ from lms.absence.models import (
     PublicNotice,
     TrackingEvent,
 )
+from lms.absence.reads import read_once
 from lms.absence.rules import RulesMissing
 from lms.documents.files import described
 from lms.documents.models import Document, StoredFile
@@ -196,32 +194,6 @@ class CaseService:
     @property
     def basis(self) -> str | None:
         return str(BASIS[self.served.basis]) if self.served and self.served.basis else None
-
-
-# The case page's sections (service, union, termination) each ask for the same facts — the notice's service
-# state five times over. While a page that only reads renders (`with reading():`), each is read once; outside
-# it, where services write between reads, every call reads afresh.
-_reads: ContextVar[dict | None] = ContextVar("absence_reads", default=None)
-
-
-@contextlib.contextmanager
-def reading() -> Iterator[None]:
-    """Read each case fact once inside this block (a page that only reads)."""
-    token = _reads.set({})
-    try:
-        yield
-    finally:
-        _reads.reset(token)
-
-
-def read_once(key: tuple, read: Callable):
-    """`read()`; inside `reading()`, what it returned for `key` the first time."""
-    memo = _reads.get()
-    if memo is None:
-        return read()
-    if key not in memo:
-        memo[key] = read()
-    return memo[key]
 
 
 def case_documents(case: AbsenceCase, kind: str = "return_to_work") -> list[Document]:

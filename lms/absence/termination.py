@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lms import clock, evidence
-from lms.absence import cases, notices, service, union
+from lms.absence import cases, notices, reads, service, union
 from lms.absence.cases import CaseError, subject
 from lms.absence.models import AbsenceCase, CaseTodo
 from lms.courses.models import RuleSet
@@ -61,7 +61,7 @@ def flagged_replies(case: AbsenceCase) -> list[str]:
 
 
 def separation_of(case: AbsenceCase) -> Separation | None:
-    return service.read_once(("separation", case.id), lambda: db.session.scalars(
+    return reads.read_once(("separation", case.id), lambda: db.session.scalars(
         select(Separation).where(Separation.case_id == case.id).order_by(Separation.id.desc())).first())
 
 

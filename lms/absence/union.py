@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lms import clock, evidence
-from lms.absence import service
+from lms.absence import reads, service
 from lms.absence.cases import CaseError, day_end, subject
 from lms.absence.models import UNION_OPINIONS, AbsenceCase, NoUnionRecord, UnionRecord
 from lms.absence.rules import rules_by_day
@@ -43,7 +43,7 @@ ALTERNATIVES = {"employee_representatives": _l("the employees' representatives (
 
 def no_union() -> NoUnionRecord | None:
     """The company's record that it has no union, if HR made one."""
-    return service.read_once(("no_union",), lambda: db.session.scalars(
+    return reads.read_once(("no_union",), lambda: db.session.scalars(
         select(NoUnionRecord).order_by(NoUnionRecord.id.desc())).first())
 
 
@@ -100,7 +100,7 @@ class Gate:
 
 
 def records(case: AbsenceCase) -> list[UnionRecord]:
-    return service.read_once(("union_records", case.id), lambda: list(db.session.scalars(
+    return reads.read_once(("union_records", case.id), lambda: list(db.session.scalars(
         select(UnionRecord).where(UnionRecord.case_id == case.id).order_by(UnionRecord.at, UnionRecord.id))))
 
 
