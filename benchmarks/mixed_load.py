@@ -13,7 +13,10 @@ from this separate load process, all at once:
   a manager and HR (a signed-in browser session each) — their pages, one after the other;
   the time clock — a batch of 200 punches through the API every minute (HR's integration token).
 Every person pauses between two requests, as people do: `--think` seconds on average (each pause drawn
-uniformly from half to one and a half times that); `--think 0` sends the next request at once. Latency
+uniformly from half to one and a half times that); `--think 0` sends the next request at once. Learners
+begin at random moments within one round of their requests, as people do (begun in the same second, they
+stay in step and their submits arrive together, every round), and nobody starts a request once the time is
+up (finishing their exams without pauses would end the run with a burst that is not the load measured). Latency
 targets mean something only below saturation: a closed loop without pauses measures the queue it builds
 itself (16 clients on 2 workers: each request waits behind ~7 others, p95 ≈ 8 × the service time,
 whatever the code does). The default — 150 learners taking the exam at once, one answer a second — is a
@@ -67,6 +70,7 @@ REDIS_URL = os.environ.get("LMS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 LEARNERS = 5000  # each exam attempt takes a fresh learner (a failed one waits for coaching)
 WARM_UP_LEARNERS = 300
 PUNCH_BATCH = 200
+LEARNER_ROUND = 23  # a learner's requests in one round: profile, leave requests, start, 19 saves, submit
 P95_TARGET_MS, GROWTH_TARGET = 200, 0.10
 SECRET_KEY, DATA_KEY = "bench", "bench-data-key"  # the server must decrypt what prepare() stored
 
@@ -260,28 +264,40 @@ def run_load(port: int, data: dict, seconds: float, learners: int, recorder: Rec
              exam_tokens: list[str], think: float) -> float:
     stop_at = time.perf_counter() + seconds
 
-    def pause(rng: random.Random) -> None:
+    def pause(rng: random.Random, longest: float | None = None) -> bool:
+        """Sleep one person's pause (or up to `longest`), cut short at the end; False once the time is up, so that
+        no request starts after it (otherwise every learner would finish its exam without pauses at the end: a
+        burst that no real hour has, measured as if it were part of the load)."""
         if think:
-            time.sleep(min(rng.uniform(0.5 * think, 1.5 * think), max(0.0, stop_at - time.perf_counter())))
+            wanted = rng.uniform(0.5 * think, 1.5 * think) if longest is None else rng.uniform(0, longest)
+            time.sleep(min(wanted, max(0.0, stop_at - time.perf_counter())))
+        return time.perf_counter() < stop_at
     exam = exam_work(exam_tokens)
     token_pool = itertools.cycle(data["tokens"])  # reading changes nothing: any learner will do
     pool_lock = threading.Lock()
 
     def learner(index: int) -> None:
         client, rng = Client(port), random.Random(index)
-        pause(rng)  # people do not all start in the same second
-        while time.perf_counter() < stop_at:
+        # People do not start at the same moment: each begins somewhere within one round of its own requests
+        # (profile, leave requests, start, 19 saves, submit). Started within the same second instead, they stay
+        # in step for minutes, and 150 submits arrive in the same second every round.
+        if not pause(rng, longest=LEARNER_ROUND * think):
+            return
+        while True:
             with pool_lock:
                 reader = next(token_pool)
             status, _me, elapsed = client.call("GET", "/api/v1/me", reader)
             recorder.add("learner: profile", status, 200, elapsed)
-            pause(rng)
+            if not pause(rng):
+                return
             status, _body, elapsed = client.call("GET", "/api/v1/me/leave-requests", reader)
             recorder.add("learner: own leave requests", status, 200, elapsed)
-            pause(rng)
+            if not pause(rng):
+                return
             for status, expected, elapsed, label in exam(client, index):
                 recorder.add(f"learner: exam {label}", status, expected, elapsed)
-                pause(rng)
+                if not pause(rng):
+                    return
 
     def browsing(username: str, password: str, pages: list[str], kind: str) -> None:
         browser, rng = Browser(port, username, password), random.Random(kind)

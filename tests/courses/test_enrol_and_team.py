@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
 
 from lms.courses import services
 from lms.courses.models import Course, Enrollment
@@ -52,7 +52,7 @@ def test_the_team_view_and_missing_confirmations(login_as, content, org):
     assert "Leave and absence" in missing
 
 
-def test_the_team_view_for_10000_people_takes_a_bounded_number_of_queries(login_as, content, org):
+def test_the_team_view_for_10000_people_takes_a_bounded_number_of_queries(login_as, content, org, count_statements):
     content.sync()
     course_id = handbook_id()
     department_id = db.session.scalar(select(Department.id))
@@ -66,16 +66,8 @@ def test_the_team_view_for_10000_people_takes_a_bounded_number_of_queries(login_
         for n in range(10_000)])
     db.session.commit()
     client = login_as("manager")
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with count_statements() as statements:
         response = client.get("/courses/team?course=handbook")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     assert response.status_code == 200
     assert response.get_data(as_text=True).count('data-test="team-row"') == 2000  # one page
     assert len(statements) <= 16, statements  # with the exam, certificate and refresher columns: 4 more

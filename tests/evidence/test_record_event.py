@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from lms import clock
@@ -57,20 +57,12 @@ def test_an_event_rolls_back_with_its_transaction(app):
     assert record("people.imported", "employee:1", {}).seq == 1
 
 
-def test_a_transaction_locks_the_chain_once_however_many_events_and_flushes_it_holds(app, org):
-    statements = []
-
-    def collect(_conn, _cursor, statement, *_rest):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", collect)
-    try:
+def test_a_transaction_locks_the_chain_once_however_many_events_and_flushes_it_holds(app, org, count_statements):
+    with count_statements() as statements:
         record("people.imported", "employee:1", {})
         db.session.add(Department(name="事件之间的冲刷"))
         db.session.flush()
         record("people.imported", "employee:2", {})
-    finally:
-        event.remove(db.engine, "before_cursor_execute", collect)
     locks = [sql for sql in statements if sql.startswith("UPDATE evidence_append_lock")]
     assert len(locks) == 1, statements
     savepoint = db.session.begin_nested()

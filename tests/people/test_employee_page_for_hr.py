@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from lms.extensions import db
 from lms.people.models import Employee
@@ -44,19 +44,11 @@ def test_hr_sees_training_cases_and_the_dispute_file_on_the_employee_page(demo):
     assert f'action="/absence/employees/{_id("E0014")}/dispute-file"' in page
 
 
-def test_the_page_takes_the_same_number_of_queries_however_long_the_record(demo):
+def test_the_page_takes_the_same_number_of_queries_however_long_the_record(demo, count_statements):
     client = _hr(demo)
     counts = []
     for number in ("E0014", "E0091"):  # three of everything and a case; one attempt and nothing else
-        statements = []
-
-        def count(*_args, statements=statements):
-            statements.append(1)
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with count_statements() as statements:
             assert client.get(f"/people/employees/{_id(number)}").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
         counts.append(len(statements))
     assert counts[0] <= counts[1] + 1, counts
