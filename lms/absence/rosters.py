@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 
 from lms import clock, evidence
 from lms.absence.models import RosterDay, RosterMonth, ShiftGroup
 from lms.absence.workdays import month_days, month_of
 from lms.extensions import db
+from lms.paging import PAGE_SIZE, page_of
 from lms.people.models import Employee
 from lms.people.records import MESSAGES as RECORD_MESSAGES
 from lms.people.records import FieldError, InvalidRecords, cell_text, parse_date, read_records
@@ -278,7 +279,7 @@ class RosterRow:
     saved_by: str
 
 
-def rosters_of_month(month: date, employee_no: str = "", page: int = 1, page_size: int = 50
+def rosters_of_month(month: date, employee_no: str = "", page: int = 1, page_size: int = PAGE_SIZE
                      ) -> tuple[list[RosterRow], int, int, int]:
     """A page of the month's rosters (groups first, then employees by number): (rows, page, pages, total)."""
     query = (select(RosterMonth, Employee.employee_no, Employee.name, ShiftGroup.name)
@@ -287,12 +288,8 @@ def rosters_of_month(month: date, employee_no: str = "", page: int = 1, page_siz
              .where(RosterMonth.month == month_of(month)))
     if employee_no:
         query = query.where(Employee.employee_no == employee_no)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = max((total + page_size - 1) // page_size, 1)
-    page = min(max(page, 1), pages)
-    rows = db.session.execute(query.order_by(RosterMonth.employee_id.is_not(None), ShiftGroup.name,
-                                             Employee.employee_no)
-                              .limit(page_size).offset((page - 1) * page_size)).all()
+    rows, page, pages, total = page_of(query, page, size=page_size, order_by=(
+        RosterMonth.employee_id.is_not(None), ShiftGroup.name, Employee.employee_no))
     ids = [roster.id for roster, *_ in rows]
     days: dict[int, set[date]] = {i: set() for i in ids}
     if ids:

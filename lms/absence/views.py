@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 from wtforms import (
     BooleanField,
@@ -32,6 +32,7 @@ from lms.absence.models import Leave, Punch, ShiftAssignment, ShiftGroup
 from lms.extensions import db
 from lms.forms import DateInput
 from lms.inputs import db_int
+from lms.paging import page_of
 from lms.people.access import roles_required
 from lms.people.models import Employee
 from lms.people.records import InvalidRecords
@@ -87,18 +88,7 @@ def calendar_page():
 
 # ---------------------------------------------------------------- punches, leave, shift groups
 
-PAGE_SIZE = 50
 _UPLOAD = [FileRequired(), FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file."))]
-
-
-def _page_of(query, order_by, *, scalars: bool = False):
-    """(rows, page, pages) of a SELECT, PAGE_SIZE rows a page: one count and one page query."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(max(request.args.get("page", 1, type=db_int), 1), pages)
-    paged = query.order_by(*order_by).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    rows = db.session.scalars(paged).all() if scalars else db.session.execute(paged).all()
-    return rows, page, pages, total
 
 
 class PunchUploadForm(FlaskForm):
@@ -132,7 +122,8 @@ def punches_page():
     query = select(Punch, Employee.employee_no, Employee.name).join(Employee, Employee.id == Punch.employee_id)
     if employee_no:
         query = query.where(Employee.employee_no == employee_no)
-    rows, page, pages, total = _page_of(query, (Punch.punched_at.desc(), Punch.id.desc()))
+    rows, page, pages, total = page_of(query, request.args.get("page", 1, type=db_int),
+                                       order_by=(Punch.punched_at.desc(), Punch.id.desc()))
     status = 422 if errors else (400 if form.errors else 200)
     return render_template("absence/punches.html", form=form, errors=errors, rows=rows, page=page, pages=pages,
                            total=total, employee_no=employee_no, headings=punches.HEADINGS), status
@@ -188,7 +179,8 @@ def leave_page():
     query = select(Leave).join(Leave.employee).options(contains_eager(Leave.employee))
     if employee_no:
         query = query.where(Employee.employee_no == employee_no)
-    rows, page, pages, total = _page_of(query, (Leave.starts_on.desc(), Leave.id.desc()), scalars=True)
+    rows, page, pages, total = page_of(query, request.args.get("page", 1, type=db_int),
+                                       order_by=(Leave.starts_on.desc(), Leave.id.desc()), scalars=True)
     invalid = file_errors or (action == "one" and one.errors) or (action == "file" and upload_form.errors)
     return render_template(
         "absence/leave.html", one=one, upload_form=upload_form, file_errors=file_errors,
@@ -346,8 +338,7 @@ def rosters_page():
     if not 2000 <= month.year <= 2100:
         abort(404)
     employee_no = request.args.get("employee_no", "").strip()
-    rows, page, pages, total = rosters.rosters_of_month(month, employee_no, request.args.get("page", 1, type=db_int),
-                                                        PAGE_SIZE)
+    rows, page, pages, total = rosters.rosters_of_month(month, employee_no, request.args.get("page", 1, type=db_int))
     days = workdays.month_days(month)
     previous, following = workdays.month_of(days[0] - timedelta(days=1)), days[-1] + timedelta(days=1)
     today = clock.today()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms import clock
 from lms.campaigns import models, reports, retest, services, templates  # noqa: F401 - retest hooks into exams
@@ -17,10 +17,10 @@ from lms.courses.services import current_versions
 from lms.exams.services import current_exams
 from lms.extensions import db
 from lms.inputs import db_int
+from lms.paging import page_of
 from lms.people import departments as department_tree
 from lms.people.access import report_ids_cte, roles_required, visible_employees
 from lms.people.models import Employee
-from lms.people.views import PAGE_SIZE
 from lms.ui import current_locale
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns", template_folder="templates")
@@ -317,12 +317,10 @@ def compliance():
         text = reports.csv_text([_("No."), _("Name"), _("Department"), *headings], lines)
         return Response(text, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="compliance-{year}.csv"'})
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = max(request.args.get("page", 1, type=db_int), 1)
-    people = list(db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    people, page, pages, total = page_of(query, request.args.get("page", 1, type=db_int), scalars=True)
     records = reports.compliance_many([e.id for e in people], year)
     departments = department_tree.tree_order() if current_user.sees_everyone else []
     return render_template("campaigns/compliance.html", people=people, records=records, year=year,
                            headings=headings, fields=reports.COMPLIANCE_FIELDS, this_year=clock.today().year,
-                           total=total, page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+                           total=total, page=page, pages=pages,
                            departments=departments, department_id=department_id, findings_only=findings_only)

@@ -19,11 +19,11 @@ from lms.evidence.models import EvidenceEvent, body_field
 from lms.evidence.pack import download_response, pack_for_subject
 from lms.extensions import db
 from lms.inputs import db_int
+from lms.paging import PAGE_SIZE
 from lms.people.access import roles_required
 from lms.people.models import Employee
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence", template_folder="templates")
-PAGE_SIZE = 50
 
 
 @bp.get("/")

@@ -18,9 +18,9 @@ from lms.inputs import db_int
 from lms.notify import services
 from lms.notify.forms import ChannelCheckForm, ContactHRForm, RetryForm
 from lms.notify.models import Delivery, Message
+from lms.paging import page_of
 from lms.people.access import roles_required
 from lms.people.models import Employee
-from lms.people.views import PAGE_SIZE
 
 bp = Blueprint("notify", __name__, template_folder="templates")
 
@@ -103,13 +103,9 @@ def open_message(delivery_id: int):
 def problems():
     """Deliveries that failed for good, and those still retrying: newest first, a page at a time."""
     problem = (Delivery.status == "failed") | (Delivery.status.in_(("pending", "sending")) & (Delivery.attempts > 0))
-    total = db.session.scalar(select(func.count()).select_from(Delivery).where(problem))
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(max(request.args.get("page", 1, type=db_int), 1), pages)
-    rows = db.session.scalars(
-        select(Delivery).options(joinedload(Delivery.message).joinedload(Message.recipient))
-        .where(problem).order_by(Delivery.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    query = select(Delivery).options(joinedload(Delivery.message).joinedload(Message.recipient)).where(problem)
+    rows, page, pages, total = page_of(query, request.args.get("page", 1, type=db_int),
+                                       order_by=(Delivery.id.desc(),), scalars=True)
     return render_template("notify/problems.html", deliveries=rows, form=RetryForm(), total=total, page=page,
                            pages=pages)
 

@@ -12,6 +12,7 @@ from lms.evidence.models import EvidenceEvent, body_field
 from lms.evidence.services import ref_id
 from lms.extensions import db
 from lms.inputs import db_int
+from lms.paging import page_of
 from lms.people import departments as department_tree
 from lms.people import sensitive, services
 from lms.people.access import get_employee_for, roles_required, visible_employees
@@ -21,7 +22,6 @@ from lms.people.records import FIELDS, InvalidEmployeeData, read_employee_file
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
-PAGE_SIZE = 50
 
 
 @bp.get("/employees")
@@ -39,16 +39,13 @@ def employees():
     status = request.args.get("status", "")
     if status in EMPLOYMENT_STATUSES:
         query = query.where(Employee.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = max(request.args.get("page", 1, type=db_int), 1)
-    rows = db.session.scalars(
-        query.order_by(Employee.employee_no).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    rows, page, pages, total = page_of(query, request.args.get("page", 1, type=db_int),
+                                       order_by=(Employee.employee_no,), scalars=True)
     departments = db.session.scalars(select(Department).order_by(Department.name)).all() \
         if current_user.sees_everyone else []
     return render_template(
         "people/employees.html", employees=rows, total=total, page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), search=search,
+        pages=pages, search=search,
         department_id=department_id, status=status, departments=departments,
         statuses=EMPLOYMENT_STATUSES, mask_mobile=not _sees_contact_details(),
         mask=sensitive.mask_mobile,

@@ -92,7 +92,7 @@ def test_hr_channel_check_page_sends_a_test_message(login_as, org):
 
 
 def test_the_problems_page_shows_a_page_at_a_time_newest_first(app, org, login_as, count_statements):
-    from lms.people.views import PAGE_SIZE
+    from lms.paging import PAGE_SIZE
 
     for n in range(PAGE_SIZE + 3):  # the colleague has no mobile: each SMS fails at once
         notify.send(f"p{n}", org.colleague, "channel_check", {"name": "刘洋", "sender": f"发件人{n:03d}"}, ["sms"])
