@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from lms import clock
 from lms.campaigns.models import Assignment
 from lms.exams.models import CoachingTask
 from lms.extensions import db
@@ -69,7 +70,9 @@ def test_the_manager_from_his_team_to_coaching_and_a_refresher(demo, desktop, li
 
     _menu(page, "training", "/exams/coaching")
     task = page.locator("[data-test=coaching-task]").first
-    task.locator("input[name=coached_on]").fill(page.evaluate("new Date().toISOString().slice(0, 10)"))
+    # The company's today (Asia/Shanghai), not the browser's UTC date: from 16:00 UTC on, that is still the day
+    # before the failed attempt, and the coaching date is refused as earlier than the failure.
+    task.locator("input[name=coached_on]").fill(clock.today().isoformat())
     task.locator("textarea[name=notes]").fill("逐条讲解请假与旷工制度，确认已理解")
     page.screenshot(path=str(artifacts / "manager-coaching-zh-desktop.png"), full_page=True)
     task.locator("button[type=submit]").click()
