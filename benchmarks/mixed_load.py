@@ -36,7 +36,6 @@ import itertools
 import os
 import random
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from exam_load import Client, add_learners, exam_work, free_port  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
+from procstat import children, cpu_seconds, machine_busy_seconds, own_cpu_seconds, resident_kib  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from lms import clock, create_app  # noqa: E402
@@ -193,33 +193,6 @@ class Recorder:
         return rows
 
 
-def resident_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process and its finished children have used so far (an RQ worker does
-    each job in a child it forks)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(n) for n in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy_seconds() -> tuple[float, float]:
-    """(busy, all) CPU seconds of the whole machine so far, from /proc/stat: is it saturated?"""
-    user, nice, system, idle, iowait, irq, softirq, steal = (int(n) for n in
-                                                             Path("/proc/stat").read_text().split()[1:9])
-    busy = user + nice + system + irq + softirq + steal
-    return busy / os.sysconf("SC_CLK_TCK"), (busy + idle + iowait) / os.sysconf("SC_CLK_TCK")
-
-
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 REQUEST_LINE = re.compile(r'"logger": "lms\.request", "message": "(\w+) (\S+) \d{3} ([\d.]+)ms')
 
 
@@ -232,13 +205,6 @@ def server_times(log: str, count: int = 8) -> list[tuple[str, int, float, float]
     rows = [(request, len(values), percentile(sorted(values), 0.5), percentile(sorted(values), 0.95))
             for request, values in times.items()]
     return sorted(rows, key=lambda row: -row[3])[:count]
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(n) for n in (task / "children").read_text().split()]
-    return found
 
 
 def server_processes(gunicorn: subprocess.Popen, worker: subprocess.Popen) -> dict[str, int]:

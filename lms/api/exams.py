@@ -6,8 +6,8 @@ from flask import current_app, g
 from flask.views import MethodView
 from flask_babel import gettext as _
 from marshmallow import Schema, fields
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from lms.api import Blueprint, DecimalString
 from lms.api.auth import employee_token_required
@@ -87,8 +87,8 @@ class ResultOut(Schema):
 
 
 # What showing or grading an attempt reads, in one query rather than one lazy load each.
-_WHOLE_ATTEMPT = (undefer(ExamAttempt.paper), joinedload(ExamAttempt.exam_version).joinedload(ExamVersion.bank),
-                  joinedload(ExamAttempt.employee))
+_WHOLE_ATTEMPT = (joinedload(ExamAttempt.stored_paper),
+                  joinedload(ExamAttempt.exam_version).joinedload(ExamVersion.bank), joinedload(ExamAttempt.employee))
 
 
 def _attempt(attempt_id: int) -> ExamAttempt | None:
@@ -96,13 +96,10 @@ def _attempt(attempt_id: int) -> ExamAttempt | None:
     return attempt if attempt is not None and attempt.employee_id == g.api_holder.employee_id else None
 
 
-# The attempt as stored (a submit's commit expired it) with its paper, and its certificate: one query.
-_WITH_CERTIFICATE = (select(ExamAttempt, Certificate).outerjoin(Certificate, Certificate.attempt_id == ExamAttempt.id)
-                     .where(ExamAttempt.id == bindparam("attempt_id")).options(undefer(ExamAttempt.paper)))
-
-
-def _with_certificate(attempt_id: int) -> ExamAttempt:
-    attempt, certificate = db.session.execute(_WITH_CERTIFICATE, {"attempt_id": attempt_id}).one()
+def _with_certificate(attempt: ExamAttempt) -> ExamAttempt:
+    """The graded attempt, with the summary of its certificate (a passed attempt has one)."""
+    certificate = db.session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).first() \
+        if attempt.is_passed else None
     attempt.certificate_summary = None if certificate is None else {
         "number": certificate.number, "verification_code": certificate.verification_code,
         "issued_at": certificate.issued_at.isoformat(), "pdf_url": f"/exams/certificates/{certificate.id}.pdf"}
@@ -194,8 +191,7 @@ class Submit(MethodView):
         attempt = _attempt(attempt_id)
         if attempt is None:
             return api_error(404, _("No such attempt."), field="attempt_id")
-        services.submit(attempt, body.get("answers"), actor=g.api_holder)
-        return _with_certificate(attempt_id)
+        return _with_certificate(services.submit(attempt, body.get("answers"), actor=g.api_holder))
 
 
 @blp.route("/attempts/<int:attempt_id>/result")
@@ -211,4 +207,4 @@ class Result(MethodView):
             return api_error(404, _("No such attempt."), field="attempt_id")
         if attempt.submitted_at is None:
             return api_error(409, _("The attempt has not been submitted yet."))
-        return _with_certificate(attempt_id)
+        return _with_certificate(attempt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from lms.campaigns import services
 from lms.exams import services as exams
@@ -54,7 +55,7 @@ def clause_progress(employee_id: int) -> list[dict]:
     """Per clause, right/asked in each graded attempt in order: how the person does across cycles."""
     attempts = list(db.session.scalars(select(ExamAttempt).where(
         ExamAttempt.employee_id == employee_id, ExamAttempt.submitted_at.is_not(None))
-        .order_by(ExamAttempt.submitted_at, ExamAttempt.id)))
+        .order_by(ExamAttempt.submitted_at, ExamAttempt.id).options(selectinload(ExamAttempt.stored_paper))))
     clauses: dict[str, list] = {}
     for index, attempt in enumerate(attempts):
         wrong = wrong_clauses(attempt)

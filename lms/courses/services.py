@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from lms import clock, evidence
 from lms.config import PROJECT_DIR
@@ -152,10 +152,13 @@ def chapters_teaching(course_slug: str, clause_ids: set[str]) -> list[Chapter]:
     """The chapters of a course's current version that teach any of these rule clauses, in order."""
     if not clause_ids:
         return []
-    version = db.session.scalars(
-        select(CourseVersion).join(Course).where(Course.slug == course_slug)
-        .options(selectinload(CourseVersion.chapters)).order_by(CourseVersion.number.desc()).limit(1)).first()
-    return [c for c in version.chapters if clause_ids & set(c.rule_ids or [])] if version else []
+    newest = select(CourseVersion.id).join(Course).where(Course.slug == course_slug) \
+        .order_by(CourseVersion.number.desc()).limit(1).scalar_subquery()
+    # Titles and keys only, in one query: the chapters' texts are the bulk of their rows.
+    chapters = db.session.scalars(
+        select(Chapter).where(Chapter.course_version_id == newest).order_by(Chapter.position)
+        .options(load_only(Chapter.key, Chapter.title_zh, Chapter.title_en, Chapter.rule_ids, Chapter.position)))
+    return [c for c in chapters if clause_ids & set(c.rule_ids or [])]
 
 
 def current_rule_set() -> RuleSet | None:

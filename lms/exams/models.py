@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms import clock
@@ -72,9 +73,6 @@ class ExamAttempt(db.Model):
     number: Mapped[int]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # The draw, with the answer key: read only on the server, never rendered before submission.
-    # Deferred: saving an answer needs only `slots`, not the whole bilingual paper.
-    paper: Mapped[list] = mapped_column(JSON, deferred=True)
     slots: Mapped[list] = mapped_column(JSON)  # the answer slots, e.g. ["1", "2", "3.p1", "3.p2"]
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -86,6 +84,21 @@ class ExamAttempt(db.Model):
 
     employee: Mapped[Employee] = relationship()
     exam_version: Mapped[ExamVersion] = relationship()
+    stored_paper: Mapped[ExamPaper] = relationship(cascade="all, delete-orphan")
+    # The draw, with the answer key (read only on the server, never rendered before submission):
+    # `attempt.paper` reads and sets the questions of the attempt's ExamPaper row.
+    paper = association_proxy("stored_paper", "questions", creator=lambda questions: ExamPaper(questions=questions))
+
+
+class ExamPaper(db.Model):
+    """The questions drawn for one attempt, shuffled, with the key: written when it starts, never changed.
+
+    Its own table, not a column of the attempt: every autosave rewrites the attempt's row, and SQLite
+    rewrites a row whole, so a 60 KB bilingual paper in it made each save write 17 pages instead of one.
+    """
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("exam_attempt.id"), primary_key=True)
+    questions: Mapped[list] = mapped_column(JSON)
 
 
 class Certificate(db.Model):

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, true, update
 from sqlalchemy.orm import joinedload
 
 from lms import clock, evidence, notify
@@ -19,7 +19,7 @@ from lms.commits import commit_keeping_objects, commit_without_waiting_for_disk
 from lms.courses import services as courses
 from lms.exams.certificates import issue_certificate
 from lms.exams.content import question_clause
-from lms.exams.models import CoachingTask, ExamAttempt, ExamVersion, QuestionBank
+from lms.exams.models import CoachingTask, ExamAttempt, ExamPaper, ExamVersion, QuestionBank
 from lms.extensions import db
 from lms.people import services as people
 from lms.people.access import hr_employee_ids
@@ -121,7 +121,8 @@ def current_exams() -> list[ExamVersion]:
 
 
 def current_exam(slug: str) -> ExamVersion | None:
-    return db.session.scalars(select(ExamVersion).where(ExamVersion.slug == slug)
+    """The newest version of the exam, with its bank (drawing and grading read both)."""
+    return db.session.scalars(select(ExamVersion).where(ExamVersion.slug == slug).options(joinedload(ExamVersion.bank))
                               .order_by(ExamVersion.number.desc()).limit(1)).first()
 
 
@@ -190,10 +191,10 @@ def start_attempt(employee_id: int, slug: str, actor=None) -> ExamAttempt:
     refused = refusal(employee_id, exam, previous, cycle)
     if refused:
         raise ExamRefused(refused)
-    seen = {item["id"] for attempt in previous for item in attempt.paper}
-    if cycle is not None:  # a refresher prefers questions unseen in any exam of the same rules
-        seen |= {item["id"] for paper in db.session.scalars(select(ExamAttempt.paper).where(
-            ExamAttempt.employee_id == employee_id, ExamAttempt.exam_slug != slug)) for item in paper}
+    # Questions had before: in this exam's attempts, and for a refresher in any exam of the same rules.
+    papers_seen = select(ExamPaper.questions).join(ExamAttempt, ExamAttempt.id == ExamPaper.attempt_id).where(
+        ExamAttempt.employee_id == employee_id, true() if cycle is not None else ExamAttempt.exam_slug == slug)
+    seen = {item["id"] for paper in db.session.scalars(papers_seen) for item in paper} if previous or cycle else set()
     draw = cycle.draw if cycle is not None else None
     paper = draw_paper(exam, seen, draw)
     attempt = ExamAttempt(employee_id=employee_id, exam_slug=slug, exam_version_id=exam.id,
@@ -331,28 +332,30 @@ def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, act
         results[str(item["n"])] = {"earned": str(_decimal(got, "0.001")), "full": got == 1}
         earned += got
     score = _decimal(earned * 100 / len(attempt.paper), "0.1")
-    attempt.answers, attempt.results = answers, results
-    attempt.submitted_at, attempt.is_late = now, late
-    attempt.score, attempt.is_passed = score, score >= exam.pass_mark
+    passed = score >= exam.pass_mark
+    # The event first, then the attempt's new state with the event's number: one UPDATE of the row.
     event = evidence.record("exams.attempt_submitted", evidence.subject_of("employee", attempt.employee_id), {
         "exam": attempt.exam_slug, "exam_version": exam.number, "exam_sha256": exam.sha256,
         "bank_sha256": exam.bank.sha256, "attempt": attempt.number, "attempt_id": attempt.id,
         "started_at": attempt.started_at, "deadline_at": attempt.deadline_at, "submitted_at": now,
         "late": late, "answer_sheet": sheet, "score": str(score), "pass_mark": exam.pass_mark,
-        "passed": attempt.is_passed}, actor=actor)
-    attempt.evidence_seq = event.seq
-    if attempt.is_passed:
+        "passed": passed}, actor=actor)
+    attempt.answers, attempt.results = answers, results
+    attempt.submitted_at, attempt.is_late = now, late
+    attempt.score, attempt.is_passed, attempt.evidence_seq = score, passed, event.seq
+    if passed:
         issue_certificate(attempt)
         if exam.is_onboarding:
             people.activate(attempt.employee_id, reason=f"passed exam {exam.slug} (attempt {attempt.number})",
                             actor=actor, commit=False)
-    make_up = []
-    if not attempt.is_passed and attempt.number < exam.max_attempts:
-        make_up = _make_up_messages(attempt, _open_coaching(attempt))
-    passed = attempt.is_passed  # read before the commit expires it: no reload to learn it
-    db.session.commit()
-    for step_key, recipient_id, template, context, channels, subject in make_up:
-        notify.send(step_key, recipient_id, template, context, channels, evidence_subject=subject)
+    elif attempt.number < exam.max_attempts:
+        # The coaching task and both messages commit with the grade: a failed attempt never stands
+        # without its make-up reminder.
+        for step_key, recipient, template, context, channels, subject in _make_up_messages(
+                attempt, _open_coaching(attempt)):
+            notify.send(step_key, recipient, template, context, channels, evidence_subject=subject, commit=False)
+    commit_keeping_objects()  # the caller answers with the graded attempt it holds
+    notify.hand_off_written()
     if passed:
         for listener in pass_listeners:
             listener(attempt.id)
@@ -382,7 +385,7 @@ def missed_clauses(attempt: ExamAttempt) -> set[str]:
 
 def _make_up_messages(attempt: ExamAttempt, task: CoachingTask) -> list[tuple]:
     """The make-up reminder to the employee and the coaching request to the direct manager, as
-    notify.send arguments; built before the commit, which would expire what they are made of."""
+    notify.send arguments."""
     exam = attempt.exam_version
     reread = [{"zh": c.title_zh, "en": c.title_en,
                "url": external_url("courses.chapter", slug=exam.course_slug, key=c.key)}
@@ -391,7 +394,7 @@ def _make_up_messages(attempt: ExamAttempt, task: CoachingTask) -> list[tuple]:
                "pass_mark": exam.pass_mark, "employee": attempt.employee.name, "reread": reread,
                "due": clock.local(task.due_at).strftime("%Y-%m-%d %H:%M")}
     subject = evidence.subject_of("employee", attempt.employee_id)
-    messages = [(f"exam-make-up:{attempt.id}", attempt.employee_id, "exam_make_up", context, ["inapp", "sms"], subject)]
+    messages = [(f"exam-make-up:{attempt.id}", attempt.employee, "exam_make_up", context, ["inapp", "sms"], subject)]
     if task.manager_id:
         messages.append((f"exam-coaching:{attempt.id}", task.manager_id, "exam_coaching", context, ["inapp"], subject))
     return messages
@@ -515,8 +518,9 @@ def question_analytics(slug: str) -> list[dict]:
     teach better.
     """
     stats: dict[str, dict] = {}
-    for paper, results in db.session.execute(select(ExamAttempt.paper, ExamAttempt.results).where(
-            ExamAttempt.exam_slug == slug, ExamAttempt.submitted_at.is_not(None))):
+    for paper, results in db.session.execute(
+            select(ExamPaper.questions, ExamAttempt.results).join(ExamAttempt, ExamAttempt.id == ExamPaper.attempt_id)
+            .where(ExamAttempt.exam_slug == slug, ExamAttempt.submitted_at.is_not(None))):
         for item in paper:
             row = stats.setdefault(item["id"], {"id": item["id"], "clause": question_clause(item),
                                                 "stem": item["stem"], "drawn": 0, "right": 0})

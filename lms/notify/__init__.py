@@ -3,6 +3,6 @@
 `send(step_key, recipient, template, context, channels)` is the way in; see services.py.
 """
 
-from lms.notify.services import send
+from lms.notify.services import hand_off_written, send
 
-__all__ = ["send"]
+__all__ = ["hand_off_written", "send"]

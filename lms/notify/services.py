@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import or_, select, update
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from lms import clock, evidence, jobs
 from lms.extensions import db
@@ -62,11 +62,13 @@ def _address(employee: Employee, channel: str) -> str | None:
 
 
 def send(step_key: str, recipient: Employee | int, template: str, context: dict, channels: Iterable[str],
-         *, evidence_subject: str | None = None, actor=None) -> Message:
+         *, evidence_subject: str | None = None, actor=None, commit: bool = True) -> Message:
     """Send a logical message once per (step_key, recipient), on each of `channels`.
 
     Returns the message; if this step was sent before, returns that one and does nothing.
-    Commits: the message and its in-app delivery are durable before any job runs.
+    Commits: the message and its in-app delivery are durable before any job runs. With commit=False
+    it writes in the caller's transaction instead (the message stands or falls with what caused it),
+    and the caller, once it has committed, calls hand_off_written() for the e-mails and SMS.
     """
     channels = list(dict.fromkeys(channels))
     unknown = set(channels) - set(CHANNELS)
@@ -84,36 +86,56 @@ def send(step_key: str, recipient: Employee | int, template: str, context: dict,
         message = db.session.scalars(
             select(Message).where(Message.step_key == step_key, Message.recipient_id == employee.id)
         ).one()
-        db.session.commit()
+        if commit:
+            db.session.commit()
         return message
     evidence.record("notify.message_created", subject_ref, {
         "message_id": message.id, "step_key": step_key, "template": template, "locale": locale,
         "recipient": employee.employee_no, "subject": subject, "text": body, "channels": channels,
     }, actor=actor)
-    outgoing = []
+    outgoing = db.session.info.setdefault(_WRITTEN, [])
     for channel in channels:
         address = _address(employee, channel)
-        # The inbox is our own database: an in-app delivery is sent as it is written.
+        # The inbox is our own database: an in-app delivery is sent as it is written. One without an
+        # address has failed as it is written.
         in_inbox = channel == "inapp" and address is not None
+        missing = None if address is not None else \
+            f"employee {employee.employee_no} has no {'e-mail address' if channel == 'email' else 'mobile number'}"
         # The message is new, so are its deliveries: each row comes back from its INSERT.
         delivery = _insert_ignoring_duplicates(Delivery, {
             "message_id": message.id, "channel": channel, "address": address,
-            "status": "sent" if in_inbox else "pending", "sent_at": clock.now() if in_inbox else None,
+            "status": "failed" if missing else "sent" if in_inbox else "pending",
+            "sent_at": clock.now() if in_inbox else None, "last_error": missing,
             "attempts": 0, "idempotency_key": idempotency_key(step_key, employee.id, channel),
         })
         if delivery is None:
             continue
-        if delivery.address is None:
-            missing = "e-mail address" if delivery.channel == "email" else "mobile number"
-            _give_up(delivery, f"employee {employee.employee_no} has no {missing}")
+        if missing:
+            _record_gave_up(delivery, missing)
         elif in_inbox:
             _record_sent(delivery, provider_message_id=None)
         else:
             outgoing.append(delivery.id)
-    db.session.commit()
-    for delivery_id in outgoing:
-        jobs.hand_off(deliver, delivery_id)
+    if commit:
+        db.session.commit()
+        hand_off_written()
     return message
+
+
+# session.info key: the e-mail and SMS deliveries written by send(commit=False), to hand off after the commit.
+_WRITTEN = "notify_written_deliveries"
+
+
+def hand_off_written() -> None:
+    """Hand the e-mail and SMS deliveries that send(commit=False) wrote to their jobs: after the commit.
+    (One whose hand-off is lost is found by the tick: due_deliveries.)"""
+    for delivery_id in db.session.info.pop(_WRITTEN, []):
+        jobs.hand_off(deliver, delivery_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_written(session) -> None:
+    session.info.pop(_WRITTEN, None)  # rolled back: there is nothing to deliver
 
 
 def _payload(delivery: Delivery, **extra) -> dict:
@@ -143,6 +165,10 @@ def _record_sent(delivery: Delivery, provider_message_id: str | None) -> None:
 
 def _give_up(delivery: Delivery, reason: str) -> None:
     delivery.status, delivery.last_error, delivery.next_attempt_at = "failed", reason, None
+    _record_gave_up(delivery, reason)
+
+
+def _record_gave_up(delivery: Delivery, reason: str) -> None:
     evidence.record("notify.gave_up", delivery.message.evidence_subject,
                     _payload(delivery, reason=reason, attempts=delivery.attempts))
 

@@ -7,7 +7,6 @@ import copy
 from decimal import Decimal
 
 import pytest
-from sqlalchemy.orm.attributes import flag_modified
 
 from lms.exams import services
 from lms.extensions import db
@@ -28,7 +27,6 @@ def test_a_scenario_with_every_part_right_is_full_marks(exam, org, parts):
     template = scenario["parts"][0]
     scenario["parts"] = [{**copy.deepcopy(template), "id": f"p{n}"} for n in range(1, parts + 1)]
     attempt.paper = paper
-    flag_modified(attempt, "paper")
     db.session.commit()
     choices = {key: value for item in attempt.paper for key, value in right_answers(item).items()}
     services.submit(attempt, choices)
@@ -44,7 +42,6 @@ def test_two_of_three_parts_right_is_two_thirds_of_the_question(exam, org):
     scenario = next(item for item in paper if item["type"] == "scenario")
     scenario["parts"] = [{**copy.deepcopy(scenario["parts"][0]), "id": f"p{n}"} for n in (1, 2, 3)]
     attempt.paper = paper
-    flag_modified(attempt, "paper")
     db.session.commit()
     choices = {key: value for item in attempt.paper for key, value in right_answers(item).items()}
     wrong = f"{scenario['n']}.p3"

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from lms import clock, jobs
 from lms.exams import services
 from lms.exams.models import CoachingTask
 from lms.extensions import db
+from lms.evidence.models import EvidenceEvent
 from lms.notify.models import Delivery, Message, SmsOutbox
 from tests.exams.test_take_exam import start
 
@@ -106,3 +108,39 @@ def test_hr_sees_the_share_of_right_answers_per_question(login_as, exam, org):
     page = login_as("hr").get("/exams/onboarding/analytics").get_data(as_text=True)
     assert page.count('data-test="question-row"') == 3
     assert login_as("manager").get("/exams/onboarding/analytics").status_code == 403
+
+
+def refuse_messages(refuse: bool) -> None:
+    """A trigger that makes the database refuse every new message (or the trigger gone again)."""
+    if db.engine.dialect.name == "postgresql":
+        statements = ["CREATE FUNCTION refuse_message() RETURNS trigger LANGUAGE plpgsql AS "
+                      "$$ BEGIN RAISE EXCEPTION 'the message table refuses writes'; END $$",
+                      "CREATE TRIGGER no_messages BEFORE INSERT ON message EXECUTE FUNCTION refuse_message()"] \
+            if refuse else ["DROP TRIGGER no_messages ON message", "DROP FUNCTION refuse_message()"]
+    else:
+        statements = ["CREATE TRIGGER no_messages BEFORE INSERT ON message "
+                      "BEGIN SELECT RAISE(ABORT, 'the message table refuses writes'); END"] \
+            if refuse else ["DROP TRIGGER no_messages"]
+    for statement in statements:
+        db.session.execute(text(statement))
+    db.session.commit()
+
+
+def test_a_fail_is_graded_together_with_its_coaching_task_and_make_up_messages(exam, org):
+    """One transaction: if the make-up reminder cannot be written, the grade is not kept either, and the
+    learner can submit again (the database refuses the message here, as a full disk or a lost connection would)."""
+    attempt = services.start_attempt(org.learner.id, "onboarding")
+    events_before = db.session.scalar(select(func.count()).select_from(EvidenceEvent))
+    refuse_messages(True)
+    with pytest.raises(DBAPIError, match="refuses writes"):
+        services.submit(attempt, None)
+    db.session.rollback()
+    db.session.expire_all()
+    assert attempt.submitted_at is None and attempt.score is None
+    assert db.session.scalars(select(CoachingTask)).all() == []
+    assert db.session.scalar(select(func.count()).select_from(EvidenceEvent)) == events_before
+
+    refuse_messages(False)
+    services.submit(attempt, None)
+    assert attempt.is_passed is False and db.session.scalars(select(CoachingTask)).one().attempt_id == attempt.id
+    assert {m.recipient_id for m in db.session.scalars(select(Message))} == {org.learner.id, org.manager.id}
