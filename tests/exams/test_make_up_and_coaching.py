@@ -9,10 +9,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from lms import clock, jobs
+from lms.evidence.models import EvidenceEvent
 from lms.exams import services
 from lms.exams.models import CoachingTask
 from lms.extensions import db
-from lms.evidence.models import EvidenceEvent
 from lms.notify.models import Delivery, Message, SmsOutbox
 from tests.exams.test_take_exam import start
 
