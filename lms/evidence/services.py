@@ -84,6 +84,13 @@ def appended_in_transaction() -> bool:
     return _HEAD in db.session.info
 
 
+# Built once, and on the tables rather than the models: the ORM's handling of an UPDATE (matching it
+# against the objects in the session) cost more than the statement, on every request that records.
+_lock_table, _events = EvidenceAppendLock.__table__, EvidenceEvent.__table__
+_TAKE_APPEND_LOCK = update(_lock_table).where(_lock_table.c.id == LOCK_ROW).values(appends=_lock_table.c.appends + 1)
+_CHAIN_HEAD = select(_events.c.seq, _events.c.hash).order_by(_events.c.seq.desc()).limit(1)
+
+
 def _lock_and_read_head() -> tuple[int, str]:
     # Updating the lock row first makes concurrent appenders queue here until we commit,
     # so the head we read is still the head when we insert. A transaction that already holds
@@ -91,8 +98,10 @@ def _lock_and_read_head() -> tuple[int, str]:
     known = db.session.info.get(_HEAD)
     if known is not None and db.session().in_transaction():
         return known
-    db.session.execute(update(EvidenceAppendLock).where(EvidenceAppendLock.id == LOCK_ROW)
-                       .values(appends=EvidenceAppendLock.appends + 1))
+    # The caller's pending writes first, so that its rows are always locked before the evidence lock and
+    # never after it (two transactions taking the two in opposite orders would deadlock).
+    db.session.flush()
+    db.session.execute(_TAKE_APPEND_LOCK)
     return chain_head()
 
 
@@ -366,9 +375,7 @@ def check_head_line(line: str) -> str | None:
 
 def chain_head() -> tuple[int, str]:
     """(length, head hash) of the chain as stored now."""
-    head = db.session.execute(
-        select(EvidenceEvent.seq, EvidenceEvent.hash).order_by(EvidenceEvent.seq.desc()).limit(1)
-    ).first()
+    head = db.session.execute(_CHAIN_HEAD).first()
     return (head.seq, head.hash) if head else (0, GENESIS)
 
 

@@ -294,28 +294,21 @@ def _decimal(value: Fraction, places: str) -> Decimal:
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
-_CLAIM_SUBMISSION = (update(ExamAttempt)
-                     .where(ExamAttempt.id == bindparam("attempt_id"), ExamAttempt.submitted_at.is_(None))
-                     .values(submitted_at=bindparam("submitted_now")).returning(ExamAttempt.answers)
-                     .execution_options(synchronize_session=False))
+_CLAIM_SUBMISSION = (update(_attempts)
+                     .where(_attempts.c.id == bindparam("attempt_id"), _attempts.c.submitted_at.is_(None))
+                     .values(submitted_at=bindparam("submitted_now")).returning(_attempts.c.answers))
 
 
-def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, actor=None) -> ExamAttempt:
-    """Grade the attempt once. A second submission changes nothing; a late one counts only saved answers."""
-    if attempt.submitted_at is not None:
-        return attempt
-    now = clock.now()
-    # Claim the submission before grading: of two submits racing (a double click, a retried
-    # request) one grades and the other finds it taken. The saved answers come back with the claim.
-    claimed = db.session.execute(_CLAIM_SUBMISSION, {"attempt_id": attempt.id, "submitted_now": now}).first()
-    if claimed is None:
-        db.session.rollback()
-        return attempt
-    late = now > attempt.deadline_at + GRACE
-    answers = dict(claimed.answers or {})
-    if final_choices and not late:
-        answers.update({k: sorted(set(v)) for k, v in final_choices.items()})
-    exam = attempt.exam_version
+@dataclass(frozen=True)
+class _Grade:
+    answers: dict[str, list[str]]
+    results: dict[str, dict]  # per question number: earned (a decimal string) and whether in full
+    sheet: list[dict]  # per answer slot: what was chosen, what was right, the marks
+    score: Decimal
+    passed: bool
+
+
+def _grade(attempt: ExamAttempt, exam: ExamVersion, answers: dict[str, list[str]]) -> _Grade:
     earned = Fraction(0)
     results, sheet = {}, []
     for item in attempt.paper:
@@ -332,31 +325,64 @@ def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, act
         results[str(item["n"])] = {"earned": str(_decimal(got, "0.001")), "full": got == 1}
         earned += got
     score = _decimal(earned * 100 / len(attempt.paper), "0.1")
-    passed = score >= exam.pass_mark
+    return _Grade(answers, results, sheet, score, score >= exam.pass_mark)
+
+
+def _graded_answers(saved: dict | None, final_choices: dict[str, list[str]] | None, late: bool) -> dict:
+    answers = dict(saved or {})
+    if final_choices and not late:
+        answers.update({k: sorted(set(v)) for k, v in final_choices.items()})
+    return answers
+
+
+def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, actor=None) -> ExamAttempt:
+    """Grade the attempt once. A second submission changes nothing; a late one counts only saved answers.
+
+    Grading and drafting what a fail sends come first: the claim takes the write locks (SQLite's, and with
+    the first event the evidence log's), held then for the writes alone. The claim brings back the answers
+    as saved; if a save landed meanwhile, the grade is worked out again from those.
+    """
+    if attempt.submitted_at is not None:
+        return attempt
+    now = clock.now()
+    late = now > attempt.deadline_at + GRACE
+    exam = attempt.exam_version
+    saved = dict(attempt.answers or {})
+    grade = _grade(attempt, exam, _graded_answers(saved, final_choices, late))
+    make_up = _make_up(attempt, exam, grade, now)
+    # Of two submits racing (a double click, a retried request) one claims it and the other finds it taken.
+    claimed = db.session.execute(_CLAIM_SUBMISSION, {"attempt_id": attempt.id, "submitted_now": now}).first()
+    if claimed is None:
+        db.session.rollback()
+        return attempt
+    if (claimed.answers or {}) != saved:
+        grade = _grade(attempt, exam, _graded_answers(claimed.answers, final_choices, late))
+        make_up = _make_up(attempt, exam, grade, now)
     # The event first, then the attempt's new state with the event's number: one UPDATE of the row.
     event = evidence.record("exams.attempt_submitted", evidence.subject_of("employee", attempt.employee_id), {
         "exam": attempt.exam_slug, "exam_version": exam.number, "exam_sha256": exam.sha256,
         "bank_sha256": exam.bank.sha256, "attempt": attempt.number, "attempt_id": attempt.id,
         "started_at": attempt.started_at, "deadline_at": attempt.deadline_at, "submitted_at": now,
-        "late": late, "answer_sheet": sheet, "score": str(score), "pass_mark": exam.pass_mark,
-        "passed": passed}, actor=actor)
-    attempt.answers, attempt.results = answers, results
+        "late": late, "answer_sheet": grade.sheet, "score": str(grade.score), "pass_mark": exam.pass_mark,
+        "passed": grade.passed}, actor=actor)
+    attempt.answers, attempt.results = grade.answers, grade.results
     attempt.submitted_at, attempt.is_late = now, late
-    attempt.score, attempt.is_passed, attempt.evidence_seq = score, passed, event.seq
-    if passed:
+    attempt.score, attempt.is_passed, attempt.evidence_seq = grade.score, grade.passed, event.seq
+    if grade.passed:
         issue_certificate(attempt)
         if exam.is_onboarding:
             people.activate(attempt.employee_id, reason=f"passed exam {exam.slug} (attempt {attempt.number})",
                             actor=actor, commit=False)
-    elif attempt.number < exam.max_attempts:
-        # The coaching task and both messages commit with the grade: a failed attempt never stands
+    elif make_up is not None:
+        # The coaching task and its messages commit with the grade: a failed attempt never stands
         # without its make-up reminder.
-        for step_key, recipient, template, context, channels, subject in _make_up_messages(
-                attempt, _open_coaching(attempt)):
-            notify.send(step_key, recipient, template, context, channels, evidence_subject=subject, commit=False)
+        due_at, drafts = make_up
+        _open_coaching(attempt, now, due_at)
+        for drafted in drafts:
+            notify.send_draft(drafted, commit=False)
     commit_keeping_objects()  # the caller answers with the graded attempt it holds
     notify.hand_off_written()
-    if passed:
+    if grade.passed:
         for listener in pass_listeners:
             listener(attempt.id)
     return attempt
@@ -365,39 +391,43 @@ def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, act
 # ---------------------------------------------------------------- the failure path
 
 
-def _open_coaching(attempt: ExamAttempt) -> CoachingTask:
-    now = clock.now()
-    manager_id = attempt.employee.manager_id
-    task = CoachingTask(attempt_id=attempt.id, employee_id=attempt.employee_id, manager_id=manager_id,
-                        created_at=now, due_at=now + timedelta(days=current_app.config["LMS_COACHING_DAYS"]))
+def _open_coaching(attempt: ExamAttempt, now: datetime, due_at: datetime) -> CoachingTask:
+    task = CoachingTask(attempt_id=attempt.id, employee_id=attempt.employee_id, manager_id=attempt.employee.manager_id,
+                        created_at=now, due_at=due_at)
     db.session.add(task)
     db.session.flush()
     evidence.record("exams.coaching_requested", evidence.subject_of("employee", attempt.employee_id), {
-        "attempt_id": attempt.id, "exam": attempt.exam_slug, "manager_id": manager_id, "due_at": task.due_at})
+        "attempt_id": attempt.id, "exam": attempt.exam_slug, "manager_id": task.manager_id, "due_at": due_at})
     return task
 
 
-def missed_clauses(attempt: ExamAttempt) -> set[str]:
-    """The rule clauses of the questions a graded attempt did not answer fully right."""
-    results = attempt.results or {}
+def missed_clauses(attempt: ExamAttempt, results: dict | None = None) -> set[str]:
+    """The rule clauses of the questions a graded attempt (or these results of it) did not answer fully right."""
+    results = (attempt.results if results is None else results) or {}
     return {question_clause(item) for item in attempt.paper if not results.get(str(item["n"]), {}).get("full")}
 
 
-def _make_up_messages(attempt: ExamAttempt, task: CoachingTask) -> list[tuple]:
-    """The make-up reminder to the employee and the coaching request to the direct manager, as
-    notify.send arguments."""
-    exam = attempt.exam_version
+def _make_up(attempt: ExamAttempt, exam: ExamVersion, grade: _Grade, now: datetime) \
+        -> tuple[datetime, list[notify.Draft]] | None:
+    """For a fail with attempts left: when the coaching is due, and the make-up reminder to the employee and
+    the coaching request to the direct manager, drafted. None when there is no make-up."""
+    if grade.passed or attempt.number >= exam.max_attempts:
+        return None
+    due_at = now + timedelta(days=current_app.config["LMS_COACHING_DAYS"])
     reread = [{"zh": c.title_zh, "en": c.title_en,
                "url": external_url("courses.chapter", slug=exam.course_slug, key=c.key)}
-              for c in courses.chapters_teaching(exam.course_slug, missed_clauses(attempt))]
-    context = {"exam_zh": exam.title_zh, "exam_en": exam.title_en, "score": str(attempt.score),
+              for c in courses.chapters_teaching(exam.course_slug, missed_clauses(attempt, grade.results))]
+    context = {"exam_zh": exam.title_zh, "exam_en": exam.title_en, "score": str(grade.score),
                "pass_mark": exam.pass_mark, "employee": attempt.employee.name, "reread": reread,
-               "due": clock.local(task.due_at).strftime("%Y-%m-%d %H:%M")}
+               "due": clock.local(due_at).strftime("%Y-%m-%d %H:%M")}
     subject = evidence.subject_of("employee", attempt.employee_id)
-    messages = [(f"exam-make-up:{attempt.id}", attempt.employee, "exam_make_up", context, ["inapp", "sms"], subject)]
-    if task.manager_id:
-        messages.append((f"exam-coaching:{attempt.id}", task.manager_id, "exam_coaching", context, ["inapp"], subject))
-    return messages
+    drafts = [notify.draft(f"exam-make-up:{attempt.id}", attempt.employee, "exam_make_up", context,
+                           ["inapp", "sms"], evidence_subject=subject)]
+    manager_id = attempt.employee.manager_id
+    if manager_id:
+        drafts.append(notify.draft(f"exam-coaching:{attempt.id}", manager_id, "exam_coaching", context, ["inapp"],
+                                   evidence_subject=subject))
+    return due_at, drafts
 
 
 def coaching_blocks(employee_id: int, slug: str) -> CoachingTask | None:

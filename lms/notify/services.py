@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
@@ -18,7 +19,8 @@ from flask_babel import force_locale
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms import clock, evidence, jobs
 from lms.extensions import db
@@ -31,12 +33,23 @@ BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), ti
 LEASE = timedelta(minutes=5)  # a claimed delivery not finished by then is taken again (crash)
 
 
-def _insert_ignoring_duplicates(model, values: dict):
-    """INSERT … ON CONFLICT DO NOTHING; the new row (in the session, read back by RETURNING), or None
-    if the row existed. The unique constraint decides."""
+def _insert_ignoring_duplicates(model, values: dict, **related):
+    """INSERT … ON CONFLICT DO NOTHING; the new row as an object in the session, or None if the row existed
+    (the unique constraint decides). The object is made from `values` and the id the INSERT returns, not
+    read back; `related` are objects it refers to (recipient=…, message=…), set as they are."""
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    table = model.__table__
     # RETURNING, not rowcount: psycopg reports rowcount -1 for a statement that returns rows.
-    return db.session.scalars(insert(model).values(**values).on_conflict_do_nothing().returning(model)).first()
+    new_id = db.session.execute(insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)) \
+        .scalar()
+    if new_id is None:
+        return None
+    row = model(id=new_id, **values)
+    make_transient_to_detached(row)  # as if loaded: persistent once added, with nothing to write
+    db.session.add(row)
+    for name, value in related.items():
+        set_committed_value(row, name, value)
+    return row
 
 
 def idempotency_key(step_key: str, recipient_id: int, channel: str) -> str:
@@ -61,6 +74,35 @@ def _address(employee: Employee, channel: str) -> str | None:
     return {"inapp": f"inbox:{employee.id}", "email": employee.email, "sms": employee.mobile}[channel]
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A message rendered in its recipient's language, not yet written: send_draft() writes it."""
+
+    step_key: str
+    recipient: Employee
+    template: str
+    locale: str
+    subject: str
+    body: str
+    channels: list[str]
+    evidence_subject: str
+
+
+def draft(step_key: str, recipient: Employee | int, template: str, context: dict, channels: Iterable[str],
+          *, evidence_subject: str | None = None) -> Draft:
+    """What send() would write, read and rendered but not written: a caller that writes several things at
+    once prepares its messages first, and holds its locks for the writes alone."""
+    channels = list(dict.fromkeys(channels))
+    unknown = set(channels) - set(CHANNELS)
+    if unknown or not channels:
+        raise ValueError(f"channels must be a non-empty subset of {CHANNELS}, not {channels}")
+    employee = recipient if isinstance(recipient, Employee) else db.session.get(Employee, recipient)
+    locale = recipient_locale(employee)
+    subject, body = render(template, context, locale)
+    return Draft(step_key, employee, template, locale, subject, body, channels,
+                 evidence_subject or evidence.subject_of("employee", employee.id))
+
+
 def send(step_key: str, recipient: Employee | int, template: str, context: dict, channels: Iterable[str],
          *, evidence_subject: str | None = None, actor=None, commit: bool = True) -> Message:
     """Send a logical message once per (step_key, recipient), on each of `channels`.
@@ -70,18 +112,18 @@ def send(step_key: str, recipient: Employee | int, template: str, context: dict,
     it writes in the caller's transaction instead (the message stands or falls with what caused it),
     and the caller, once it has committed, calls hand_off_written() for the e-mails and SMS.
     """
-    channels = list(dict.fromkeys(channels))
-    unknown = set(channels) - set(CHANNELS)
-    if unknown or not channels:
-        raise ValueError(f"channels must be a non-empty subset of {CHANNELS}, not {channels}")
-    employee = recipient if isinstance(recipient, Employee) else db.session.get(Employee, recipient)
-    locale = recipient_locale(employee)
-    subject, body = render(template, context, locale)
-    subject_ref = evidence_subject or evidence.subject_of("employee", employee.id)
+    return send_draft(draft(step_key, recipient, template, context, channels, evidence_subject=evidence_subject),
+                      actor=actor, commit=commit)
+
+
+def send_draft(drafted: Draft, *, actor=None, commit: bool = True) -> Message:
+    """send() for a message drafted before (see send for `commit`)."""
+    step_key, employee = drafted.step_key, drafted.recipient
     message = _insert_ignoring_duplicates(Message, {
-        "step_key": step_key, "recipient_id": employee.id, "template": template, "locale": locale,
-        "subject": subject, "body": body, "evidence_subject": subject_ref, "created_at": clock.now(),
-    })
+        "step_key": step_key, "recipient_id": employee.id, "template": drafted.template, "locale": drafted.locale,
+        "subject": drafted.subject, "body": drafted.body, "evidence_subject": drafted.evidence_subject,
+        "created_at": clock.now(),
+    }, recipient=employee)
     if message is None:  # sent before: that message, nothing more
         message = db.session.scalars(
             select(Message).where(Message.step_key == step_key, Message.recipient_id == employee.id)
@@ -89,12 +131,12 @@ def send(step_key: str, recipient: Employee | int, template: str, context: dict,
         if commit:
             db.session.commit()
         return message
-    evidence.record("notify.message_created", subject_ref, {
-        "message_id": message.id, "step_key": step_key, "template": template, "locale": locale,
-        "recipient": employee.employee_no, "subject": subject, "text": body, "channels": channels,
-    }, actor=actor)
+    evidence.record("notify.message_created", drafted.evidence_subject, {
+        "message_id": message.id, "step_key": step_key, "template": drafted.template, "locale": drafted.locale,
+        "recipient": employee.employee_no, "subject": drafted.subject, "text": drafted.body,
+        "channels": drafted.channels}, actor=actor)
     outgoing = db.session.info.setdefault(_WRITTEN, [])
-    for channel in channels:
+    for channel in drafted.channels:
         address = _address(employee, channel)
         # The inbox is our own database: an in-app delivery is sent as it is written. One without an
         # address has failed as it is written.
@@ -107,7 +149,8 @@ def send(step_key: str, recipient: Employee | int, template: str, context: dict,
             "status": "failed" if missing else "sent" if in_inbox else "pending",
             "sent_at": clock.now() if in_inbox else None, "last_error": missing,
             "attempts": 0, "idempotency_key": idempotency_key(step_key, employee.id, channel),
-        })
+            "next_attempt_at": None, "provider_message_id": None, "delivered_at": None, "read_at": None,
+        }, message=message)
         if delivery is None:
             continue
         if missing:

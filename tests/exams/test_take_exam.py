@@ -171,3 +171,23 @@ def test_two_submits_racing_grade_the_attempt_once(login_as, exam, org, app):
     kinds = [event.kind for event in db.session.scalars(select(EvidenceEvent))]
     assert kinds.count("exams.attempt_submitted") == 1 and kinds.count("exams.coaching_requested") == 1
     assert len(db.session.scalars(select(CoachingTask)).all()) == 1
+
+
+def test_a_save_landing_while_the_submit_grades_is_graded(login_as, exam, org, app):
+    """The submit grades what it read, then claims the attempt; a save that lands in between (another tab,
+    a retried autosave) must count: the grade is worked out again from the answers the claim brings back."""
+    attempt = start(login_as("learner"))
+    assert attempt.answers == {}
+    right = {key: value for item in attempt.paper for key, value in right_answers(item).items()}
+    with app.app_context():  # the other request, on its own connection, while this one holds the old row
+        row = services.attempt_for_saving(attempt.id)
+        by_number: dict[int, dict] = {}
+        for key, value in right.items():
+            by_number.setdefault(int(key.split(".")[0]), {})[key] = value
+        assert services.save_answers(row, by_number)
+        db.session.remove()
+    assert attempt.answers == {}  # still what this request read
+    services.submit(attempt, None)
+    assert attempt.score == 100 and attempt.is_passed and attempt.answers == right
+    [stored] = [e for e in db.session.scalars(select(EvidenceEvent)) if e.kind == "exams.attempt_submitted"]
+    assert stored.payload["score"] == "100.0" and stored.payload["passed"] is True
