@@ -3,12 +3,14 @@
     .venv/bin/python benchmarks/exam_load.py [--database sqlite|postgresql|both] [--seconds 20] [--users 16]
 
 For each database: a fresh database with the shipped content and 3,000 employees with personal
-tokens; gunicorn with 2 workers serving the app; then, from this separate load process,
-`--users` concurrent virtual learners each repeatedly take the onboarding exam through the API
-(start an attempt, save every answer one question at a time, submit) for `--seconds`, and then
-the same number of users call GET /livez (SELECT 1: what /healthz was before it grew its
-checks) for the same time. Reported: requests/s,
-p50/p95/p99 latency and errors for each, and the ratio of exam to trivial throughput.
+tokens; gunicorn with 2 workers serving the app; then, from this separate load process, two
+workloads of `--users` concurrent users each: virtual learners repeatedly taking the onboarding exam
+through the API (start an attempt, save every answer one question at a time, submit), and users
+calling GET /livez (SELECT 1: what /healthz was before it grew its checks). The two take turns of
+2 seconds until each has run `--seconds`, so that a change in the machine's speed during the run
+(it shares its host with other machines) falls on both alike. Reported: requests/s, p50/p95/p99
+latency and errors for each, the ratio of exam to trivial throughput, and for each workload the CPU
+per request in the server, the database server and this load process, with how busy the machine was.
 Targets (issue #19, raised from issue #5's 0.30 and 200 ms): ratio ≥ 0.40, exam p95 < 150 ms, zero
 errors, on every run. Figures are appended to benchmarks/results/exam_load.md.
 """
@@ -47,6 +49,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "exam_load.md"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 EMPLOYEES = 3000
 RATIO_TARGET, P95_TARGET_MS = 0.40, 150
+TURN_SECONDS = 2.0  # the two workloads alternate in turns of this length (run_in_turns)
 # The table's header since it shows CPU per request (ms) in the server · the database server · the load
 # process, and the machine's busy share, for each phase.
 CPU_HEADER = ("| when (UTC) | database | users | exam requests | exam req/s | exam p50 / p95 / p99 ms | errors | "
@@ -107,11 +110,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class Finished(Exception):
+    """The run is over: no further request starts."""
+
+
 class Client:
-    def __init__(self, port: int):
-        self.port = port
+    def __init__(self, port: int, turn: Turn | None = None):
+        self.port, self.turn = port, turn
 
     def call(self, method: str, path: str, token: str | None = None, body=None) -> tuple[int, dict | None, float]:
+        if self.turn is not None:
+            self.turn.wait()
         headers = {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -131,35 +140,73 @@ class Client:
         return response.status, parsed, elapsed
 
 
-def run_phase(port: int, users: int, seconds: float, work) -> dict:
-    latencies: list[float] = []
-    errors: list[str] = []
+class Turn:
+    """A workload's turn to send requests: its users wait while it is off; Finished once the run is over."""
+
+    def __init__(self):
+        self.on, self.over = threading.Event(), False
+
+    def wait(self) -> None:
+        self.on.wait()
+        if self.over:
+            raise Finished
+
+
+def run_in_turns(port: int, users: int, seconds: float, works: dict, costs: TurnCosts | None = None,
+                 turn_seconds: float = TURN_SECONDS) -> dict:
+    """Run each workload (name → work) with `users` users for `seconds` in all, the workloads taking turns
+    of `turn_seconds`: a change in the machine's speed during the run (it shares its host with others)
+    then falls on both alike, which two phases one after the other would each see differently. A learner
+    whose turn ends waits, mid-exam, for the next one. Returns name → throughput, latency and errors."""
+    turns = {name: Turn() for name in works}
+    latencies = {name: [] for name in works}
+    errors = {name: [] for name in works}
+    active = dict.fromkeys(works, 0.0)
     lock = threading.Lock()
-    stop_at = time.perf_counter() + seconds
 
-    def user(index: int):
-        client = Client(port)
-        while time.perf_counter() < stop_at:
-            for status, expected, elapsed, label in work(client, index):
-                with lock:
-                    latencies.append(elapsed)
-                    if status != expected:
-                        errors.append(f"{label}: {status}")
+    def user(name: str, work, index: int):
+        client = Client(port, turns[name])
+        try:
+            while True:
+                for status, expected, elapsed, label in work(client, index):
+                    with lock:
+                        latencies[name].append(elapsed)
+                        if status != expected:
+                            errors[name].append(f"{label}: {status}")
+        except Finished:
+            pass
 
-    threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
-    started = time.perf_counter()
+    threads = [threading.Thread(target=user, args=(name, work, n)) for name, work in works.items()
+               for n in range(users)]
     for thread in threads:
         thread.start()
+    for _ in range(max(1, round(seconds / turn_seconds))):
+        for name, turn in turns.items():
+            if costs is not None:
+                costs.start()
+            started = time.perf_counter()
+            turn.on.set()
+            time.sleep(turn_seconds)
+            turn.on.clear()
+            active[name] += time.perf_counter() - started
+            if costs is not None:
+                costs.end(name)
+    for turn in turns.values():
+        turn.over = True
+        turn.on.set()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - started
-    latencies.sort()
 
-    def pct(p):
-        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000 if latencies else float("nan")
+    def summary(name: str) -> dict:
+        values = sorted(latencies[name])
 
-    return {"requests": len(latencies), "rps": len(latencies) / wall, "p50": pct(0.50), "p95": pct(0.95),
-            "p99": pct(0.99), "errors": len(errors), "error_samples": errors[:5]}
+        def pct(p):
+            return values[min(len(values) - 1, int(len(values) * p))] * 1000 if values else float("nan")
+
+        return {"requests": len(values), "rps": len(values) / active[name], "p50": pct(0.50), "p95": pct(0.95),
+                "p99": pct(0.99), "errors": len(errors[name]), "error_samples": errors[name][:5]}
+
+    return {name: summary(name) for name in works}
 
 
 def exam_work(tokens: list[str]):
@@ -194,27 +241,34 @@ def trivial_work(client: Client, _index: int):
     yield status, 200, elapsed, "livez"
 
 
-class PhaseCosts:
-    """The CPU a phase cost per request in the server (gunicorn's processes), the database server
-    (PostgreSQL's processes; SQLite works inside the server) and this load process, and how busy the
-    machine was: what the ratio is made of."""
+class TurnCosts:
+    """The CPU each workload's turns cost per request in the server (gunicorn's processes), the database
+    server (PostgreSQL's processes; SQLite works inside the server) and this load process, and how busy
+    the machine was during them: what the ratio is made of."""
 
     def __init__(self, gunicorn_pid: int, database: bool):
         self.gunicorn_pid, self.database = gunicorn_pid, database
+        self.spent: dict[str, list[float]] = {}  # name → server, database, load, machine busy, machine all
 
-    def _snapshot(self) -> tuple[float, float, float, tuple[float, float]]:
+    def _snapshot(self) -> list[float]:
         server = cpu_of([self.gunicorn_pid, *children(self.gunicorn_pid)])
         database = cpu_of(processes_named("postgres")) if self.database else 0.0
-        return server, database, own_cpu_seconds(), machine_busy_seconds()
+        return [server, database, own_cpu_seconds(), *machine_busy_seconds()]
 
-    def measure(self, phase) -> dict:
-        before = self._snapshot()
-        result = phase()
-        after = self._snapshot()
-        per_request = [(end - start) * 1000 / max(result["requests"], 1)
-                       for start, end in zip(before[:3], after[:3], strict=True)]
-        result["cpu_ms"] = dict(zip(("server", "database", "load"), per_request, strict=True))
-        result["busy"] = (after[3][0] - before[3][0]) / max(after[3][1] - before[3][1], 1e-9)
+    def start(self) -> None:
+        self._before = self._snapshot()
+
+    def end(self, name: str) -> None:
+        spent = self.spent.setdefault(name, [0.0] * 5)
+        for index, (start, end) in enumerate(zip(self._before, self._snapshot(), strict=True)):
+            spent[index] += end - start
+
+    def add_to(self, name: str, result: dict) -> dict:
+        server, database, load, busy, everything = self.spent[name]
+        requests = max(result["requests"], 1)
+        result["cpu_ms"] = {"server": server * 1000 / requests, "database": database * 1000 / requests,
+                            "load": load * 1000 / requests}
+        result["busy"] = busy / max(everything, 1e-9)
         return result
 
 
@@ -239,9 +293,9 @@ def bench(kind: str, seconds: float, users: int, workdir: Path) -> dict:
                     break
             except OSError:
                 time.sleep(0.2)
-        costs = PhaseCosts(server.pid, database=kind == "postgresql")
-        exam = costs.measure(lambda: run_phase(port, users, seconds, exam_work(tokens)))
-        trivial = costs.measure(lambda: run_phase(port, users, seconds, trivial_work))
+        costs = TurnCosts(server.pid, database=kind == "postgresql")
+        results = run_in_turns(port, users, seconds, {"exam": exam_work(tokens), "trivial": trivial_work}, costs)
+        exam, trivial = costs.add_to("exam", results["exam"]), costs.add_to("trivial", results["trivial"])
     finally:
         server.terminate()
         server.wait(timeout=30)

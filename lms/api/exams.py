@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from lms.api import Blueprint, DecimalString
-from lms.api.auth import employee_token_required
+from lms.api.auth import employee_token_reading, employee_token_required
 from lms.api.employees import ErrorResponse
 from lms.exams import services
 from lms.exams.content import question_clause
@@ -159,14 +159,14 @@ class Attempt(MethodView):
 
 @blp.route("/attempts/<int:attempt_id>/answers")
 class Answers(MethodView):
-    decorators = [employee_token_required]
+    decorators = [employee_token_reading(services.holder_and_attempt_for_saving)]
 
     @blp.arguments(AnswersIn())
     @blp.response(200, SavedOut)
     @blp.alt_response(409, schema=ErrorResponse, description="The attempt is closed.")
     def put(self, body, attempt_id: int):
         """Save answers as the learner goes (any subset of slots)."""
-        attempt = services.attempt_for_saving(attempt_id)
+        attempt = g.api_row
         if attempt is None or attempt.employee_id != g.api_holder.employee_id:
             return api_error(404, _("No such attempt."), field="attempt_id")
         by_number: dict[int, dict] = {}

@@ -23,7 +23,7 @@ from lms.exams.models import CoachingTask, ExamAttempt, ExamPaper, ExamVersion, 
 from lms.extensions import db
 from lms.people import services as people
 from lms.people.access import hr_employee_ids
-from lms.people.models import Employee
+from lms.people.models import Employee, TokenHolder
 from lms.ui import external_url
 
 GRACE = timedelta(seconds=60)  # a submit this late still counts its answers (a slow network)
@@ -236,20 +236,42 @@ def answer_keys(item: dict) -> list[str]:
 
 
 _attempts = ExamAttempt.__table__
-# What saving reads of an attempt, without the ORM: on the busiest request, loading the attempt as
-# an object cost more than the query. Built once, like any statement on a hot path.
-_ATTEMPT_FOR_SAVING = select(_attempts.c.id, _attempts.c.employee_id, _attempts.c.slots, _attempts.c.answers,
-                             _attempts.c.submitted_at, _attempts.c.deadline_at).where(
-    _attempts.c.id == bindparam("attempt_id"))
+# The token check and what saving reads of the attempt, in one query and without the ORM: the busiest
+# request reads both on every call. Built once, like any statement on a hot path.
+_HOLDER_AND_ATTEMPT = (
+    select(*people.HOLDER_COLUMNS, _attempts.c.id.label("attempt_id"), _attempts.c.employee_id.label("owner_id"),
+           _attempts.c.slots, _attempts.c.answers, _attempts.c.submitted_at, _attempts.c.deadline_at)
+    .select_from(people.TOKENS_WITH_USERS.outerjoin(_attempts, _attempts.c.id == bindparam("attempt_id")))
+    .where(people.HOLDER_WHERE))
+
+
+@dataclass(frozen=True)
+class SavingRow:
+    """What saving reads of an attempt (save_answers takes this or the ExamAttempt)."""
+
+    id: int
+    employee_id: int
+    slots: list[str]
+    answers: dict
+    submitted_at: datetime | None
+    deadline_at: datetime
+
+
 # One UPDATE of the table, not the unit of work (its change tracking costs more than the write),
 # and only while unsubmitted: a save racing the submit changes nothing.
 _SAVE_ANSWERS = (update(_attempts).where(_attempts.c.id == bindparam("attempt_id"), _attempts.c.submitted_at.is_(None))
                  .values(answers=bindparam("answers")))
 
 
-def attempt_for_saving(attempt_id: int):
-    """The row saving needs (id, employee_id, slots, answers, submitted_at, deadline_at), or None."""
-    return db.session.execute(_ATTEMPT_FOR_SAVING, {"attempt_id": attempt_id}).first()
+def holder_and_attempt_for_saving(plain_token: str, attempt_id: int) -> tuple[TokenHolder | None, SavingRow | None]:
+    """The token's holder (people.token_holder's check and bookkeeping) and the attempt as saving needs it:
+    (None, None) for no valid token, (holder, None) for no such attempt (whoever's it is, the caller checks)."""
+    row = db.session.execute(_HOLDER_AND_ATTEMPT,
+                             {"digest": people.token_digest(plain_token), "attempt_id": attempt_id}).first()
+    holder = people.holder_of(row)
+    if holder is None or row.attempt_id is None:
+        return holder, None
+    return holder, SavingRow(row.attempt_id, row.owner_id, row.slots, row.answers, row.submitted_at, row.deadline_at)
 
 
 def save_answer(attempt: ExamAttempt, number: int, choices: dict[str, list[str]]) -> dict | None:
@@ -259,8 +281,7 @@ def save_answer(attempt: ExamAttempt, number: int, choices: dict[str, list[str]]
 
 
 def save_answers(attempt, choices_by_number: dict[int, dict[str, list[str]]]) -> dict | None:
-    """save_answer for several questions in one write; `attempt` is an ExamAttempt or the row of
-    attempt_for_saving."""
+    """save_answer for several questions in one write; `attempt` is an ExamAttempt or a SavingRow."""
     if not is_open(attempt):
         return None
     answers = dict(attempt.answers or {})

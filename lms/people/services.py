@@ -312,7 +312,7 @@ def set_locale(user: User, locale: str) -> None:
 API_TOKEN_ROLES = ("hr", "admin")
 
 
-def _token_digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -321,7 +321,7 @@ def create_api_token(name: str, role: str) -> tuple[ApiToken, str]:
     if role not in API_TOKEN_ROLES:
         raise ValueError(f"API tokens take role {' or '.join(API_TOKEN_ROLES)}, not {role!r}")
     plain = "lms_" + secrets.token_urlsafe(32)
-    token = ApiToken(name=name, role=role, token_digest=_token_digest(plain))
+    token = ApiToken(name=name, role=role, token_digest=token_digest(plain))
     db.session.add(token)
     db.session.commit()
     return token, plain
@@ -334,7 +334,7 @@ def issue_personal_token(user: User) -> tuple[ApiToken, str]:
     """A token that acts as this person (their role, their records) for 12 hours: for apps."""
     plain = "lmsp_" + secrets.token_urlsafe(32)
     token = ApiToken(name=f"personal:{user.username}", role=user.role, user_id=user.id,
-                     token_digest=_token_digest(plain), expires_at=clock.now() + timedelta(hours=PERSONAL_TOKEN_HOURS))
+                     token_digest=token_digest(plain), expires_at=clock.now() + timedelta(hours=PERSONAL_TOKEN_HOURS))
     db.session.add(token)
     db.session.commit()
     return token, plain
@@ -346,10 +346,13 @@ _TOKEN_BY_DIGEST = (select(ApiToken).options(joinedload(ApiToken.user))
 _tokens, _users = ApiToken.__table__, User.__table__
 # The same check without the ORM, for the exam endpoints an app calls dozens of times a sitting:
 # loading the token and its user as objects cost more than the query.
-_HOLDER_BY_DIGEST = (select(_tokens.c.id, _tokens.c.user_id, _tokens.c.expires_at, _tokens.c.last_used_at,
-                            _tokens.c.revoked_at, _users.c.is_enabled, _users.c.employee_id)
-                     .select_from(_tokens.outerjoin(_users, _users.c.id == _tokens.c.user_id))
-                     .where(_tokens.c.token_digest == bindparam("digest")))
+# What token_holder reads, for a query of its own or one that also reads the endpoint's row (holder_of):
+# the columns, from the tokens with their users, where the digest is the bound "digest".
+HOLDER_COLUMNS = (_tokens.c.id, _tokens.c.user_id, _tokens.c.expires_at, _tokens.c.last_used_at, _tokens.c.revoked_at,
+                  _users.c.is_enabled, _users.c.employee_id)
+TOKENS_WITH_USERS = _tokens.outerjoin(_users, _users.c.id == _tokens.c.user_id)
+HOLDER_WHERE = _tokens.c.token_digest == bindparam("digest")
+_HOLDER_BY_DIGEST = select(*HOLDER_COLUMNS).select_from(TOKENS_WITH_USERS).where(HOLDER_WHERE)
 _NOTE_USE = update(_tokens).where(_tokens.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 
 
@@ -370,7 +373,7 @@ def _note_use(token_id: int, last_used_at, now) -> None:
 
 def authenticate_token(plain: str) -> ApiToken | None:
     """The valid token (with its user loaded) for a plain bearer token, or None; notes its use."""
-    token = db.session.scalars(_TOKEN_BY_DIGEST, {"digest": _token_digest(plain)}).first()
+    token = db.session.scalars(_TOKEN_BY_DIGEST, {"digest": token_digest(plain)}).first()
     now = clock.now()
     if token is None or not _usable(token, token.user is not None and token.user.is_enabled, now):
         return None
@@ -380,7 +383,11 @@ def authenticate_token(plain: str) -> ApiToken | None:
 
 def token_holder(plain: str) -> TokenHolder | None:
     """authenticate_token's check and bookkeeping, answering with ids only (no ORM objects)."""
-    row = db.session.execute(_HOLDER_BY_DIGEST, {"digest": _token_digest(plain)}).first()
+    return holder_of(db.session.execute(_HOLDER_BY_DIGEST, {"digest": token_digest(plain)}).first())
+
+
+def holder_of(row) -> TokenHolder | None:
+    """token_holder's check and bookkeeping for a row read with HOLDER_COLUMNS (None: no such token)."""
     now = clock.now()
     if row is None or not _usable(row, row.is_enabled, now):
         return None
