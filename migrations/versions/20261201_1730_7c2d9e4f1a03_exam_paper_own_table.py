@@ -24,14 +24,15 @@ def upgrade():
     sa.PrimaryKeyConstraint('attempt_id', name=op.f('pk_exam_paper'))
     )
     op.execute('INSERT INTO exam_paper (attempt_id, questions) SELECT id, paper FROM exam_attempt')
-    with op.batch_alter_table('exam_attempt', schema=None) as batch_op:
-        batch_op.drop_column('paper')
+    # A plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), not batch mode's copy of the table: with foreign
+    # keys on, dropping the old exam_attempt would fail (certificates, coaching tasks and papers refer to it).
+    op.drop_column('exam_attempt', 'paper')
 
 
 def downgrade():
-    with op.batch_alter_table('exam_attempt', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('paper', sa.JSON(), nullable=True))
+    # Nullable on the way back in SQLite: making it NOT NULL there would mean copying the table (see above).
+    op.add_column('exam_attempt', sa.Column('paper', sa.JSON(), nullable=True))
     op.execute('UPDATE exam_attempt SET paper = (SELECT questions FROM exam_paper WHERE attempt_id = exam_attempt.id)')
-    with op.batch_alter_table('exam_attempt', schema=None) as batch_op:
-        batch_op.alter_column('paper', existing_type=sa.JSON(), nullable=False)
+    if op.get_bind().dialect.name != 'sqlite':
+        op.alter_column('exam_attempt', 'paper', existing_type=sa.JSON(), nullable=False)
     op.drop_table('exam_paper')
