@@ -98,8 +98,8 @@ def _lock_and_read_head() -> tuple[int, str]:
     known = db.session.info.get(_HEAD)
     if known is not None and db.session().in_transaction():
         return known
-    # The caller's pending writes first, so that its rows are always locked before the evidence lock and
-    # never after it (two transactions taking the two in opposite orders would deadlock).
+    # The caller's pending writes first, as the ORM's own UPDATE did when this was one: what a transaction
+    # changed before it records stays locked before the evidence lock, the order every appender keeps.
     db.session.flush()
     db.session.execute(_TAKE_APPEND_LOCK)
     return chain_head()

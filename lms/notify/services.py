@@ -143,7 +143,7 @@ def send_draft(drafted: Draft, *, actor=None, commit: bool = True) -> Message:
         in_inbox = channel == "inapp" and address is not None
         missing = None if address is not None else \
             f"employee {employee.employee_no} has no {'e-mail address' if channel == 'email' else 'mobile number'}"
-        # The message is new, so are its deliveries: each row comes back from its INSERT.
+        # The message is new, so are its deliveries. Every column is given: the object is made from them.
         delivery = _insert_ignoring_duplicates(Delivery, {
             "message_id": message.id, "channel": channel, "address": address,
             "status": "failed" if missing else "sent" if in_inbox else "pending",
