@@ -412,14 +412,13 @@ def submit(attempt: ExamAttempt, final_choices: dict[str, list[str]] | None, act
 # ---------------------------------------------------------------- the failure path
 
 
-def _open_coaching(attempt: ExamAttempt, now: datetime, due_at: datetime) -> CoachingTask:
+def _open_coaching(attempt: ExamAttempt, now: datetime, due_at: datetime) -> None:
+    # Recording flushes the new task first: it is written before its event.
     task = CoachingTask(attempt_id=attempt.id, employee_id=attempt.employee_id, manager_id=attempt.employee.manager_id,
                         created_at=now, due_at=due_at)
     db.session.add(task)
-    db.session.flush()
     evidence.record("exams.coaching_requested", evidence.subject_of("employee", attempt.employee_id), {
         "attempt_id": attempt.id, "exam": attempt.exam_slug, "manager_id": task.manager_id, "due_at": due_at})
-    return task
 
 
 def missed_clauses(attempt: ExamAttempt, results: dict | None = None) -> set[str]:
